@@ -1,0 +1,186 @@
+"""File sources (CSV, JSON Lines, Parquet) read by DuckDB into a staging table of text columns.
+
+Staging keeps each value exactly as written (all text) plus `_row_number`, so the raw zone
+is a faithful copy and the mapping decides what is valid. Lines the reader cannot parse
+come back as rejects with their line number and reason.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from connectors.errors import IngestError, SourceUnavailableError
+from connectors.mapping import lit, q
+
+SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+# Far above ingest.max_text_bytes so an oversized body is parsed and quarantined with the
+# field named, instead of failing as an unreadable line.
+MAX_LINE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class Reject:
+    row_number: int
+    reason: str
+    record: str | None
+
+
+@dataclass
+class Staged:
+    table: str
+    origin: str
+    rows: int
+    columns: list[str]
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def resolve_files(pattern: Path, label: str) -> list[Path]:
+    if pattern.is_dir():
+        files = sorted(p for p in pattern.iterdir() if p.suffix.lower() in SUFFIX_FORMATS)
+    elif any(ch in str(pattern) for ch in "*?["):
+        files = sorted(Path(p) for p in glob.glob(str(pattern)))
+    else:
+        files = [pattern] if pattern.exists() else []
+    if not files:
+        raise SourceUnavailableError(f"{label}: no file found at {pattern}")
+    return files
+
+
+def file_format(path: Path, configured: str | None, label: str) -> str:
+    fmt = configured or SUFFIX_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise IngestError(
+            f"{label}: cannot tell the format of {path.name}; set `format` to csv, jsonl or parquet"
+        )
+    return fmt
+
+
+def fingerprint(path: Path, salt: str) -> str:
+    """Cheap identity of a file's content: size, mtime and hashes of its head and tail."""
+    st = path.stat()
+    h = hashlib.blake2b(f"{salt}|{st.st_size}|{st.st_mtime_ns}".encode(), digest_size=16)
+    with path.open("rb") as fh:
+        h.update(fh.read(65536))
+        if st.st_size > 65536:
+            fh.seek(max(65536, st.st_size - 65536))
+            h.update(fh.read(65536))
+    return h.hexdigest()
+
+
+def _csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str, delimiter: str):
+    rej, scan = f"{table}_rejects", f"{table}_scan"
+    con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT row_number() OVER () AS _row_number, *
+        FROM read_csv({lit(str(path))}, all_varchar = true, header = true,
+                      delim = {lit(delimiter)}, quote = '"', escape = '"',
+                      encoding = {lit(encoding)}, max_line_size = {MAX_LINE_BYTES},
+                      store_rejects = true, rejects_table = {lit(rej)},
+                      rejects_scan = {lit(scan)})"""
+    )
+    rows = con.execute(
+        f"SELECT line, error_type, error_message, csv_line FROM {rej} ORDER BY line"
+    ).fetchall()
+    rejects = [
+        Reject(int(line), f"line {line}: malformed CSV ({etype.lower()}): {msg}", raw)
+        for line, etype, msg, raw in rows
+    ]
+    return rejects
+
+
+def _jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str, needed: list[str]):
+    lines = f"{table}_lines"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {lines} AS
+        SELECT row_number() OVER () AS _row_number, line
+        FROM read_csv({lit(str(path))}, columns = {{'line': 'VARCHAR'}}, header = false,
+                      delim = '\x1e', quote = '', escape = '', auto_detect = false,
+                      encoding = {lit(encoding)}, max_line_size = {MAX_LINE_BYTES},
+                      store_rejects = true)"""
+    )
+    bad = con.execute(
+        f"""SELECT _row_number, line FROM {lines}
+        WHERE trim(line) <> '' AND NOT (json_valid(line) AND json_type(line) = 'OBJECT')"""
+    ).fetchall()
+    rejects = [Reject(int(n), f"line {n}: not a JSON object", raw) for n, raw in bad]
+    present = {
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT unnest(json_keys(line)) FROM {lines} "
+            "WHERE json_valid(line) AND json_type(line) = 'OBJECT'"
+        ).fetchall()
+    }
+    cols = [c for c in needed if c in present]
+    extracts = ", ".join(
+        f"json_extract_string(line, {lit('$.' + chr(34) + c + chr(34))}) AS {q(c)}" for c in cols
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT _row_number{', ' + extracts if extracts else ''}, line AS _record FROM {lines}
+        WHERE json_valid(line) AND json_type(line) = 'OBJECT'"""
+    )
+    con.execute(f"DROP TABLE {lines}")
+    return rejects, sorted(present)
+
+
+def _parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str):
+    described = con.execute(
+        f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})"
+    ).fetchall()
+    casts = ", ".join(
+        (f"to_json({q(name)})::VARCHAR" if ("[]" in typ or typ.startswith(("STRUCT", "MAP")))
+         else f"CAST({q(name)} AS VARCHAR)") + f" AS {q(name)}"
+        for name, typ, *_ in described
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT file_row_number + 1 AS _row_number, {casts}
+        FROM read_parquet({lit(str(path))}, file_row_number = true)"""
+    )
+    return []
+
+
+def stage_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    fmt: str,
+    table: str,
+    label: str,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    needed_columns: list[str],
+) -> Staged:
+    """Read one file into temp table `table`; check that the mapped columns exist."""
+    where = f"{label}, file {path}"
+    if not path.is_file():
+        raise SourceUnavailableError(f"{where}: file not found")
+    if path.stat().st_size == 0:
+        raise IngestError(f"{where}: file is empty (0 bytes), nothing to load")
+    try:
+        if fmt == "csv":
+            rejects = _csv(con, path, table, encoding, delimiter)
+        elif fmt == "jsonl":
+            rejects, _ = _jsonl(con, path, table, encoding, needed_columns)
+        else:
+            rejects = _parquet(con, path, table)
+    except duckdb.Error as exc:
+        raise IngestError(f"{where}: cannot be read as {fmt}: {str(exc).splitlines()[0]}") from None
+    columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "_row_number"]
+    missing = [c for c in needed_columns if c not in columns]
+    if missing and fmt != "jsonl":
+        raise IngestError(
+            f"{where}: mapped column(s) {missing} not in the file; columns present: {columns}"
+        )
+    if fmt == "jsonl":
+        for c in missing:
+            # A key absent from every object of the file is a mapping error, as for CSV.
+            raise IngestError(f"{where}: mapped key {c!r} appears in no JSON object of the file")
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return Staged(table, str(path), int(rows), columns, rejects)

@@ -1,0 +1,161 @@
+"""Compiles a source mapping into one DuckDB SQL pass: raw text columns -> canonical fields.
+
+Every row either maps cleanly or gets a quarantine reason naming the field; nothing is
+dropped. Values pass through `value_maps` and are otherwise kept as written, so invalid
+values reach the quality checks instead of being hidden here.
+"""
+
+from __future__ import annotations
+
+from ticket_audit.config.mapping import Mapping
+from ticket_audit.model import MESSAGE_FIELDS, TICKET_FIELDS, Field
+
+
+def q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _text(columns: list[str]) -> str:
+    parts = [f"NULLIF(trim(CAST({q(c)} AS VARCHAR)), '')" for c in columns]
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _value_mapped(expr: str, value_map: dict[str, str]) -> str:
+    if not value_map:
+        return expr
+    cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in value_map.items())
+    return f"(CASE {expr} {cases} ELSE {expr} END)"
+
+
+def timestamp_expr(text_expr: str, formats: list[str]) -> str:
+    zoned = [f for f in formats if "%z" in f or "%Z" in f]
+    naive = [f for f in formats if f not in zoned]
+    parts = []
+    if naive:
+        parts.append(f"try_strptime({text_expr}, [{', '.join(lit(f) for f in naive)}])")
+    if zoned:
+        zl = ", ".join(lit(f) for f in zoned)
+        parts.append(f"timezone('UTC', try_strptime({text_expr}, [{zl}]))")
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _typed(field: Field, text_expr: str, mapping: Mapping, hash_key_sql: str) -> tuple[str, str | None]:
+    """(typed expression, validity predicate or None) for one canonical field."""
+    name = field.name
+    if field.kind == "timestamp":
+        expr = timestamp_expr(text_expr, mapping.timestamp_formats)
+        return expr, f"({text_expr} IS NULL OR {expr} IS NOT NULL)"
+    if field.kind == "integer":
+        expr = f"CAST(try_cast({text_expr} AS DOUBLE) AS INTEGER)"
+        valid = (
+            f"({text_expr} IS NULL OR (try_cast({text_expr} AS DOUBLE) IS NOT NULL "
+            f"AND try_cast({text_expr} AS DOUBLE) = round(try_cast({text_expr} AS DOUBLE))))"
+        )
+        return expr, valid
+    if field.kind == "list":
+        sep = lit(mapping.tags_separator)
+        expr = (
+            f"(CASE WHEN {text_expr} IS NULL THEN []::VARCHAR[] "
+            f"WHEN starts_with({text_expr}, '[') AND json_valid({text_expr}) "
+            f"THEN from_json({text_expr}, '[\"VARCHAR\"]') "
+            f"ELSE list_filter(list_transform(string_split({text_expr}, {sep}), lambda x: trim(x)), "
+            f"lambda x: x <> '') END)"
+        )
+        return expr, None
+    expr = _value_mapped(text_expr, mapping.value_maps.get(name, {}))
+    if name in mapping.pseudonymize:
+        expr = f"CASE WHEN {expr} IS NULL THEN NULL ELSE left(sha256({hash_key_sql} || {expr}), 16) END"
+    return expr, None
+
+
+def ticket_select(mapping: Mapping, *, hash_key_sql: str, max_text_bytes: int) -> str:
+    """SELECT over relation `stage` (raw text + `_row_number`) with canonical columns + `_reason`.
+
+    `_reason` is NULL for rows that load; otherwise the first problem found, naming the field.
+    """
+    exprs: list[str] = []
+    checks: list[str] = []
+    text_cols: dict[str, str] = {}
+    for field in TICKET_FIELDS:
+        columns = mapping.columns_for(field.name)
+        if not columns:
+            exprs.append(f"CAST(NULL AS {field.sql_type}) AS {field.name}")
+            continue
+        text_expr = _text(columns)
+        text_cols[field.name] = text_expr
+        typed, valid = _typed(field, text_expr, mapping, hash_key_sql)
+        exprs.append(f"{typed} AS {field.name}")
+        if field.name == "ticket_id":
+            checks.append(f"WHEN {text_expr} IS NULL THEN 'ticket_id: missing'")
+        elif field.name == "created_at":
+            checks.append(
+                f"WHEN {text_expr} IS NULL THEN 'created_at: missing (column {'/'.join(columns)})'"
+            )
+        if valid is not None:
+            kind = "timestamp" if field.kind == "timestamp" else "integer"
+            checks.append(
+                f"WHEN NOT {valid} THEN '{field.name}: cannot parse the value as {kind} "
+                f"(column {'/'.join(columns)})'"
+            )
+        if field.kind == "text" or field.name in mapping.text_fields:
+            checks.append(
+                f"WHEN strlen({text_expr}) > {max_text_bytes} THEN '{field.name}: ' || "
+                f"strlen({text_expr}) || ' bytes, over ingest.max_text_bytes ({max_text_bytes})'"
+            )
+    for msg in mapping.messages.from_columns:
+        t = _text([msg.column])
+        checks.append(
+            f"WHEN strlen({t}) > {max_text_bytes} THEN 'message column {msg.column}: ' || "
+            f"strlen({t}) || ' bytes, over ingest.max_text_bytes ({max_text_bytes})'"
+        )
+    dup = (
+        "WHEN row_number() OVER (PARTITION BY "
+        f"{text_cols['ticket_id']} ORDER BY _row_number) > 1 "
+        "THEN 'ticket_id: duplicate of an earlier row in the same origin'"
+    )
+    reason = "CASE " + " ".join(checks + [dup]) + " END"
+    return f"SELECT _row_number, {', '.join(exprs)}, {reason} AS _reason FROM stage"
+
+
+def message_select(fields: dict[str, str], role_map: dict[str, str], *, table: str, formats: list[str],
+                   hash_key_sql: str, pseudonymize: bool, max_text_bytes: int) -> str:
+    """SELECT over staging table `table` for a separate messages export."""
+    exprs, checks = [], []
+    for field in MESSAGE_FIELDS:
+        col = fields.get(field.name)
+        if col is None:
+            default = "'customer'" if field.name == "author_role" else "NULL"
+            exprs.append(f"CAST({default} AS {field.sql_type}) AS {field.name}")
+            continue
+        t = _text([col])
+        if field.kind == "timestamp":
+            typed = timestamp_expr(t, formats)
+            checks.append(f"WHEN {t} IS NOT NULL AND {typed} IS NULL THEN "
+                          f"'{field.name}: cannot parse the value as timestamp (column {col})'")
+        elif field.kind == "integer":
+            typed = f"try_cast({t} AS INTEGER)"
+            checks.append(f"WHEN {t} IS NOT NULL AND {typed} IS NULL THEN "
+                          f"'{field.name}: not an integer (column {col})'")
+        elif field.kind == "boolean":
+            typed = f"coalesce(try_cast({t} AS BOOLEAN), true)"
+        elif field.name == "author_role":
+            lowered = f"lower({t})"
+            typed = _value_mapped(lowered, {k.lower(): v for k, v in role_map.items()})
+            checks.append(f"WHEN {typed} NOT IN ('customer', 'agent', 'system') THEN "
+                          f"'author_role: unknown role (column {col})'")
+        elif field.name == "author_id" and pseudonymize:
+            typed = f"CASE WHEN {t} IS NULL THEN NULL ELSE left(sha256({hash_key_sql} || {t}), 16) END"
+        else:
+            typed = t
+        if field.name == "body":
+            checks.append(f"WHEN strlen({t}) > {max_text_bytes} THEN 'body: ' || strlen({t}) "
+                          f"|| ' bytes, over ingest.max_text_bytes ({max_text_bytes})'")
+        if field.name == "ticket_id":
+            checks.insert(0, f"WHEN {t} IS NULL THEN 'ticket_id: missing'")
+        exprs.append(f"{typed} AS {field.name}")
+    reason = ("CASE " + " ".join(checks) + " END") if checks else "NULL"
+    return f"SELECT _row_number, {', '.join(exprs)}, {reason} AS _reason FROM {table}"

@@ -1,0 +1,136 @@
+"""Data profile of the loaded tickets: what was read, loaded and quarantined, fill rates, months."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from reports.charts import bar_chart, column_chart
+from reports.files import write_atomic
+from ticket_audit.model import MESSAGE_FIELDS, TICKET_FIELDS
+
+
+def compute_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Profile from the canonical tables and the load log (no raw values, counts only)."""
+    loads = con.execute(
+        """SELECT source, origin, kind, rows_read, rows_loaded, rows_quarantined
+        FROM (SELECT *, row_number() OVER (PARTITION BY source, origin
+                                           ORDER BY finished_at DESC) AS k
+              FROM audit.load_log) WHERE k = 1 ORDER BY source, origin"""
+    ).fetchall()
+    origins = [
+        dict(zip(("source", "origin", "kind", "rows_read", "rows_loaded", "rows_quarantined"),
+                 r, strict=True))
+        for r in loads
+    ]
+    total = con.execute("SELECT count(*) FROM canonical.tickets").fetchone()[0]
+    fill_exprs = ", ".join(
+        f"count({f.name}) FILTER (WHERE {f.name} IS NOT NULL"
+        + (" AND len(tags) > 0" if f.kind == "list" else "")
+        + ")"
+        for f in TICKET_FIELDS
+    )
+    fills = con.execute(f"SELECT {fill_exprs} FROM canonical.tickets").fetchone()
+    fill_rates = {
+        f.name: (fills[i] / total if total else 0.0) for i, f in enumerate(TICKET_FIELDS)
+    }
+    months = con.execute(
+        """SELECT strftime(created_month, '%Y-%m'), count(*) FROM canonical.tickets
+        GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    reasons = con.execute(
+        """SELECT source, coalesce(field, 'parse') AS field,
+                  regexp_replace(reason, '^line [0-9]+: ', '') AS reason, count(*) AS n
+        FROM raw.quarantine GROUP BY ALL ORDER BY n DESC LIMIT 20"""
+    ).fetchall()
+    msg_total = con.execute("SELECT count(*) FROM canonical.messages").fetchone()[0]
+    roles = dict(con.execute(
+        "SELECT author_role, count(*) FROM canonical.messages GROUP BY 1 ORDER BY 1"
+    ).fetchall())
+    msg_fill = {}
+    if msg_total:
+        exprs = ", ".join(f"count({f.name})" for f in MESSAGE_FIELDS)
+        row = con.execute(f"SELECT {exprs} FROM canonical.messages").fetchone()
+        msg_fill = {f.name: row[i] / msg_total for i, f in enumerate(MESSAGE_FIELDS)}
+    tickets = [o for o in origins if o["kind"] == "tickets"]
+    return {
+        "tickets_total": total,
+        "rows_read": sum(o["rows_read"] for o in tickets),
+        "rows_loaded": sum(o["rows_loaded"] for o in tickets),
+        "rows_quarantined": sum(o["rows_quarantined"] for o in tickets),
+        "origins": origins,
+        "field_fill_rates": fill_rates,
+        "months_covered": len(months),
+        "first_month": months[0][0] if months else None,
+        "last_month": months[-1][0] if months else None,
+        "tickets_by_month": [{"month": m, "tickets": n} for m, n in months],
+        "quarantine_reasons": [
+            {"source": s, "field": f, "reason": r, "rows": n} for s, f, r, n in reasons
+        ],
+        "messages_total": msg_total,
+        "messages_by_role": roles,
+        "message_fill_rates": msg_fill,
+    }
+
+
+def render_markdown(p: dict[str, Any]) -> str:
+    lines = [
+        "# Data profile of the loaded tickets",
+        "",
+        f"- Tickets loaded: **{p['tickets_total']:,}**; rows read {p['rows_read']:,}, "
+        f"loaded {p['rows_loaded']:,}, quarantined {p['rows_quarantined']:,} "
+        "(ticket rows; messages files per origin below)",
+        f"- Months covered: {p['months_covered']} ({p['first_month']} to {p['last_month']})",
+        f"- Messages: {p['messages_total']:,} "
+        + ", ".join(f"{k} {v:,}" for k, v in p["messages_by_role"].items()),
+        "",
+        "## Origins",
+        "",
+        "| source | origin | kind | read | loaded | quarantined |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for o in p["origins"]:
+        lines.append(
+            f"| {o['source']} | {Path(o['origin']).name} | {o['kind']} | {o['rows_read']:,} | "
+            f"{o['rows_loaded']:,} | {o['rows_quarantined']:,} |"
+        )
+    lines += ["", "## Field fill rates (tickets)", "", "| field | filled |", "|---|---:|"]
+    lines += [f"| {k} | {v:.1%} |" for k, v in p["field_fill_rates"].items()]
+    lines += ["", "## Quarantine reasons", "", "| source | field | reason | rows |",
+              "|---|---|---|---:|"]
+    lines += [
+        f"| {r['source']} | {r['field']} | {r['reason']} | {r['rows']:,} |"
+        for r in p["quarantine_reasons"]
+    ] or ["| - | - | none | 0 |"]
+    lines += ["", "## Tickets by month", "", "| month | tickets |", "|---|---:|"]
+    lines += [f"| {m['month']} | {m['tickets']:,} |" for m in p["tickets_by_month"]]
+    return "\n".join(lines) + "\n"
+
+
+def render_html(p: dict[str, Any]) -> str:
+    fill = bar_chart(
+        [(k, v * 100) for k, v in p["field_fill_rates"].items()],
+        title="Field fill rate (%)", value_format="{:.1f}%", max_value=100,
+    )
+    months = column_chart(
+        [(m["month"], m["tickets"]) for m in p["tickets_by_month"]], title="Tickets by month"
+    )
+    md = escape(render_markdown(p))
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Data profile</title>"
+        "<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}"
+        "pre{white-space:pre-wrap}</style></head><body>"
+        f"<h1>Data profile</h1>{months}{fill}<pre>{md}</pre></body></html>"
+    )
+
+
+def write_profile(p: dict[str, Any], output_dir: Path) -> list[Path]:
+    return [
+        write_atomic(output_dir / "profile.json", json.dumps(p, indent=2, default=str)),
+        write_atomic(output_dir / "profile.md", render_markdown(p)),
+        write_atomic(output_dir / "profile.html", render_html(p)),
+    ]

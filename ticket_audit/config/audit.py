@@ -1,0 +1,27 @@
+"""Run-wide settings: where the audit writes, and ingestion limits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from ticket_audit.config.mapping import Strict
+
+
+class AuditSection(Strict):
+    name: str = "ticket-audit"
+    output_dir: str = "out/audit"
+    duckdb_path: str = ".ticket_audit/audit.duckdb"
+    # First month of the Dagster monthly partitions.
+    partitions_start: date = date(2018, 1, 1)
+    # Environment variable holding the key for pseudonyms and keyed hashes.
+    hash_key_env: str = "TICKET_AUDIT_HASH_KEY"
+
+
+class IngestSection(Strict):
+    # A single text field over this size is quarantined rather than loaded: bodies that large
+    # are pasted logs or attachments, not conversation.
+    max_text_bytes: int = Field(default=1_048_576, gt=0)
+    # Rows per batch for sources that stream (SQL, APIs).
+    batch_rows: int = Field(default=50_000, gt=0)

@@ -1,0 +1,121 @@
+"""The DuckDB store: schemas, canonical DDL derived from the model, and locked access."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from ticket_audit.model import LINEAGE_FIELDS, MESSAGE_FIELDS, TICKET_FIELDS
+
+
+class StoreBusyError(RuntimeError):
+    """Another process holds the audit database for longer than we are willing to wait."""
+
+
+def _lineage_ddl() -> str:
+    return ",\n    ".join(f"{f.name} {f.sql_type}" for f in LINEAGE_FIELDS if f.name != "source")
+
+
+def tickets_ddl() -> str:
+    cols = ",\n    ".join(f"{f.name} {f.sql_type}" for f in TICKET_FIELDS)
+    return f"""CREATE TABLE IF NOT EXISTS canonical.tickets (
+    source VARCHAR NOT NULL,
+    {cols},
+    created_month DATE,
+    {_lineage_ddl()}
+)"""
+
+
+def messages_ddl() -> str:
+    cols = ",\n    ".join(f"{f.name} {f.sql_type}" for f in MESSAGE_FIELDS)
+    return f"""CREATE TABLE IF NOT EXISTS canonical.messages (
+    source VARCHAR NOT NULL,
+    {cols},
+    {_lineage_ddl()}
+)"""
+
+
+BASE_DDL = (
+    "CREATE SCHEMA IF NOT EXISTS raw",
+    "CREATE SCHEMA IF NOT EXISTS canonical",
+    "CREATE SCHEMA IF NOT EXISTS audit",
+    """CREATE TABLE IF NOT EXISTS raw.quarantine (
+    source VARCHAR, origin VARCHAR, row_number BIGINT, field VARCHAR, reason VARCHAR,
+    record VARCHAR, load_id VARCHAR, loaded_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS audit.load_log (
+    load_id VARCHAR, source VARCHAR, origin VARCHAR, kind VARCHAR, fingerprint VARCHAR,
+    rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+    messages_loaded BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS audit.layer_summaries (
+    layer VARCHAR PRIMARY KEY, computed_at TIMESTAMP, summary JSON)""",
+)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for stmt in (*BASE_DDL, tickets_ddl(), messages_ddl()):
+        con.execute(stmt)
+
+
+@contextmanager
+def _file_lock(lock_path: Path, timeout: float) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(lock_path, "a+")  # noqa: SIM115 - held for the lifetime of the lock
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = fh.read().strip() or "another process"
+                    raise StoreBusyError(
+                        f"{lock_path.with_suffix('')}: audit database is in use by {holder}; "
+                        f"waited {timeout:.0f} s. Two audits must not write the same DuckDB "
+                        "file at once: wait for the other run or point audit.duckdb_path elsewhere."
+                    ) from None
+                time.sleep(0.1)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+CATALOG = "ticket_audit"
+
+
+def connect_attached(path: Path) -> duckdb.DuckDBPyConnection:
+    # Attaching under a fixed catalog name keeps table names unambiguous whatever the file is
+    # called (a file named audit.duckdb would otherwise shadow the `audit` schema).
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {CATALOG}")
+    con.execute(f"USE {CATALOG}")
+    return con
+
+
+@contextmanager
+def open_store(
+    path: str | Path, *, timeout: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the audit database exclusively (waits for other holders up to `timeout` s)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if timeout is None:
+        timeout = float(os.environ.get("TICKET_AUDIT_LOCK_TIMEOUT", "900"))
+    with _file_lock(path.with_name(path.name + ".lock"), timeout):
+        con = connect_attached(path)
+        try:
+            ensure_schema(con)
+            yield con
+        finally:
+            con.close()
