@@ -7,6 +7,7 @@ come back as rejects with their line number and reason.
 
 from __future__ import annotations
 
+import csv
 import glob
 import hashlib
 from dataclasses import dataclass, field
@@ -72,26 +73,51 @@ def fingerprint(path: Path, salt: str) -> str:
     return h.hexdigest()
 
 
-def _csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str, delimiter: str):
+def _header(path: Path, encoding: str, delimiter: str, label: str) -> list[str]:
+    try:
+        with path.open("rb") as fh:  # only the first line: later lines may be in quarantine
+            first = fh.readline().decode(encoding)
+        header = next(csv.reader([first.rstrip("\r\n").lstrip("\ufeff")], delimiter=delimiter), [])
+    except UnicodeDecodeError:
+        raise IngestError(f"{label}: the header line is not valid {encoding}") from None
+    if not header or any(not h.strip() for h in header):
+        raise IngestError(f"{label}: the header line has empty column names: {header}")
+    if len(set(header)) != len(header):
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        raise IngestError(f"{label}: the header repeats column name(s) {dupes}")
+    return header
+
+
+def _csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str, delimiter: str,
+         label: str):
     rej, scan = f"{table}_rejects", f"{table}_scan"
     con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
+    # The header is read here and the dialect given explicitly: DuckDB's sniffer gives up on
+    # small files with malformed lines, and those lines belong in quarantine, not in an error.
+    columns = ", ".join(f"{lit(c)}: 'VARCHAR'" for c in _header(path, encoding, delimiter, label))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT row_number() OVER () AS _row_number, *
-        FROM read_csv({lit(str(path))}, all_varchar = true, header = true,
-                      delim = {lit(delimiter)}, quote = '"', escape = '"',
+        FROM read_csv({lit(str(path))}, columns = {{{columns}}}, header = true,
+                      auto_detect = false, delim = {lit(delimiter)}, quote = '"', escape = '"',
                       encoding = {lit(encoding)}, max_line_size = {MAX_LINE_BYTES},
                       store_rejects = true, rejects_table = {lit(rej)},
                       rejects_scan = {lit(scan)})"""
     )
+    # One line can fail several ways (each bad column); it is one quarantined row.
     rows = con.execute(
-        f"SELECT line, error_type, error_message, csv_line FROM {rej} ORDER BY line"
+        f"""SELECT line, string_agg(DISTINCT lower(error_type), ', '),
+                   string_agg(DISTINCT error_message, '; '), any_value(csv_line)
+        FROM {rej} GROUP BY line ORDER BY line"""
     ).fetchall()
-    rejects = [
-        Reject(int(line), f"line {line}: malformed CSV ({etype.lower()}): {msg}", raw)
-        for line, etype, msg, raw in rows
+    return [
+        Reject(int(line), f"line {line}: malformed CSV ({etypes}): {msgs}", raw)
+        for line, etypes, msgs, raw in rows
     ]
-    return rejects
+
+
+# CASE keeps json_type from ever seeing invalid JSON (it raises instead of returning NULL).
+_IS_OBJECT = "(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END)"
 
 
 def _jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str, needed: list[str]):
@@ -106,15 +132,16 @@ def _jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str
     )
     bad = con.execute(
         f"""SELECT _row_number, line FROM {lines}
-        WHERE trim(line) <> '' AND NOT (json_valid(line) AND json_type(line) = 'OBJECT')"""
+        WHERE trim(line) <> '' AND NOT {_IS_OBJECT}"""
     ).fetchall()
     rejects = [Reject(int(n), f"line {n}: not a JSON object", raw) for n, raw in bad]
+    # Keep only parseable objects before touching their keys: JSON functions raise on bad input.
+    con.execute(
+        f"""DELETE FROM {lines} WHERE trim(line) = ''
+        OR NOT {_IS_OBJECT}"""
+    )
     present = {
-        r[0]
-        for r in con.execute(
-            f"SELECT DISTINCT unnest(json_keys(line)) FROM {lines} "
-            "WHERE json_valid(line) AND json_type(line) = 'OBJECT'"
-        ).fetchall()
+        r[0] for r in con.execute(f"SELECT DISTINCT unnest(json_keys(line)) FROM {lines}").fetchall()
     }
     cols = [c for c in needed if c in present]
     extracts = ", ".join(
@@ -122,8 +149,7 @@ def _jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT _row_number{', ' + extracts if extracts else ''}, line AS _record FROM {lines}
-        WHERE json_valid(line) AND json_type(line) = 'OBJECT'"""
+        SELECT _row_number{', ' + extracts if extracts else ''} FROM {lines}"""
     )
     con.execute(f"DROP TABLE {lines}")
     return rejects, sorted(present)
@@ -165,7 +191,7 @@ def stage_file(
         raise IngestError(f"{where}: file is empty (0 bytes), nothing to load")
     try:
         if fmt == "csv":
-            rejects = _csv(con, path, table, encoding, delimiter)
+            rejects = _csv(con, path, table, encoding, delimiter, where)
         elif fmt == "jsonl":
             rejects, _ = _jsonl(con, path, table, encoding, needed_columns)
         else:

@@ -26,7 +26,10 @@ def month_window(context: dg.AssetExecutionContext) -> tuple[str, list]:
     defect the audit reports) belong to the edge partitions, so every ticket is processed by
     exactly one partition.
     """
-    window = context.partition_time_window
+    return window_predicate(context.partition_time_window)
+
+
+def window_predicate(window: dg.TimeWindow) -> tuple[str, list]:
     start, end = window.start.date(), window.end.date()
     keys = monthly_partitions.get_partition_keys()
     clauses, params = [], []

@@ -159,7 +159,7 @@ def config_for(spec: GeneratorSpec, tickets_file: str, messages_file: str | None
             }
         }
     return {
-        "audit": {"name": "sample-history", "output_dir": "out"},
+        "audit": {"name": "sample-history", "output_dir": "out", "duckdb_path": "audit.duckdb"},
         "sources": [{"name": "helpdesk", "kind": "file", "path": tickets_file, "mapping": mapping}],
         "taxonomy": {
             "categories": vocab.TAXONOMY,

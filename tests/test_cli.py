@@ -1,0 +1,52 @@
+"""The command line a new user runs: demo end to end, generate, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    workdir = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(workdir)
+        mp.delenv("DAGSTER_HOME", raising=False)
+        mp.delenv("TICKET_AUDIT_CONFIG", raising=False)
+        mp.delenv("TICKET_AUDIT_OUTPUT", raising=False)
+        code = main(["demo", "--tickets", "600", "--output", "out"])
+    return code, workdir
+
+
+def test_demo_runs_end_to_end_on_embedded_defaults(demo_run) -> None:
+    code, workdir = demo_run
+    assert code == 0
+    profile = json.loads((workdir / "out" / "profile.json").read_text())
+    manifest = json.loads((workdir / ".ticket_audit/demo/data/manifest.json").read_text())
+    assert profile["rows_read"] == manifest["tickets_written"] == 600
+    assert profile["rows_loaded"] + profile["rows_quarantined"] == 600
+    assert (workdir / ".ticket_audit/demo/data/audit.duckdb").exists()
+    assert (workdir / ".ticket_audit/dagster").is_dir()  # Dagster's local storage
+
+
+def test_generate_writes_history_and_config(tmp_path: Path, capsys) -> None:
+    assert main(["generate", "--tickets", "50", "--output", str(tmp_path), "--format", "jsonl"]) == 0
+    assert (tmp_path / "tickets.jsonl").exists() and (tmp_path / "audit.yaml").exists()
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_missing_input_file_exits_2_naming_it(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "audit.yaml"
+    config.write_text(
+        "audit: {duckdb_path: a.duckdb, output_dir: out}\n"
+        "sources:\n- name: desk\n  kind: file\n  path: nowhere.csv\n"
+        "  mapping: {fields: {ticket_id: id, created_at: opened}}\n"
+    )
+    code = main(["run", "--config", str(config)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "source 'desk': no file found" in err and "nowhere.csv" in err
