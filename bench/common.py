@@ -42,25 +42,36 @@ def isolated(fn: Callable[..., Any], *args, **kwargs) -> tuple[Any, float, float
     return value, seconds, peak_mb
 
 
-def cached_history(tickets: int, *, months: int = 12, seed: int = 7, messages: bool = True,
-                   fmt: str = "csv", rates: dict[str, float] | None = None):
+def cached_history(
+    tickets: int,
+    *,
+    months: int = 12,
+    seed: int = 7,
+    messages: bool = True,
+    fmt: str = "csv",
+    rates: dict[str, float] | None = None,
+):
     """A generated history under bench/results/, made once per parameter set."""
     from ticket_audit.generator import GeneratorSpec, generate_history
     from ticket_audit.generator.writer import GeneratedHistory
 
     tag = f"hist_{tickets}_{months}m_s{seed}_{'msg' if messages else 'nomsg'}_{fmt}"
     directory = RESULTS / tag
-    spec_kwargs: dict[str, Any] = dict(tickets=tickets, months=months, seed=seed,
-                                       messages=messages, format=fmt)
+    spec_kwargs: dict[str, Any] = dict(
+        tickets=tickets, months=months, seed=seed, messages=messages, format=fmt
+    )
     if rates is not None:
         spec_kwargs["rates"] = rates
     if (directory / "manifest.json").exists():
         ext = fmt
         return GeneratedHistory(
-            directory, directory / "audit.yaml", directory / "manifest.json",
+            directory,
+            directory / "audit.yaml",
+            directory / "manifest.json",
             directory / f"tickets.{ext}",
             directory / f"messages.{ext}" if messages else None,
-            directory / "truth.csv", directory / "pii_truth.jsonl",
+            directory / "truth.csv",
+            directory / "pii_truth.jsonl",
         )
     print(f"generating {tickets:,} tickets into {directory} (cached for later runs)...", flush=True)
     return generate_history(GeneratorSpec(**spec_kwargs), directory)
@@ -78,6 +89,7 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
     line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |"
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    body = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
-            for r in cells]
+    body = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in cells
+    ]
     return "\n".join([line, sep, *body])

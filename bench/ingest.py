@@ -53,9 +53,22 @@ def main(argv: list[str]) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = [
-        ["DuckDB read_csv -> table (baseline)", base_rows, base_s, base_rows / base_s, base_mb, 1.0],
-        ["ticket-audit ingest -> raw + canonical", ours_rows, ours_s, args.tickets / ours_s, ours_mb,
-         (args.tickets / ours_s) / (base_rows / base_s)],
+        [
+            "DuckDB read_csv -> table (baseline)",
+            base_rows,
+            base_s,
+            base_rows / base_s,
+            base_mb,
+            1.0,
+        ],
+        [
+            "ticket-audit ingest -> raw + canonical",
+            ours_rows,
+            ours_s,
+            args.tickets / ours_s,
+            ours_mb,
+            (args.tickets / ours_s) / (base_rows / base_s),
+        ],
     ]
     print(f"\nIngest benchmark: {args.tickets:,} tickets, CSV {size_mb:,.0f} MB")
     print(table(["load", "rows", "seconds", "rows/s", "peak RSS MB", "speed vs baseline"], rows))

@@ -88,8 +88,14 @@ def _header(path: Path, encoding: str, delimiter: str, label: str) -> list[str]:
     return header
 
 
-def _csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str, delimiter: str,
-         label: str):
+def _csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    encoding: str,
+    delimiter: str,
+    label: str,
+):
     rej, scan = f"{table}_rejects", f"{table}_scan"
     con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
     # The header is read here and the dialect given explicitly: DuckDB's sniffer gives up on
@@ -120,7 +126,9 @@ def _csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str, 
 _IS_OBJECT = "(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END)"
 
 
-def _jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str, needed: list[str]):
+def _jsonl(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str, needed: list[str]
+):
     lines = f"{table}_lines"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {lines} AS
@@ -141,7 +149,8 @@ def _jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str
         OR NOT {_IS_OBJECT}"""
     )
     present = {
-        r[0] for r in con.execute(f"SELECT DISTINCT unnest(json_keys(line)) FROM {lines}").fetchall()
+        r[0]
+        for r in con.execute(f"SELECT DISTINCT unnest(json_keys(line)) FROM {lines}").fetchall()
     }
     cols = [c for c in needed if c in present]
     extracts = ", ".join(
@@ -149,19 +158,21 @@ def _jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT _row_number{', ' + extracts if extracts else ''} FROM {lines}"""
+        SELECT _row_number{", " + extracts if extracts else ""} FROM {lines}"""
     )
     con.execute(f"DROP TABLE {lines}")
     return rejects, sorted(present)
 
 
 def _parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str):
-    described = con.execute(
-        f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})"
-    ).fetchall()
+    described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()
     casts = ", ".join(
-        (f"to_json({q(name)})::VARCHAR" if ("[]" in typ or typ.startswith(("STRUCT", "MAP")))
-         else f"CAST({q(name)} AS VARCHAR)") + f" AS {q(name)}"
+        (
+            f"to_json({q(name)})::VARCHAR"
+            if ("[]" in typ or typ.startswith(("STRUCT", "MAP")))
+            else f"CAST({q(name)} AS VARCHAR)"
+        )
+        + f" AS {q(name)}"
         for name, typ, *_ in described
     )
     con.execute(

@@ -53,8 +53,11 @@ class IngestReport:
         }
 
     def as_dict(self) -> dict:
-        return {"origins": [asdict(o) for o in self.origins], "tickets": self.totals(),
-                "messages": self.totals("messages")}
+        return {
+            "origins": [asdict(o) for o in self.origins],
+            "tickets": self.totals(),
+            "messages": self.totals("messages"),
+        }
 
 
 def _now() -> datetime:
@@ -83,12 +86,16 @@ def _already_loaded(con, source: str, origin: str, fp: str) -> bool:
 
 
 def _quarantine(con, source: str, staged: Staged, load_id: str, now: datetime, mapped: str | None):
-    con.execute("DELETE FROM raw.quarantine WHERE source = ? AND origin = ?", [source, staged.origin])
+    con.execute(
+        "DELETE FROM raw.quarantine WHERE source = ? AND origin = ?", [source, staged.origin]
+    )
     if staged.rejects:
         con.executemany(
             "INSERT INTO raw.quarantine VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
-            [[source, staged.origin, r.row_number, r.reason, r.record, load_id, now]
-             for r in staged.rejects],
+            [
+                [source, staged.origin, r.row_number, r.reason, r.record, load_id, now]
+                for r in staged.rejects
+            ],
         )
     if mapped:
         con.execute(
@@ -101,8 +108,9 @@ def _quarantine(con, source: str, staged: Staged, load_id: str, now: datetime, m
         )
 
 
-def _load_tickets_origin(con, cfg: AuditConfig, source: FileSource, staged: Staged, fp: str,
-                         key_sql: str) -> OriginReport:
+def _load_tickets_origin(
+    con, cfg: AuditConfig, source: FileSource, staged: Staged, fp: str, key_sql: str
+) -> OriginReport:
     mapping = source.mapping
     load_id, now = uuid.uuid4().hex[:12], _now()
     select = ticket_select(mapping, hash_key_sql=key_sql, max_text_bytes=cfg.ingest.max_text_bytes)
@@ -144,7 +152,18 @@ def _load_tickets_origin(con, cfg: AuditConfig, source: FileSource, staged: Stag
             )
         con.execute(
             "INSERT INTO audit.load_log VALUES (?, ?, ?, 'tickets', ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, source.name, staged.origin, fp, read, loaded, quarantined, messages, now, _now()],
+            [
+                load_id,
+                source.name,
+                staged.origin,
+                fp,
+                read,
+                loaded,
+                quarantined,
+                messages,
+                now,
+                _now(),
+            ],
         )
         con.execute("COMMIT")
     except BaseException:
@@ -159,7 +178,9 @@ def _column_messages(con, source: FileSource, staged: Staged, load_id: str, now:
     """Messages held in ticket columns (flat exports): one message per configured column."""
     specs = source.mapping.messages.from_columns
     origin = staged.origin
-    con.execute("DELETE FROM canonical.messages WHERE source = ? AND origin = ?", [source.name, origin])
+    con.execute(
+        "DELETE FROM canonical.messages WHERE source = ? AND origin = ?", [source.name, origin]
+    )
     if not specs:
         return 0
     parts = []
@@ -180,17 +201,23 @@ def _column_messages(con, source: FileSource, staged: Staged, load_id: str, now:
         [source.name, origin, load_id, now],
     )
     return con.execute(
-        "SELECT count(*) FROM canonical.messages WHERE source = ? AND origin = ?", [source.name, origin]
+        "SELECT count(*) FROM canonical.messages WHERE source = ? AND origin = ?",
+        [source.name, origin],
     ).fetchone()[0]
 
 
-def _load_messages_file(con, cfg: AuditConfig, source: FileSource, staged: Staged, fp: str,
-                        key_sql: str) -> OriginReport:
+def _load_messages_file(
+    con, cfg: AuditConfig, source: FileSource, staged: Staged, fp: str, key_sql: str
+) -> OriginReport:
     spec = source.mapping.messages.file
     assert spec is not None
     load_id, now = uuid.uuid4().hex[:12], _now()
     select = message_select(
-        spec.fields, spec.role_map, table=staged.table, formats=source.mapping.timestamp_formats, hash_key_sql=key_sql,
+        spec.fields,
+        spec.role_map,
+        table=staged.table,
+        formats=source.mapping.timestamp_formats,
+        hash_key_sql=key_sql,
         pseudonymize="assignee_id" in source.mapping.pseudonymize,
         max_text_bytes=cfg.ingest.max_text_bytes,
     )
@@ -220,8 +247,10 @@ def _load_messages_file(con, cfg: AuditConfig, source: FileSource, staged: Stage
             [source.name, staged.origin, load_id, now],
         )
         _quarantine(con, source.name, staged, load_id, now, "mapped_messages")
-        con.execute("DELETE FROM canonical.messages WHERE source = ? AND origin = ?",
-                    [source.name, staged.origin])
+        con.execute(
+            "DELETE FROM canonical.messages WHERE source = ? AND origin = ?",
+            [source.name, staged.origin],
+        )
         cols = ", ".join(MESSAGE_COLUMNS)
         con.execute(
             f"""INSERT INTO canonical.messages (source, {cols}, origin, row_number, load_id, loaded_at)
@@ -236,7 +265,18 @@ def _load_messages_file(con, cfg: AuditConfig, source: FileSource, staged: Stage
         read = staged.rows + len(staged.rejects)
         con.execute(
             "INSERT INTO audit.load_log VALUES (?, ?, ?, 'messages', ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, source.name, staged.origin, fp, read, loaded, quarantined, loaded, now, _now()],
+            [
+                load_id,
+                source.name,
+                staged.origin,
+                fp,
+                read,
+                loaded,
+                quarantined,
+                loaded,
+                now,
+                _now(),
+            ],
         )
         con.execute("COMMIT")
     except BaseException:
@@ -251,8 +291,13 @@ def _mapping_salt(source: FileSource) -> str:
     return json.dumps(source.mapping.model_dump(mode="json"), sort_keys=True)
 
 
-def ingest_file_source(con: duckdb.DuckDBPyConnection, cfg: AuditConfig, source: FileSource,
-                       progress: Progress = log.info, force: bool = False) -> list[OriginReport]:
+def ingest_file_source(
+    con: duckdb.DuckDBPyConnection,
+    cfg: AuditConfig,
+    source: FileSource,
+    progress: Progress = log.info,
+    force: bool = False,
+) -> list[OriginReport]:
     label = f"source {source.name!r}"
     key_sql = lit(hash_key(cfg.audit.hash_key_env) + ":")
     salt = _mapping_salt(source)
@@ -266,12 +311,21 @@ def ingest_file_source(con: duckdb.DuckDBPyConnection, cfg: AuditConfig, source:
             reports.append(OriginReport(source.name, origin, "tickets", 0, 0, 0, True))
             continue
         progress(f"{label}: reading {path.name}")
-        staged = stage_file(con, path, fmt=file_format(path, source.format, label), table="stage",
-                            label=label, encoding=source.encoding, delimiter=source.delimiter,
-                            needed_columns=needed)
+        staged = stage_file(
+            con,
+            path,
+            fmt=file_format(path, source.format, label),
+            table="stage",
+            label=label,
+            encoding=source.encoding,
+            delimiter=source.delimiter,
+            needed_columns=needed,
+        )
         rep = _load_tickets_origin(con, cfg, source, staged, fp, key_sql)
-        progress(f"{label}: {path.name}: {rep.rows_read} rows read, {rep.rows_loaded} loaded, "
-                 f"{rep.rows_quarantined} quarantined")
+        progress(
+            f"{label}: {path.name}: {rep.rows_read} rows read, {rep.rows_loaded} loaded, "
+            f"{rep.rows_quarantined} quarantined"
+        )
         reports.append(rep)
     spec = source.mapping.messages.file
     if spec is not None:
@@ -283,18 +337,30 @@ def ingest_file_source(con: duckdb.DuckDBPyConnection, cfg: AuditConfig, source:
                 reports.append(OriginReport(source.name, origin, "messages", 0, 0, 0, True))
                 continue
             progress(f"{label}: reading messages {path.name}")
-            staged = stage_file(con, path, fmt=file_format(path, spec.format, label),
-                                table="stage", label=f"{label} messages", encoding=spec.encoding,
-                                needed_columns=list(dict.fromkeys(spec.fields.values())))
+            staged = stage_file(
+                con,
+                path,
+                fmt=file_format(path, spec.format, label),
+                table="stage",
+                label=f"{label} messages",
+                encoding=spec.encoding,
+                needed_columns=list(dict.fromkeys(spec.fields.values())),
+            )
             rep = _load_messages_file(con, cfg, source, staged, fp, key_sql)
-            progress(f"{label}: {path.name}: {rep.rows_read} messages read, {rep.rows_loaded} "
-                     f"loaded, {rep.rows_quarantined} quarantined")
+            progress(
+                f"{label}: {path.name}: {rep.rows_read} messages read, {rep.rows_loaded} "
+                f"loaded, {rep.rows_quarantined} quarantined"
+            )
             reports.append(rep)
     return reports
 
 
-def ingest_config(cfg: AuditConfig, progress: Progress = log.info, force: bool = False,
-                  sources: list[str] | None = None) -> IngestReport:
+def ingest_config(
+    cfg: AuditConfig,
+    progress: Progress = log.info,
+    force: bool = False,
+    sources: list[str] | None = None,
+) -> IngestReport:
     """Load every configured source (or the named ones) into the audit database."""
     reports: list[OriginReport] = []
     with open_store(cfg.duckdb_path) as con:

@@ -43,7 +43,9 @@ def timestamp_expr(text_expr: str, formats: list[str]) -> str:
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
-def _typed(field: Field, text_expr: str, mapping: Mapping, hash_key_sql: str) -> tuple[str, str | None]:
+def _typed(
+    field: Field, text_expr: str, mapping: Mapping, hash_key_sql: str
+) -> tuple[str, str | None]:
     """(typed expression, validity predicate or None) for one canonical field."""
     name = field.name
     if field.kind == "timestamp":
@@ -121,8 +123,16 @@ def ticket_select(mapping: Mapping, *, hash_key_sql: str, max_text_bytes: int) -
     return f"SELECT _row_number, {', '.join(exprs)}, {reason} AS _reason FROM stage"
 
 
-def message_select(fields: dict[str, str], role_map: dict[str, str], *, table: str, formats: list[str],
-                   hash_key_sql: str, pseudonymize: bool, max_text_bytes: int) -> str:
+def message_select(
+    fields: dict[str, str],
+    role_map: dict[str, str],
+    *,
+    table: str,
+    formats: list[str],
+    hash_key_sql: str,
+    pseudonymize: bool,
+    max_text_bytes: int,
+) -> str:
     """SELECT over staging table `table` for a separate messages export."""
     exprs, checks = [], []
     for field in MESSAGE_FIELDS:
@@ -134,26 +144,36 @@ def message_select(fields: dict[str, str], role_map: dict[str, str], *, table: s
         t = _text([col])
         if field.kind == "timestamp":
             typed = timestamp_expr(t, formats)
-            checks.append(f"WHEN {t} IS NOT NULL AND {typed} IS NULL THEN "
-                          f"'{field.name}: cannot parse the value as timestamp (column {col})'")
+            checks.append(
+                f"WHEN {t} IS NOT NULL AND {typed} IS NULL THEN "
+                f"'{field.name}: cannot parse the value as timestamp (column {col})'"
+            )
         elif field.kind == "integer":
             typed = f"try_cast({t} AS INTEGER)"
-            checks.append(f"WHEN {t} IS NOT NULL AND {typed} IS NULL THEN "
-                          f"'{field.name}: not an integer (column {col})'")
+            checks.append(
+                f"WHEN {t} IS NOT NULL AND {typed} IS NULL THEN "
+                f"'{field.name}: not an integer (column {col})'"
+            )
         elif field.kind == "boolean":
             typed = f"coalesce(try_cast({t} AS BOOLEAN), true)"
         elif field.name == "author_role":
             lowered = f"lower({t})"
             typed = _value_mapped(lowered, {k.lower(): v for k, v in role_map.items()})
-            checks.append(f"WHEN {typed} NOT IN ('customer', 'agent', 'system') THEN "
-                          f"'author_role: unknown role (column {col})'")
+            checks.append(
+                f"WHEN {typed} NOT IN ('customer', 'agent', 'system') THEN "
+                f"'author_role: unknown role (column {col})'"
+            )
         elif field.name == "author_id" and pseudonymize:
-            typed = f"CASE WHEN {t} IS NULL THEN NULL ELSE left(sha256({hash_key_sql} || {t}), 16) END"
+            typed = (
+                f"CASE WHEN {t} IS NULL THEN NULL ELSE left(sha256({hash_key_sql} || {t}), 16) END"
+            )
         else:
             typed = t
         if field.name == "body":
-            checks.append(f"WHEN strlen({t}) > {max_text_bytes} THEN 'body: ' || strlen({t}) "
-                          f"|| ' bytes, over ingest.max_text_bytes ({max_text_bytes})'")
+            checks.append(
+                f"WHEN strlen({t}) > {max_text_bytes} THEN 'body: ' || strlen({t}) "
+                f"|| ' bytes, over ingest.max_text_bytes ({max_text_bytes})'"
+            )
         if field.name == "ticket_id":
             checks.insert(0, f"WHEN {t} IS NULL THEN 'ticket_id: missing'")
         exprs.append(f"{typed} AS {field.name}")

@@ -33,8 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="audit the sources of a configuration file")
     run.add_argument("--config", type=Path, required=True)
     run.add_argument("--output", type=Path, default=None)
-    run.add_argument("--fail-on", choices=VERDICT_ORDER[1:], default=None,
-                     help="exit 1 when the verdict is this or worse")
+    run.add_argument(
+        "--fail-on",
+        choices=VERDICT_ORDER[1:],
+        default=None,
+        help="exit 1 when the verdict is this or worse",
+    )
 
     gen = sub.add_parser("generate", help="write a sample history with planted defects")
     gen.add_argument("--tickets", type=int, default=5000)
@@ -48,8 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--output", type=Path, required=True)
     scan.add_argument("--text-field", default="text")
     scan.add_argument("--id-field", default="id")
-    scan.add_argument("--config", type=Path, default=None,
-                      help="audit config whose `pii` section to use (defaults otherwise)")
+    scan.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="audit config whose `pii` section to use (defaults otherwise)",
+    )
     return p
 
 
@@ -80,8 +88,10 @@ def _verdict_exit(output: Path, fail_on: str | None) -> int:
     if verdict:
         print(f"verdict: {verdict} (score {readiness.get('score')})")
     print(f"report:  {(output / 'scorecard.html').resolve()}")
-    if fail_on and verdict in VERDICT_ORDER and (
-        VERDICT_ORDER.index(verdict) >= VERDICT_ORDER.index(fail_on)
+    if (
+        fail_on
+        and verdict in VERDICT_ORDER
+        and (VERDICT_ORDER.index(verdict) >= VERDICT_ORDER.index(fail_on))
     ):
         return EXIT_GATE
     return EXIT_OK
@@ -104,8 +114,10 @@ def _audit(config: Path, output: Path | None, verbose: bool, fail_on: str | None
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         if args.command == "demo":
             config = _demo_history(args.tickets, args.seed)

@@ -19,8 +19,13 @@ from ticket_audit.config import load_config
 from ticket_audit.store import open_store
 
 # Errors that mean "bad configuration or input" (exit 2) rather than a defect of ours.
-INPUT_ERRORS = {"ConfigError", "IngestError", "SourceUnavailableError", "OutputError",
-                "StoreBusyError"}
+INPUT_ERRORS = {
+    "ConfigError",
+    "IngestError",
+    "SourceUnavailableError",
+    "OutputError",
+    "StoreBusyError",
+}
 
 
 class AuditFailed(RuntimeError):
@@ -132,7 +137,10 @@ def run_audit(
                 tags["dagster/asset_partition_range_start"] = month_range[0]
                 tags["dagster/asset_partition_range_end"] = month_range[1]
             result = job.execute_in_process(
-                instance=instance, asset_selection=group, tags=tags, run_config=run_config,
+                instance=instance,
+                asset_selection=group,
+                tags=tags,
+                run_config=run_config,
                 raise_on_error=False,
             )
             run.run_ids.append(result.run_id)

@@ -14,8 +14,9 @@ def scan_pii_command(args: argparse.Namespace) -> int:
 
     pii = load_config(args.config).pii if args.config else PiiSection()
     try:
-        count = scan_jsonl(args.input, args.output, text_field=args.text_field,
-                           id_field=args.id_field, config=pii)
+        count = scan_jsonl(
+            args.input, args.output, text_field=args.text_field, id_field=args.id_field, config=pii
+        )
     except ValueError as exc:
         print(f"ticket-audit scan-pii: {exc}", file=sys.stderr)
         return 2

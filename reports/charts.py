@@ -42,7 +42,11 @@ def bar_chart(
 
 
 def column_chart(
-    items: list[tuple[str, float]], *, title: str, width: int = 720, height: int = 200,
+    items: list[tuple[str, float]],
+    *,
+    title: str,
+    width: int = 720,
+    height: int = 200,
     value_format: str = "{:,.0f}",
 ) -> str:
     """Vertical columns over an ordered axis (months); every fourth label is shown."""
@@ -69,7 +73,5 @@ def column_chart(
             parts.append(
                 f'<text x="{x:.1f}" y="{height - 14}" font-size="10">{escape(label)}</text>'
             )
-    parts.append(
-        f'<text x="0" y="{24}" font-size="10">{value_format.format(top)}</text></svg>'
-    )
+    parts.append(f'<text x="0" y="{24}" font-size="10">{value_format.format(top)}</text></svg>')
     return "".join(parts)

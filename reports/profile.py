@@ -23,8 +23,13 @@ def compute_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
               FROM audit.load_log) WHERE k = 1 ORDER BY source, origin"""
     ).fetchall()
     origins = [
-        dict(zip(("source", "origin", "kind", "rows_read", "rows_loaded", "rows_quarantined"),
-                 r, strict=True))
+        dict(
+            zip(
+                ("source", "origin", "kind", "rows_read", "rows_loaded", "rows_quarantined"),
+                r,
+                strict=True,
+            )
+        )
         for r in loads
     ]
     total = con.execute("SELECT count(*) FROM canonical.tickets").fetchone()[0]
@@ -35,9 +40,7 @@ def compute_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         for f in TICKET_FIELDS
     )
     fills = con.execute(f"SELECT {fill_exprs} FROM canonical.tickets").fetchone()
-    fill_rates = {
-        f.name: (fills[i] / total if total else 0.0) for i, f in enumerate(TICKET_FIELDS)
-    }
+    fill_rates = {f.name: (fills[i] / total if total else 0.0) for i, f in enumerate(TICKET_FIELDS)}
     months = con.execute(
         """SELECT strftime(created_month, '%Y-%m'), count(*) FROM canonical.tickets
         GROUP BY 1 ORDER BY 1"""
@@ -48,9 +51,11 @@ def compute_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         FROM raw.quarantine GROUP BY ALL ORDER BY n DESC LIMIT 20"""
     ).fetchall()
     msg_total = con.execute("SELECT count(*) FROM canonical.messages").fetchone()[0]
-    roles = dict(con.execute(
-        "SELECT author_role, count(*) FROM canonical.messages GROUP BY 1 ORDER BY 1"
-    ).fetchall())
+    roles = dict(
+        con.execute(
+            "SELECT author_role, count(*) FROM canonical.messages GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    )
     msg_fill = {}
     if msg_total:
         exprs = ", ".join(f"count({f.name})" for f in MESSAGE_FIELDS)
@@ -100,8 +105,13 @@ def render_markdown(p: dict[str, Any]) -> str:
         )
     lines += ["", "## Field fill rates (tickets)", "", "| field | filled |", "|---|---:|"]
     lines += [f"| {k} | {v:.1%} |" for k, v in p["field_fill_rates"].items()]
-    lines += ["", "## Quarantine reasons", "", "| source | field | reason | rows |",
-              "|---|---|---|---:|"]
+    lines += [
+        "",
+        "## Quarantine reasons",
+        "",
+        "| source | field | reason | rows |",
+        "|---|---|---|---:|",
+    ]
     lines += [
         f"| {r['source']} | {r['field']} | {r['reason']} | {r['rows']:,} |"
         for r in p["quarantine_reasons"]
@@ -114,7 +124,9 @@ def render_markdown(p: dict[str, Any]) -> str:
 def render_html(p: dict[str, Any]) -> str:
     fill = bar_chart(
         [(k, v * 100) for k, v in p["field_fill_rates"].items()],
-        title="Field fill rate (%)", value_format="{:.1f}%", max_value=100,
+        title="Field fill rate (%)",
+        value_format="{:.1f}%",
+        max_value=100,
     )
     months = column_chart(
         [(m["month"], m["tickets"]) for m in p["tickets_by_month"]], title="Tickets by month"

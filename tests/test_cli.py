@@ -34,7 +34,9 @@ def test_demo_runs_end_to_end_on_embedded_defaults(demo_run) -> None:
 
 
 def test_generate_writes_history_and_config(tmp_path: Path, capsys) -> None:
-    assert main(["generate", "--tickets", "50", "--output", str(tmp_path), "--format", "jsonl"]) == 0
+    assert (
+        main(["generate", "--tickets", "50", "--output", str(tmp_path), "--format", "jsonl"]) == 0
+    )
     assert (tmp_path / "tickets.jsonl").exists() and (tmp_path / "audit.yaml").exists()
     assert "wrote" in capsys.readouterr().out
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
-from ticket_audit.config import ConfigError, load_config
 from tests.conftest import write_config
+from ticket_audit.config import ConfigError, load_config
 
 MINIMAL = {
     "sources": [
@@ -32,17 +32,25 @@ def test_minimal_config_loads_with_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d["sources"][0]["mapping"]["fields"].update(colour="x"),
-         "sources[0].mapping.fields: unknown canonical field(s) ['colour']"),
-        (lambda d: d["sources"][0]["mapping"]["fields"].pop("created_at"),
-         "sources[0].mapping.fields: missing required field 'created_at'"),
+        (
+            lambda d: d["sources"][0]["mapping"]["fields"].update(colour="x"),
+            "sources[0].mapping.fields: unknown canonical field(s) ['colour']",
+        ),
+        (
+            lambda d: d["sources"][0]["mapping"]["fields"].pop("created_at"),
+            "sources[0].mapping.fields: missing required field 'created_at'",
+        ),
         (lambda d: d["sources"][0].update(kind="ftp"), "sources[0]"),
         (lambda d: d["sources"][0].update(nmae="typo"), "sources[0].file.nmae"),
-        (lambda d: d.update(sources=[d["sources"][0], d["sources"][0]]),
-         "duplicate source name(s) ['desk']"),
+        (
+            lambda d: d.update(sources=[d["sources"][0], d["sources"][0]]),
+            "duplicate source name(s) ['desk']",
+        ),
         (lambda d: d.update(ingest={"max_text_bytes": -1}), "ingest.max_text_bytes"),
-        (lambda d: d["sources"][0]["mapping"].update(value_maps={"mood": {}}),
-         "value_maps: unknown canonical field(s) ['mood']"),
+        (
+            lambda d: d["sources"][0]["mapping"].update(value_maps={"mood": {}}),
+            "value_maps: unknown canonical field(s) ['mood']",
+        ),
     ],
 )
 def test_invalid_config_names_the_key(tmp_path: Path, mutate, expected: str) -> None:

@@ -13,7 +13,12 @@ from ticket_audit.generator.pii_values import iban, luhn_complete
 
 
 def test_rates_are_exact_and_manifest_matches_truth(tmp_path: Path) -> None:
-    rates = {"missing_category": 0.4, "pii": 0.3, "exact_duplicate": 0.05, "invalid_timestamp": 0.02}
+    rates = {
+        "missing_category": 0.4,
+        "pii": 0.3,
+        "exact_duplicate": 0.05,
+        "invalid_timestamp": 0.02,
+    }
     h = generate_history(GeneratorSpec(tickets=1000, rates=rates), tmp_path)
     manifest, truth = h.manifest(), h.truth()
     assert manifest["tickets_written"] == truth.height == 1000
@@ -22,7 +27,9 @@ def test_rates_are_exact_and_manifest_matches_truth(tmp_path: Path) -> None:
         assert manifest["planted"][defect] == truth[defect].sum() == expected, defect
     tickets = pl.read_csv(h.tickets_path, infer_schema=False)
     missing = tickets.filter(pl.col("category").fill_null("") == "")
-    assert set(missing["ticket_id"]) == set(truth.filter(pl.col("missing_category") == 1)["ticket_id"])
+    assert set(missing["ticket_id"]) == set(
+        truth.filter(pl.col("missing_category") == 1)["ticket_id"]
+    )
     assert tickets["ticket_id"].n_unique() == 1000
 
 

@@ -1,6 +1,5 @@
 """Ingestion: sources -> raw zone + canonical tables, and the data profile of what loaded."""
 
-
 import dagster as dg
 
 from connectors.ingest import ingest_config
@@ -29,10 +28,18 @@ UNIQUE_TICKET_IDS = "unique_ticket_ids"
         ),
     ],
     check_specs=[
-        dg.AssetCheckSpec(ROWS_ACCOUNTED_FOR, asset="canonical_tickets", blocking=True,
-                          description="rows read = rows loaded + rows quarantined, per origin"),
-        dg.AssetCheckSpec(UNIQUE_TICKET_IDS, asset="canonical_tickets", blocking=True,
-                          description="one canonical row per (source, ticket_id)"),
+        dg.AssetCheckSpec(
+            ROWS_ACCOUNTED_FOR,
+            asset="canonical_tickets",
+            blocking=True,
+            description="rows read = rows loaded + rows quarantined, per origin",
+        ),
+        dg.AssetCheckSpec(
+            UNIQUE_TICKET_IDS,
+            asset="canonical_tickets",
+            blocking=True,
+            description="one canonical row per (source, ticket_id)",
+        ),
     ],
 )
 def ingest(context: dg.AssetExecutionContext, audit: AuditResource):
@@ -61,11 +68,15 @@ def ingest(context: dg.AssetExecutionContext, audit: AuditResource):
         },
     )
     yield dg.AssetCheckResult(
-        asset_key="canonical_tickets", check_name=ROWS_ACCOUNTED_FOR, passed=unbalanced == 0,
+        asset_key="canonical_tickets",
+        check_name=ROWS_ACCOUNTED_FOR,
+        passed=unbalanced == 0,
         metadata={"unbalanced_origins": unbalanced},
     )
     yield dg.AssetCheckResult(
-        asset_key="canonical_tickets", check_name=UNIQUE_TICKET_IDS, passed=dupes == 0,
+        asset_key="canonical_tickets",
+        check_name=UNIQUE_TICKET_IDS,
+        passed=dupes == 0,
         metadata={"duplicated_ids": dupes},
     )
 

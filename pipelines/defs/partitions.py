@@ -1,6 +1,5 @@
 """Monthly partitions on ticket creation time."""
 
-
 import dagster as dg
 
 from pipelines.settings import config_path

@@ -1,6 +1,5 @@
 """The one resource every asset uses: the validated audit configuration and its store."""
 
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

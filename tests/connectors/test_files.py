@@ -11,13 +11,23 @@ import pytest
 
 from connectors.errors import IngestError, SourceUnavailableError
 from connectors.ingest import ingest_config
+from tests.conftest import write_config
 from ticket_audit.config import load_config
 from ticket_audit.store import open_store
-from tests.conftest import write_config
 
 HEADER = ["id", "opened", "closed", "queue", "prio", "title", "body", "labels", "score"]
 GOOD = [
-    ["T1", "2024-01-05 10:00:00", "2024-01-05 12:00:00", "Billing", "P1", "Refund", "Money back please", "a;b", "5"],
+    [
+        "T1",
+        "2024-01-05 10:00:00",
+        "2024-01-05 12:00:00",
+        "Billing",
+        "P1",
+        "Refund",
+        "Money back please",
+        "a;b",
+        "5",
+    ],
     ["T2", "2024-02-10T08:30:00Z", "", "Account", "P3", "Login", "Cannot log in", "", ""],
     ["T3", "2024-02-11", "2024-02-12 09:00:00", "", "P2", "Other", "Something", "x", "3.0"],
 ]
@@ -26,14 +36,23 @@ GOOD = [
 def _config(tmp_path: Path, path: str, fmt: str | None = None, **source) -> Path:
     mapping = {
         "fields": {
-            "ticket_id": "id", "created_at": "opened", "resolved_at": "closed",
-            "category": "queue", "priority": "prio", "subject": "title",
-            "description": "body", "tags": "labels", "csat": "score",
+            "ticket_id": "id",
+            "created_at": "opened",
+            "resolved_at": "closed",
+            "category": "queue",
+            "priority": "prio",
+            "subject": "title",
+            "description": "body",
+            "tags": "labels",
+            "csat": "score",
         },
         "value_maps": {"priority": {"P1": "urgent", "P2": "high", "P3": "normal"}},
         "tags_separator": ";",
-        "messages": {"from_columns": [{"column": "body", "author_role": "customer",
-                                        "created_at": "created_at"}]},
+        "messages": {
+            "from_columns": [
+                {"column": "body", "author_role": "customer", "created_at": "created_at"}
+            ]
+        },
     }
     src = {"name": "desk", "kind": "file", "path": path, "mapping": mapping, **source}
     if fmt:
@@ -88,14 +107,19 @@ def test_clean_csv_maps_every_field(tmp_path: Path) -> None:
     assert t1["origin"].endswith("t.csv") and t1["source"] == "desk"
     with open_store(cfg.duckdb_path) as con:
         assert con.execute("SELECT count(*) FROM canonical.messages").fetchone()[0] == 3
-        raw = con.execute('SELECT "body", _row_number FROM raw.desk ORDER BY _row_number').fetchall()
+        raw = con.execute(
+            'SELECT "body", _row_number FROM raw.desk ORDER BY _row_number'
+        ).fetchall()
     assert raw[0] == ("Money back please", 1)
 
 
 def test_unparseable_timestamp_and_bad_integer_are_quarantined(tmp_path: Path) -> None:
-    rows = [*GOOD, ["T4", "31/13/2024 25:61", "", "Billing", "P1", "s", "b", "", ""],
-            ["T5", "2024-03-01", "not a date", "Billing", "P1", "s", "b", "", ""],
-            ["T6", "2024-03-01", "", "Billing", "P1", "s", "b", "", "excellent"]]
+    rows = [
+        *GOOD,
+        ["T4", "31/13/2024 25:61", "", "Billing", "P1", "s", "b", "", ""],
+        ["T5", "2024-03-01", "not a date", "Billing", "P1", "s", "b", "", ""],
+        ["T6", "2024-03-01", "", "Billing", "P1", "s", "b", "", "excellent"],
+    ]
     cfg, report = _load(tmp_path, rows)
     assert report.totals() == {"rows_read": 6, "rows_loaded": 3, "rows_quarantined": 3}
     q = _quarantine(cfg)
@@ -105,11 +129,18 @@ def test_unparseable_timestamp_and_bad_integer_are_quarantined(tmp_path: Path) -
 
 
 def test_missing_ticket_id_and_duplicate_ids(tmp_path: Path) -> None:
-    rows = [*GOOD, ["", "2024-03-01", "", "", "", "", "", "", ""], ["T1", "2024-03-02", "", "", "", "", "", "", ""]]
+    rows = [
+        *GOOD,
+        ["", "2024-03-01", "", "", "", "", "", "", ""],
+        ["T1", "2024-03-02", "", "", "", "", "", "", ""],
+    ]
     cfg, report = _load(tmp_path, rows)
     assert report.totals()["rows_quarantined"] == 2
     reasons = [r[2] for r in _quarantine(cfg)]
-    assert reasons == ["ticket_id: missing", "ticket_id: duplicate of an earlier row in the same origin"]
+    assert reasons == [
+        "ticket_id: missing",
+        "ticket_id: duplicate of an earlier row in the same origin",
+    ]
 
 
 def test_malformed_csv_line_is_quarantined_with_line_number(tmp_path: Path) -> None:
@@ -152,7 +183,9 @@ def test_two_megabyte_body_is_quarantined_naming_the_field(tmp_path: Path) -> No
 def test_missing_mapped_column_stops_with_file_and_column(tmp_path: Path) -> None:
     _write_csv(tmp_path / "t.csv", [r[:-1] for r in GOOD], HEADER[:-1])
     cfg = load_config(_config(tmp_path, "t.csv"))
-    with pytest.raises(IngestError, match=r"t\.csv: mapped column\(s\) \['score'\] not in the file"):
+    with pytest.raises(
+        IngestError, match=r"t\.csv: mapped column\(s\) \['score'\] not in the file"
+    ):
         ingest_config(cfg, progress=lambda _m: None)
 
 
@@ -216,12 +249,16 @@ def test_generated_history_accounts_for_every_row(history_config, small_history)
     assert t["rows_read"] == manifest["tickets_written"]
     assert t["rows_quarantined"] == manifest["expected_quarantined"]
     assert t["rows_read"] == t["rows_loaded"] + t["rows_quarantined"]
-    assert m["rows_read"] == manifest["messages_written"] == m["rows_loaded"] + m["rows_quarantined"]
+    assert (
+        m["rows_read"] == manifest["messages_written"] == m["rows_loaded"] + m["rows_quarantined"]
+    )
     with open_store(history_config.duckdb_path) as con:
         orphans = con.execute(
             "SELECT count(*) FROM raw.quarantine WHERE reason LIKE 'ticket_id: no loaded ticket%'"
         ).fetchone()[0]
-        loaded_ids = {r[0] for r in con.execute("SELECT ticket_id FROM canonical.tickets").fetchall()}
+        loaded_ids = {
+            r[0] for r in con.execute("SELECT ticket_id FROM canonical.tickets").fetchall()
+        }
     truth = small_history.truth()
     bad_ids = set(truth.filter(pl.col("invalid_timestamp") == 1)["ticket_id"])
     assert loaded_ids.isdisjoint(bad_ids) and len(loaded_ids) == len(truth) - len(bad_ids)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from connectors.ingest import ingest_config
+from tests.conftest import REPO, with_store
 from ticket_audit.config import load_config
 from ticket_audit.store import open_store
-from tests.conftest import REPO, with_store
 
 
 def test_kaggle_export_loads_all_rows(kaggle_csv: Path, tmp_path: Path, monkeypatch) -> None:

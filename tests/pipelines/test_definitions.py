@@ -33,9 +33,18 @@ def test_definitions_hold_the_ingest_assets(defs: dg.Definitions) -> None:
 def test_dagster_definitions_validate_cli(tmp_path: Path) -> None:
     env = {**os.environ, "DAGSTER_HOME": str(REPO)}
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate",
-         "-m", "pipelines.definitions"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            "definitions",
+            "validate",
+            "-m",
+            "pipelines.definitions",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -73,9 +82,13 @@ def test_month_window_covers_edges() -> None:
         for k in (keys[0], keys[5], keys[-1])
     )
     assert first[0] == "created_month < ?"  # tickets before the first month go to it
-    assert middle == ("created_month >= ? AND created_month < ?",
-                      [monthly_partitions.time_window_for_partition_key(keys[5]).start.date(),
-                       monthly_partitions.time_window_for_partition_key(keys[6]).start.date()])
+    assert middle == (
+        "created_month >= ? AND created_month < ?",
+        [
+            monthly_partitions.time_window_for_partition_key(keys[5]).start.date(),
+            monthly_partitions.time_window_for_partition_key(keys[6]).start.date(),
+        ],
+    )
     assert last[0] == "created_month >= ?"  # future-dated tickets go to the last month
 
 

@@ -15,12 +15,12 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from ticket_audit.config.audit import AuditSection, IngestSection
+from ticket_audit.config.mapping import Mapping, Strict
 from ticket_audit.config.ownership import OwnershipSection
 from ticket_audit.config.pii import PiiSection
 from ticket_audit.config.quality import QualitySection
 from ticket_audit.config.readiness import ReadinessSection
 from ticket_audit.config.retrieval import RetrievalSection
-from ticket_audit.config.mapping import Mapping, Strict
 from ticket_audit.config.sources import FileSource, SourceConfig
 from ticket_audit.config.taxonomy import Taxonomy
 

@@ -96,9 +96,7 @@ class Mapping(Strict):
     def _known_fields(cls, v: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
         unknown = sorted(set(v) - set(TICKET_COLUMNS))
         if unknown:
-            raise ValueError(
-                f"unknown canonical field(s) {unknown}; known: {list(TICKET_COLUMNS)}"
-            )
+            raise ValueError(f"unknown canonical field(s) {unknown}; known: {list(TICKET_COLUMNS)}")
         for required in ("ticket_id", "created_at"):
             if required not in v:
                 raise ValueError(f"missing required field {required!r}")

@@ -12,9 +12,7 @@ class Taxonomy(Strict):
     categories: dict[str, list[str]] = Field(default_factory=dict)
     catch_all: list[str] = Field(default_factory=lambda: ["Other", "General", "Misc"])
     priorities: list[str] = Field(default_factory=lambda: ["low", "normal", "high", "urgent"])
-    channels: list[str] = Field(
-        default_factory=lambda: ["email", "chat", "phone", "web", "social"]
-    )
+    channels: list[str] = Field(default_factory=lambda: ["email", "chat", "phone", "web", "social"])
     statuses: list[str] = Field(default_factory=lambda: ["open", "pending", "solved", "closed"])
     # None: any non-empty value is valid (the source has no reference list).
     teams: list[str] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from ticket_audit.generator import pii_values as pv
 from ticket_audit.generator import vocabulary as vocab
@@ -13,7 +13,7 @@ from ticket_audit.generator.spec import GeneratorSpec
 TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 TEMPLATE_TOKENS = ["{customer_name}", "{{order_id}}", "{product_purchased}", "[FIRST_NAME]"]
-HTML_DEBRIS = ["<div>{}</div><br>", "<p>{}&nbsp;</p>", "{}<br/><br/>", "<span style=\"\">{}</span>"]
+HTML_DEBRIS = ["<div>{}</div><br>", "<p>{}&nbsp;</p>", "{}<br/><br/>", '<span style="">{}</span>']
 BAD_TIMESTAMPS = ["31/13/2023 25:61", "yesterday", "2023-02-30 10:00:00", "N/A", "12-31-2023 9pm"]
 PII_ENTITY_WEIGHTS = {
     "EMAIL_ADDRESS": 18,
@@ -122,7 +122,9 @@ class HistoryBuilder:
     def _customer_text(self, category: str, subcategory: str, product: str, language: str):
         rng = self.rng
         subjects, problems, details = (
-            vocab.CATCH_ALL_TEXT if category == vocab.CATCH_ALL else vocab.CUSTOMER_TEXT[subcategory]
+            vocab.CATCH_ALL_TEXT
+            if category == vocab.CATCH_ALL
+            else vocab.CUSTOMER_TEXT[subcategory]
         )
         subject = rng.choice(subjects)
         if language != "en":
@@ -143,7 +145,9 @@ class HistoryBuilder:
             body = vocab.MACRO_REPLIES[category]
         else:
             body = rng.choice(vocab.FREEFORM_REPLIES).format(
-                fix=rng.choice(vocab.FIXES).capitalize() if rng.random() < 0.3 else rng.choice(vocab.FIXES),
+                fix=rng.choice(vocab.FIXES).capitalize()
+                if rng.random() < 0.3
+                else rng.choice(vocab.FIXES),
                 followup=rng.choice(vocab.FOLLOWUPS),
             )
             if rng.random() < 0.25:
@@ -227,17 +231,50 @@ class HistoryBuilder:
         msgs = [Message(0, "customer", "customer", t.created_at, t.description)]
         if t.first_response_at is not None:
             msgs.append(
-                Message(1, "agent", persona.agent, t.first_response_at,
-                        self._agent_reply(persona, t.true_category, first_name))
+                Message(
+                    1,
+                    "agent",
+                    persona.agent,
+                    t.first_response_at,
+                    self._agent_reply(persona, t.true_category, first_name),
+                )
             )
             if rng.random() < 0.15:
-                msgs.append(Message(len(msgs), "agent", persona.agent, t.first_response_at,
-                                    "Internal note: checked logs, escalating to tier 2.", public=False))
+                msgs.append(
+                    Message(
+                        len(msgs),
+                        "agent",
+                        persona.agent,
+                        t.first_response_at,
+                        "Internal note: checked logs, escalating to tier 2.",
+                        public=False,
+                    )
+                )
             if t.resolved_at is not None and rng.random() < 0.45:
                 follow_at = t.first_response_at + (t.resolved_at - t.first_response_at) / 2
-                msgs.append(Message(len(msgs), "customer", "customer", follow_at,
-                                    rng.choice(["Thanks, that worked.", "It is still not working.",
-                                                "Any update on this?", "Thank you for the quick help!"])))
-                msgs.append(Message(len(msgs), "agent", persona.agent, t.resolved_at,
-                                    self._agent_reply(persona, t.true_category, None)))
+                msgs.append(
+                    Message(
+                        len(msgs),
+                        "customer",
+                        "customer",
+                        follow_at,
+                        rng.choice(
+                            [
+                                "Thanks, that worked.",
+                                "It is still not working.",
+                                "Any update on this?",
+                                "Thank you for the quick help!",
+                            ]
+                        ),
+                    )
+                )
+                msgs.append(
+                    Message(
+                        len(msgs),
+                        "agent",
+                        persona.agent,
+                        t.resolved_at,
+                        self._agent_reply(persona, t.true_category, None),
+                    )
+                )
         t.messages = msgs

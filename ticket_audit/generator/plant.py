@@ -67,7 +67,9 @@ class Planter:
                 dup.duplicate_of = f"#{original.index}"
                 shift = timedelta(minutes=rng.randint(5, 60 * 72))
                 dup.created_at = original.created_at + shift
-                dup.first_response_at = original.first_response_at and original.first_response_at + shift
+                dup.first_response_at = (
+                    original.first_response_at and original.first_response_at + shift
+                )
                 dup.resolved_at = original.resolved_at and original.resolved_at + shift
                 dup.updated_at = original.updated_at + shift
                 if defect == "near_duplicate_conflict":
@@ -159,22 +161,38 @@ class Planter:
             k = rng.choices([1, 2, 3], weights=[60, 30, 10])[0]
             for _ in range(k):
                 entity = _weighted(rng, PII_ENTITY_WEIGHTS)
-                if (entity == "PERSON" and t.index not in greet and t.first_response_at is not None
-                        and rng.random() < 0.4):
+                if (
+                    entity == "PERSON"
+                    and t.index not in greet
+                    and t.first_response_at is not None
+                    and rng.random() < 0.4
+                ):
                     greet[t.index] = rng.choice(vocab.FIRST_NAMES)
                     continue
                 if entity in ("EMAIL_ADDRESS", "ACCOUNT_NUMBER") and rng.random() < 0.15:
                     value = pv.make_value(entity, rng)
                     prefix = f"{t.subject} - "
                     t.subject = prefix + value
-                    t.pii.append({"field": "subject", "entity_type": entity,
-                                  "start": len(prefix), "end": len(prefix) + len(value)})
+                    t.pii.append(
+                        {
+                            "field": "subject",
+                            "entity_type": entity,
+                            "start": len(prefix),
+                            "end": len(prefix) + len(value),
+                        }
+                    )
                     continue
                 sentence, s, e = pv.pii_sentence(entity, rng)
                 base = f"{t.description} " if t.description else ""
                 t.description = base + sentence
-                t.pii.append({"field": "description", "entity_type": entity,
-                              "start": len(base) + s, "end": len(base) + e})
+                t.pii.append(
+                    {
+                        "field": "description",
+                        "entity_type": entity,
+                        "start": len(base) + s,
+                        "end": len(base) + e,
+                    }
+                )
         return greet
 
     def finish_messages(self, tickets: list[Ticket], greet: dict[int, str]) -> None:
@@ -189,5 +207,11 @@ class Planter:
             if first_name is not None and len(t.messages) > 1:
                 body = t.messages[1].body
                 start = body.index(first_name)
-                t.pii.append({"field": "message:1", "entity_type": "PERSON",
-                              "start": start, "end": start + len(first_name)})
+                t.pii.append(
+                    {
+                        "field": "message:1",
+                        "entity_type": "PERSON",
+                        "start": start,
+                        "end": start + len(first_name),
+                    }
+                )

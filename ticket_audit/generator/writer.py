@@ -227,5 +227,11 @@ def generate_history(spec: GeneratorSpec, directory: str | Path) -> GeneratedHis
     config = config_for(spec, tickets_path.name, messages_path.name if messages_path else None)
     config_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     return GeneratedHistory(
-        directory, config_path, manifest_path, tickets_path, messages_path, truth_path, pii_truth_path
+        directory,
+        config_path,
+        manifest_path,
+        tickets_path,
+        messages_path,
+        truth_path,
+        pii_truth_path,
     )
