@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import glob
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,9 +20,14 @@ from connectors.errors import IngestError, SourceUnavailableError
 from connectors.mapping import lit, q
 
 SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
-# Far above ingest.max_text_bytes so an oversized body is parsed and quarantined with the
-# field named, instead of failing as an unreadable line.
-MAX_LINE_BYTES = 256 * 1024 * 1024
+# Lines may be far longer than ingest.max_text_bytes, so an oversized body is parsed and
+# quarantined with the field named instead of failing as an unreadable line. DuckDB sizes
+# buffers from this, so it is bounded rather than huge.
+MIN_LINE_BYTES = 8 * 1024 * 1024
+
+
+def max_line_bytes(max_text_bytes: int) -> int:
+    return max(MIN_LINE_BYTES, 4 * max_text_bytes)
 
 
 @dataclass
@@ -91,35 +97,46 @@ def _header(path: Path, encoding: str, delimiter: str, label: str) -> list[str]:
 def _csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    table: str,
+    target: str,
+    lineage_sql: str,
     encoding: str,
     delimiter: str,
     label: str,
-):
-    rej, scan = f"{table}_rejects", f"{table}_scan"
+    line_bytes: int,
+) -> tuple[list[Reject], list[str]]:
+    rej, scan = "stage_rejects", "stage_scan"
     con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
+    header = _header(path, encoding, delimiter, label)
     # The header is read here and the dialect given explicitly: DuckDB's sniffer gives up on
     # small files with malformed lines, and those lines belong in quarantine, not in an error.
-    columns = ", ".join(f"{lit(c)}: 'VARCHAR'" for c in _header(path, encoding, delimiter, label))
+    columns = ", ".join(f"{lit(c)}: 'VARCHAR'" for c in header)
+    # A fresh temp table keeps file order (insertion order is preserved), so its rowids give
+    # the row number without the cost of a window over the whole file.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT row_number() OVER () AS _row_number, *
-        FROM read_csv({lit(str(path))}, columns = {{{columns}}}, header = true,
+        f"""CREATE OR REPLACE TEMP TABLE stage_rows AS
+        SELECT * FROM read_csv({lit(str(path))}, columns = {{{columns}}}, header = true,
                       auto_detect = false, delim = {lit(delimiter)}, quote = '"', escape = '"',
-                      encoding = {lit(encoding)}, max_line_size = {MAX_LINE_BYTES},
+                      encoding = {lit(encoding)}, max_line_size = {line_bytes},
                       store_rejects = true, rejects_table = {lit(rej)},
                       rejects_scan = {lit(scan)})"""
     )
+    # Inside a transaction rowids start at a large offset: number from the first one.
+    first = con.execute("SELECT coalesce(min(rowid), 0) FROM stage_rows").fetchone()[0]
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW stage_numbered AS SELECT rowid - {first} + 1 AS _row_number, * FROM stage_rows"
+    )
+    con.execute(f"INSERT INTO {target} BY NAME SELECT {lineage_sql}, * FROM stage_numbered")
     # One line can fail several ways (each bad column); it is one quarantined row.
     rows = con.execute(
         f"""SELECT line, string_agg(DISTINCT lower(error_type), ', '),
                    string_agg(DISTINCT error_message, '; '), any_value(csv_line)
         FROM {rej} GROUP BY line ORDER BY line"""
     ).fetchall()
-    return [
+    rejects = [
         Reject(int(line), f"line {line}: malformed CSV ({etypes}): {msgs}", raw)
         for line, etypes, msgs, raw in rows
     ]
+    return rejects, header
 
 
 # CASE keeps json_type from ever seeing invalid JSON (it raises instead of returning NULL).
@@ -127,7 +144,12 @@ _IS_OBJECT = "(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE f
 
 
 def _jsonl(
-    con: duckdb.DuckDBPyConnection, path: Path, table: str, encoding: str, needed: list[str]
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    encoding: str,
+    needed: list[str],
+    line_bytes: int,
 ):
     lines = f"{table}_lines"
     con.execute(
@@ -135,7 +157,7 @@ def _jsonl(
         SELECT row_number() OVER () AS _row_number, line
         FROM read_csv({lit(str(path))}, columns = {{'line': 'VARCHAR'}}, header = false,
                       delim = '\x1e', quote = '', escape = '', auto_detect = false,
-                      encoding = {lit(encoding)}, max_line_size = {MAX_LINE_BYTES},
+                      encoding = {lit(encoding)}, max_line_size = {line_bytes},
                       store_rejects = true)"""
     )
     bad = con.execute(
@@ -164,7 +186,7 @@ def _jsonl(
     return rejects, sorted(present)
 
 
-def _parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str):
+def _parquet(con: duckdb.DuckDBPyConnection, path: Path, target: str, lineage_sql: str):
     described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()
     casts = ", ".join(
         (
@@ -176,11 +198,27 @@ def _parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str):
         for name, typ, *_ in described
     )
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT file_row_number + 1 AS _row_number, {casts}
+        f"""INSERT INTO {target} BY NAME
+        SELECT file_row_number + 1 AS _row_number, {lineage_sql}, {casts}
         FROM read_parquet({lit(str(path))}, file_row_number = true)"""
     )
     return []
+
+
+def file_columns(
+    path: Path, fmt: str, encoding: str, delimiter: str, label: str, con: duckdb.DuckDBPyConnection
+) -> list[str] | None:
+    """Column names known before reading the rows (CSV header, Parquet schema); None for JSONL."""
+    if fmt == "csv":
+        return _header(path, encoding, delimiter, label)
+    if fmt == "parquet":
+        return [
+            r[0]
+            for r in con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})"
+            ).fetchall()
+        ]
+    return None
 
 
 def stage_file(
@@ -188,36 +226,52 @@ def stage_file(
     path: Path,
     *,
     fmt: str,
-    table: str,
+    target: str,
+    lineage_sql: str,
     label: str,
     encoding: str = "utf-8",
     delimiter: str = ",",
     needed_columns: list[str],
+    ensure_columns: Callable[[list[str]], None],
+    line_bytes: int = MIN_LINE_BYTES,
 ) -> Staged:
-    """Read one file into temp table `table`; check that the mapped columns exist."""
+    """Append one file's rows to the raw table `target` (all text, `_row_number`, lineage).
+
+    `ensure_columns` adds columns the raw table lacks before rows arrive (schema drift).
+    Lines the reader cannot parse come back as rejects.
+    """
     where = f"{label}, file {path}"
     if not path.is_file():
         raise SourceUnavailableError(f"{where}: file not found")
     if path.stat().st_size == 0:
         raise IngestError(f"{where}: file is empty (0 bytes), nothing to load")
     try:
+        columns = file_columns(path, fmt, encoding, delimiter, where, con)
+        if columns is not None:
+            missing = [c for c in needed_columns if c not in columns]
+            if missing:
+                raise IngestError(
+                    f"{where}: mapped column(s) {missing} not in the file; columns present: {columns}"
+                )
+            ensure_columns(columns)
         if fmt == "csv":
-            rejects = _csv(con, path, table, encoding, delimiter, where)
+            rejects, _ = _csv(
+                con, path, target, lineage_sql, encoding, delimiter, where, line_bytes
+            )
         elif fmt == "jsonl":
-            rejects, _ = _jsonl(con, path, table, encoding, needed_columns)
+            rejects, present = _jsonl(
+                con, path, "stage_lines", encoding, needed_columns, line_bytes
+            )
+            missing = [c for c in needed_columns if c not in present]
+            if missing:
+                # A key absent from every object of the file is a mapping error, as for CSV.
+                raise IngestError(f"{where}: mapped key(s) {missing} appear in no JSON object")
+            columns = [c for c in needed_columns if c in present]
+            ensure_columns(columns)
+            con.execute(f"INSERT INTO {target} BY NAME SELECT {lineage_sql}, * FROM stage_lines")
+            con.execute("DROP TABLE stage_lines")
         else:
-            rejects = _parquet(con, path, table)
+            rejects = _parquet(con, path, target, lineage_sql)
     except duckdb.Error as exc:
         raise IngestError(f"{where}: cannot be read as {fmt}: {str(exc).splitlines()[0]}") from None
-    columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "_row_number"]
-    missing = [c for c in needed_columns if c not in columns]
-    if missing and fmt != "jsonl":
-        raise IngestError(
-            f"{where}: mapped column(s) {missing} not in the file; columns present: {columns}"
-        )
-    if fmt == "jsonl":
-        for c in missing:
-            # A key absent from every object of the file is a mapping error, as for CSV.
-            raise IngestError(f"{where}: mapped key {c!r} appears in no JSON object of the file")
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return Staged(table, str(path), int(rows), columns, rejects)
+    return Staged(target, str(path), 0, columns or [], rejects)

@@ -14,11 +14,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 
 from connectors.errors import IngestError
-from connectors.files import Staged, file_format, fingerprint, resolve_files, stage_file
+from connectors.files import (
+    Staged,
+    file_format,
+    fingerprint,
+    max_line_bytes,
+    resolve_files,
+    stage_file,
+)
 from connectors.mapping import lit, message_select, q, ticket_select
 from ticket_audit.config import AuditConfig, FileSource
 from ticket_audit.model import MESSAGE_COLUMNS, TICKET_COLUMNS
@@ -85,7 +93,53 @@ def _already_loaded(con, source: str, origin: str, fp: str) -> bool:
     return row is not None and row[0] == fp
 
 
-def _quarantine(con, source: str, staged: Staged, load_id: str, now: datetime, mapped: str | None):
+def _lineage_sql(source: str, origin: str, load_id: str, now: datetime) -> str:
+    return (
+        f"{lit(source)} AS _source, {lit(origin)} AS _origin, {lit(load_id)} AS _load_id, "
+        f"TIMESTAMP {lit(now.isoformat(sep=' '))} AS _loaded_at"
+    )
+
+
+def _stage_into_raw(
+    con,
+    source_name: str,
+    raw_name: str,
+    path: Path,
+    *,
+    fmt: str,
+    label: str,
+    encoding: str,
+    delimiter: str,
+    needed: list[str],
+    load_id: str,
+    now: datetime,
+    line_bytes: int,
+) -> Staged:
+    """Replace the origin's rows in raw.<raw_name>; view `stage` shows this load's rows."""
+    raw = f"raw.{q(raw_name)}"
+    _ensure_raw_table(con, raw_name, [])
+    con.execute(f"DELETE FROM {raw} WHERE _origin = ?", [str(path)])
+    staged = stage_file(
+        con,
+        path,
+        fmt=fmt,
+        target=raw,
+        label=label,
+        encoding=encoding,
+        delimiter=delimiter,
+        lineage_sql=_lineage_sql(source_name, str(path), load_id, now),
+        needed_columns=needed,
+        ensure_columns=lambda cols: _ensure_raw_table(con, raw_name, cols),
+        line_bytes=line_bytes,
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW stage AS SELECT * FROM {raw} WHERE _load_id = {lit(load_id)}"
+    )
+    staged.rows = con.execute("SELECT count(*) FROM stage").fetchone()[0]
+    return staged
+
+
+def _quarantine_rejects(con, source: str, staged: Staged, load_id: str, now: datetime) -> None:
     con.execute(
         "DELETE FROM raw.quarantine WHERE source = ? AND origin = ?", [source, staged.origin]
     )
@@ -97,87 +151,114 @@ def _quarantine(con, source: str, staged: Staged, load_id: str, now: datetime, m
                 for r in staged.rejects
             ],
         )
-    if mapped:
-        con.execute(
-            f"""INSERT INTO raw.quarantine
-            SELECT ?, ?, m._row_number, split_part(m._reason, ':', 1), m._reason,
-                   to_json(s)::VARCHAR, ?, ?
-            FROM {mapped} m JOIN {staged.table} s USING (_row_number)
-            WHERE m._reason IS NOT NULL""",
-            [source, staged.origin, load_id, now],
-        )
 
 
-def _load_tickets_origin(
-    con, cfg: AuditConfig, source: FileSource, staged: Staged, fp: str, key_sql: str
+def _quarantine_mapped(
+    con, source: str, staged: Staged, load_id: str, now: datetime, reasons_sql: str
+) -> None:
+    con.execute(
+        f"""INSERT INTO raw.quarantine
+        SELECT ?, ?, m._row_number, split_part(m._reason, ':', 1), m._reason,
+               to_json(s)::VARCHAR, ?, ?
+        FROM ({reasons_sql}) m JOIN stage s USING (_row_number)
+        WHERE m._reason IS NOT NULL""",
+        [source, staged.origin, load_id, now],
+    )
+
+
+def _counts(con, source: str, origin: str, load_id: str, table: str) -> tuple[int, int]:
+    loaded = con.execute(
+        f"SELECT count(*) FROM {table} WHERE source = ? AND origin = ? AND load_id = ?",
+        [source, origin, load_id],
+    ).fetchone()[0]
+    quarantined = con.execute(
+        "SELECT count(*) FROM raw.quarantine WHERE source = ? AND origin = ? AND load_id = ?",
+        [source, origin, load_id],
+    ).fetchone()[0]
+    return loaded, quarantined
+
+
+def _load_tickets_file(
+    con, cfg: AuditConfig, source: FileSource, path: Path, fp: str, key_sql: str
 ) -> OriginReport:
-    mapping = source.mapping
-    load_id, now = uuid.uuid4().hex[:12], _now()
-    select = ticket_select(mapping, hash_key_sql=key_sql, max_text_bytes=cfg.ingest.max_text_bytes)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE mapped AS {select}")
+    mapping, label = source.mapping, f"source {source.name!r}"
+    load_id, now, origin = uuid.uuid4().hex[:12], _now(), str(path)
+    select_args = dict(hash_key_sql=key_sql, max_text_bytes=cfg.ingest.max_text_bytes)
     con.execute("BEGIN TRANSACTION")
     try:
-        _ensure_raw_table(con, source.name, staged.columns)
-        con.execute(f"DELETE FROM raw.{q(source.name)} WHERE _origin = ?", [staged.origin])
-        con.execute(
-            f"INSERT INTO raw.{q(source.name)} BY NAME SELECT ? AS _source, ? AS _origin, "
-            f"? AS _load_id, ? AS _loaded_at, * FROM {staged.table}",
-            [source.name, staged.origin, load_id, now],
+        staged = _stage_into_raw(
+            con,
+            source.name,
+            source.name,
+            path,
+            fmt=file_format(path, source.format, label),
+            label=label,
+            encoding=source.encoding,
+            delimiter=source.delimiter,
+            needed=mapping.source_columns(),
+            load_id=load_id,
+            now=now,
+            line_bytes=max_line_bytes(cfg.ingest.max_text_bytes),
         )
-        _quarantine(con, source.name, staged, load_id, now, "mapped")
+        _quarantine_rejects(con, source.name, staged, load_id, now)
+        _quarantine_mapped(
+            con,
+            source.name,
+            staged,
+            load_id,
+            now,
+            ticket_select(mapping, reason_only=True, **select_args),
+        )
         con.execute(
-            """DELETE FROM canonical.tickets WHERE source = ? AND
-            (origin = ? OR ticket_id IN (SELECT ticket_id FROM mapped WHERE _reason IS NULL))""",
-            [source.name, staged.origin],
+            "DELETE FROM canonical.tickets WHERE source = ? AND origin = ?", [source.name, origin]
         )
         cols = ", ".join(TICKET_COLUMNS)
+        # Ids that moved here from another origin of the source: the newer export wins.
+        con.execute(
+            f"""DELETE FROM canonical.tickets WHERE source = ? AND ticket_id IN
+            (SELECT {_text_id(mapping)} FROM stage)""",
+            [source.name],
+        )
         con.execute(
             f"""INSERT INTO canonical.tickets (source, {cols}, created_month, origin, row_number,
                 load_id, loaded_at)
             SELECT ?, {cols}, CAST(date_trunc('month', created_at) AS DATE), ?, _row_number, ?, ?
-            FROM mapped WHERE _reason IS NULL""",
-            [source.name, staged.origin, load_id, now],
+            FROM ({ticket_select(mapping, **select_args)}) WHERE _reason IS NULL""",
+            [source.name, origin, load_id, now],
         )
-        messages = _column_messages(con, source, staged, load_id, now)
-        loaded, quarantined = con.execute(
-            "SELECT count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER "
-            "(WHERE _reason IS NOT NULL) FROM mapped"
-        ).fetchone()
-        quarantined += len(staged.rejects)
+        messages = _column_messages(con, source, origin, load_id, now)
+        loaded, quarantined = _counts(con, source.name, origin, load_id, "canonical.tickets")
         read = staged.rows + len(staged.rejects)
         if read != loaded + quarantined:
             raise IngestError(
-                f"source {source.name!r}, {staged.origin}: {read} rows read but {loaded} loaded "
+                f"source {source.name!r}, {origin}: {read} rows read but {loaded} loaded "
                 f"+ {quarantined} quarantined; refusing to commit a load that loses rows"
             )
         con.execute(
             "INSERT INTO audit.load_log VALUES (?, ?, ?, 'tickets', ?, ?, ?, ?, ?, ?, ?)",
-            [
-                load_id,
-                source.name,
-                staged.origin,
-                fp,
-                read,
-                loaded,
-                quarantined,
-                messages,
-                now,
-                _now(),
-            ],
+            [load_id, source.name, origin, fp, read, loaded, quarantined, messages, now, _now()],
         )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {staged.table}")
-    return OriginReport(source.name, staged.origin, "tickets", read, loaded, quarantined)
+        con.execute(
+            "DROP VIEW IF EXISTS stage; DROP VIEW IF EXISTS stage_numbered; "
+            "DROP TABLE IF EXISTS stage_rows"
+        )
+    return OriginReport(source.name, origin, "tickets", read, loaded, quarantined)
 
 
-def _column_messages(con, source: FileSource, staged: Staged, load_id: str, now: datetime) -> int:
+def _text_id(mapping) -> str:
+    cols = mapping.columns_for("ticket_id")
+    parts = [f"NULLIF(trim(CAST({q(c)} AS VARCHAR)), '')" for c in cols]
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _column_messages(con, source: FileSource, origin: str, load_id: str, now: datetime) -> int:
     """Messages held in ticket columns (flat exports): one message per configured column."""
     specs = source.mapping.messages.from_columns
-    origin = staged.origin
     con.execute(
         "DELETE FROM canonical.messages WHERE source = ? AND origin = ?", [source.name, origin]
     )
@@ -185,19 +266,20 @@ def _column_messages(con, source: FileSource, staged: Staged, load_id: str, now:
         return 0
     parts = []
     for seq, spec in enumerate(specs):
-        when = spec.created_at or "NULL::TIMESTAMP"
+        when = f"c.{spec.created_at}" if spec.created_at else "NULL::TIMESTAMP"
+        body = f"NULLIF(trim(s.{q(spec.column)}), '')"
         parts.append(
-            f"SELECT m.ticket_id, {seq} AS seq, {lit(spec.author_role)} AS author_role, "
-            f"NULL AS author_id, m.{when} AS created_at, "
-            f"NULLIF(trim(s.{q(spec.column)}), '') AS body, true AS is_public, m._row_number "
-            f"FROM mapped m JOIN {staged.table} s USING (_row_number) "
-            f"WHERE m._reason IS NULL AND NULLIF(trim(s.{q(spec.column)}), '') IS NOT NULL"
+            f"SELECT c.ticket_id, {seq} AS seq, {lit(spec.author_role)} AS author_role, "
+            f"NULL AS author_id, {when} AS created_at, {body} AS body, true AS is_public, "
+            f"c.row_number AS _row_number FROM canonical.tickets c "
+            f"JOIN stage s ON s._row_number = c.row_number "
+            f"WHERE c.source = {lit(source.name)} AND c.load_id = {lit(load_id)} "
+            f"AND {body} IS NOT NULL"
         )
-    union = " UNION ALL ".join(parts)
     cols = ", ".join(MESSAGE_COLUMNS)
     con.execute(
         f"""INSERT INTO canonical.messages (source, {cols}, origin, row_number, load_id, loaded_at)
-        SELECT ?, {cols}, ?, _row_number, ?, ? FROM ({union})""",
+        SELECT ?, {cols}, ?, _row_number, ?, ? FROM ({" UNION ALL ".join(parts)})""",
         [source.name, origin, load_id, now],
     )
     return con.execute(
@@ -207,84 +289,92 @@ def _column_messages(con, source: FileSource, staged: Staged, load_id: str, now:
 
 
 def _load_messages_file(
-    con, cfg: AuditConfig, source: FileSource, staged: Staged, fp: str, key_sql: str
+    con, cfg: AuditConfig, source: FileSource, path: Path, fp: str, key_sql: str
 ) -> OriginReport:
     spec = source.mapping.messages.file
     assert spec is not None
-    load_id, now = uuid.uuid4().hex[:12], _now()
-    select = message_select(
-        spec.fields,
-        spec.role_map,
-        table=staged.table,
-        formats=source.mapping.timestamp_formats,
-        hash_key_sql=key_sql,
-        pseudonymize="assignee_id" in source.mapping.pseudonymize,
-        max_text_bytes=cfg.ingest.max_text_bytes,
-    )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE mapped_messages AS {select}")
-    # A message is only loadable if its ticket is: orphans are quarantined, not dropped.
-    con.execute(
-        """UPDATE mapped_messages SET _reason = 'ticket_id: no loaded ticket with this id'
-        WHERE _reason IS NULL AND ticket_id NOT IN
-            (SELECT ticket_id FROM canonical.tickets WHERE source = ?)""",
-        [source.name],
-    )
-    con.execute(
-        """UPDATE mapped_messages SET _reason = 'seq: duplicate message position for the ticket'
-        WHERE _reason IS NULL AND _row_number IN (SELECT _row_number FROM (
-            SELECT _row_number, row_number() OVER (PARTITION BY ticket_id, seq
-                                                   ORDER BY _row_number) AS k
-            FROM mapped_messages WHERE _reason IS NULL) WHERE k > 1)"""
-    )
-    raw_name = f"{source.name}__messages"
+    label = f"source {source.name!r} messages"
+    load_id, now, origin = uuid.uuid4().hex[:12], _now(), str(path)
     con.execute("BEGIN TRANSACTION")
     try:
-        _ensure_raw_table(con, raw_name, staged.columns)
-        con.execute(f"DELETE FROM raw.{q(raw_name)} WHERE _origin = ?", [staged.origin])
-        con.execute(
-            f"INSERT INTO raw.{q(raw_name)} BY NAME SELECT ? AS _source, ? AS _origin, "
-            f"? AS _load_id, ? AS _loaded_at, * FROM {staged.table}",
-            [source.name, staged.origin, load_id, now],
+        staged = _stage_into_raw(
+            con,
+            source.name,
+            f"{source.name}__messages",
+            path,
+            fmt=file_format(path, spec.format, label),
+            label=label,
+            encoding=spec.encoding,
+            delimiter=",",
+            needed=list(dict.fromkeys(spec.fields.values())),
+            load_id=load_id,
+            now=now,
+            line_bytes=max_line_bytes(cfg.ingest.max_text_bytes),
         )
-        _quarantine(con, source.name, staged, load_id, now, "mapped_messages")
+        select = message_select(
+            spec.fields,
+            spec.role_map,
+            table="stage",
+            formats=source.mapping.timestamp_formats,
+            hash_key_sql=key_sql,
+            pseudonymize="assignee_id" in source.mapping.pseudonymize,
+            max_text_bytes=cfg.ingest.max_text_bytes,
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE mapped_messages AS {select}")
+        # A message is only loadable if its ticket is: orphans are quarantined, not dropped.
         con.execute(
-            "DELETE FROM canonical.messages WHERE source = ? AND origin = ?",
-            [source.name, staged.origin],
+            """UPDATE mapped_messages SET _reason = 'ticket_id: no loaded ticket with this id'
+            WHERE _reason IS NULL AND ticket_id NOT IN
+                (SELECT ticket_id FROM canonical.tickets WHERE source = ?)""",
+            [source.name],
+        )
+        con.execute(
+            """UPDATE mapped_messages SET _reason = 'seq: duplicate message position for the ticket'
+            WHERE _reason IS NULL AND _row_number IN (SELECT _row_number FROM (
+                SELECT _row_number, row_number() OVER (PARTITION BY ticket_id, seq
+                                                       ORDER BY _row_number) AS k
+                FROM mapped_messages WHERE _reason IS NULL) WHERE k > 1)"""
+        )
+        _quarantine_rejects(con, source.name, staged, load_id, now)
+        _quarantine_mapped(
+            con,
+            source.name,
+            staged,
+            load_id,
+            now,
+            "SELECT _row_number, _reason FROM mapped_messages",
+        )
+        con.execute(
+            "DELETE FROM canonical.messages WHERE source = ? AND origin = ?", [source.name, origin]
         )
         cols = ", ".join(MESSAGE_COLUMNS)
         con.execute(
             f"""INSERT INTO canonical.messages (source, {cols}, origin, row_number, load_id, loaded_at)
             SELECT ?, {cols}, ?, _row_number, ?, ? FROM mapped_messages WHERE _reason IS NULL""",
-            [source.name, staged.origin, load_id, now],
+            [source.name, origin, load_id, now],
         )
-        loaded, quarantined = con.execute(
-            "SELECT count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER "
-            "(WHERE _reason IS NOT NULL) FROM mapped_messages"
-        ).fetchone()
-        quarantined += len(staged.rejects)
+        con.execute("DROP TABLE mapped_messages")
+        loaded, quarantined = _counts(con, source.name, origin, load_id, "canonical.messages")
         read = staged.rows + len(staged.rejects)
+        if read != loaded + quarantined:
+            raise IngestError(
+                f"source {source.name!r}, {origin}: {read} messages read but {loaded} loaded "
+                f"+ {quarantined} quarantined; refusing to commit a load that loses rows"
+            )
         con.execute(
             "INSERT INTO audit.load_log VALUES (?, ?, ?, 'messages', ?, ?, ?, ?, ?, ?, ?)",
-            [
-                load_id,
-                source.name,
-                staged.origin,
-                fp,
-                read,
-                loaded,
-                quarantined,
-                loaded,
-                now,
-                _now(),
-            ],
+            [load_id, source.name, origin, fp, read, loaded, quarantined, loaded, now, _now()],
         )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {staged.table}")
-    return OriginReport(source.name, staged.origin, "messages", read, loaded, quarantined)
+        con.execute(
+            "DROP VIEW IF EXISTS stage; DROP VIEW IF EXISTS stage_numbered; "
+            "DROP TABLE IF EXISTS stage_rows"
+        )
+    return OriginReport(source.name, origin, "messages", read, loaded, quarantined)
 
 
 def _mapping_salt(source: FileSource) -> str:
@@ -302,7 +392,6 @@ def ingest_file_source(
     key_sql = lit(hash_key(cfg.audit.hash_key_env) + ":")
     salt = _mapping_salt(source)
     reports: list[OriginReport] = []
-    needed = source.mapping.source_columns()
     for path in resolve_files(cfg.resolve(source.path), label):
         origin = str(path)
         fp = fingerprint(path, salt)
@@ -311,17 +400,7 @@ def ingest_file_source(
             reports.append(OriginReport(source.name, origin, "tickets", 0, 0, 0, True))
             continue
         progress(f"{label}: reading {path.name}")
-        staged = stage_file(
-            con,
-            path,
-            fmt=file_format(path, source.format, label),
-            table="stage",
-            label=label,
-            encoding=source.encoding,
-            delimiter=source.delimiter,
-            needed_columns=needed,
-        )
-        rep = _load_tickets_origin(con, cfg, source, staged, fp, key_sql)
+        rep = _load_tickets_file(con, cfg, source, path, fp, key_sql)
         progress(
             f"{label}: {path.name}: {rep.rows_read} rows read, {rep.rows_loaded} loaded, "
             f"{rep.rows_quarantined} quarantined"
@@ -329,24 +408,15 @@ def ingest_file_source(
         reports.append(rep)
     spec = source.mapping.messages.file
     if spec is not None:
+        tickets_changed = any(not r.skipped_unchanged for r in reports)
         for path in resolve_files(cfg.resolve(spec.path), f"{label} messages"):
             origin = str(path)
             fp = fingerprint(path, salt)
-            tickets_changed = any(not r.skipped_unchanged for r in reports)
             if not force and not tickets_changed and _already_loaded(con, source.name, origin, fp):
                 reports.append(OriginReport(source.name, origin, "messages", 0, 0, 0, True))
                 continue
             progress(f"{label}: reading messages {path.name}")
-            staged = stage_file(
-                con,
-                path,
-                fmt=file_format(path, spec.format, label),
-                table="stage",
-                label=f"{label} messages",
-                encoding=spec.encoding,
-                needed_columns=list(dict.fromkeys(spec.fields.values())),
-            )
-            rep = _load_messages_file(con, cfg, source, staged, fp, key_sql)
+            rep = _load_messages_file(con, cfg, source, path, fp, key_sql)
             progress(
                 f"{label}: {path.name}: {rep.rows_read} messages read, {rep.rows_loaded} "
                 f"loaded, {rep.rows_quarantined} quarantined"
@@ -364,6 +434,8 @@ def ingest_config(
     """Load every configured source (or the named ones) into the audit database."""
     reports: list[OriginReport] = []
     with open_store(cfg.duckdb_path) as con:
+        # Bounded so a large export spills to disk instead of growing the process.
+        con.execute(f"SET memory_limit = '{cfg.ingest.memory_limit}'")
         for source in cfg.sources:
             if sources is not None and source.name not in sources:
                 continue

@@ -74,10 +74,18 @@ def _typed(
     return expr, None
 
 
-def ticket_select(mapping: Mapping, *, hash_key_sql: str, max_text_bytes: int) -> str:
-    """SELECT over relation `stage` (raw text + `_row_number`) with canonical columns + `_reason`.
+def ticket_select(
+    mapping: Mapping,
+    *,
+    hash_key_sql: str,
+    max_text_bytes: int,
+    table: str = "stage",
+    reason_only: bool = False,
+) -> str:
+    """SELECT over `table` (raw text + `_row_number`) with canonical columns + `_reason`.
 
     `_reason` is NULL for rows that load; otherwise the first problem found, naming the field.
+    `reason_only` gives just (`_row_number`, `_reason`): the cheap pass that finds quarantine.
     """
     exprs: list[str] = []
     checks: list[str] = []
@@ -114,13 +122,19 @@ def ticket_select(mapping: Mapping, *, hash_key_sql: str, max_text_bytes: int) -
             f"WHEN strlen({t}) > {max_text_bytes} THEN 'message column {msg.column}: ' || "
             f"strlen({t}) || ' bytes, over ingest.max_text_bytes ({max_text_bytes})'"
         )
+    id_expr = text_cols["ticket_id"]
     dup = (
-        "WHEN row_number() OVER (PARTITION BY "
-        f"{text_cols['ticket_id']} ORDER BY _row_number) > 1 "
+        "WHEN _dup_first IS NOT NULL AND _row_number > _dup_first "
         "THEN 'ticket_id: duplicate of an earlier row in the same origin'"
     )
     reason = "CASE " + " ".join(checks + [dup]) + " END"
-    return f"SELECT _row_number, {', '.join(exprs)}, {reason} AS _reason FROM stage"
+    # A hash aggregate finds repeated ids far cheaper than a window over every row.
+    dupes = (
+        f"LEFT JOIN (SELECT {id_expr} AS _dup_id, min(_row_number) AS _dup_first FROM {table} "
+        f"GROUP BY ALL HAVING count(*) > 1) ON _dup_id = {id_expr}"
+    )
+    body = f"{reason} AS _reason" if reason_only else f"{', '.join(exprs)}, {reason} AS _reason"
+    return f"SELECT _row_number, {body} FROM {table} {dupes}"
 
 
 def message_select(

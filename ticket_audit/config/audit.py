@@ -23,5 +23,7 @@ class IngestSection(Strict):
     # A single text field over this size is quarantined rather than loaded: bodies that large
     # are pasted logs or attachments, not conversation.
     max_text_bytes: int = Field(default=1_048_576, gt=0)
+    # DuckDB memory for loading; larger exports spill to a temporary directory.
+    memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$")
     # Rows per batch for sources that stream (SQL, APIs).
     batch_rows: int = Field(default=50_000, gt=0)
