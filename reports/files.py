@@ -28,3 +28,25 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise OutputError(f"{path}: could not write the file ({exc.strerror})") from None
     return path
+
+
+def is_temporary(path: Path) -> bool:
+    """A `write_atomic` temporary: `.<name>.<random>.tmp`."""
+    return path.name.startswith(".") and path.name.endswith(".tmp")
+
+
+def remove_stale_temporaries(directory: str | Path) -> list[Path]:
+    """Delete temporaries a killed writer left behind (call only while no writer is running).
+
+    A process killed between `mkstemp` and `os.replace` cannot remove its own file; the
+    finished report of that name is untouched, the temporary is never read.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    removed = []
+    for path in directory.rglob(".*.tmp"):
+        if path.is_file() and is_temporary(path):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed

@@ -74,6 +74,7 @@ def _file_lock(lock_path: Path, timeout: float) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
+                    fh.seek(0)  # "a+" opens at the end; the holder's pid is at the start
                     holder = fh.read().strip() or "another process"
                     raise StoreBusyError(
                         f"{lock_path.with_suffix('')}: audit database is in use by {holder}; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -168,7 +169,14 @@ def config_for(spec: GeneratorSpec, tickets_file: str, messages_file: str | None
             "products": vocab.PRODUCTS,
         },
         "pii": {"allow_list": vocab.COMPANY_ALLOW_LIST},
+        # The export moment: timestamps after it are future-dated defects (docs/quality.md).
+        "quality": {"as_of": _export_moment(spec).isoformat()},
     }
+
+
+def _export_moment(spec: GeneratorSpec) -> datetime:
+    end = spec.end_month
+    return datetime(end.year + (end.month == 12), end.month % 12 + 1, 1)
 
 
 def generate_history(spec: GeneratorSpec, directory: str | Path) -> GeneratedHistory:

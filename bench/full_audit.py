@@ -1,0 +1,282 @@
+"""The full audit of a generated history through the CLI, then a weekly incremental re-audit.
+
+    python -m bench full_audit [--tickets 1000000] [--months 12] [--increment 25000]
+
+1. A history of N tickets with conversations over 12 months (cached under bench/results/)
+   is audited from scratch by `ticket-audit run` in a subprocess, as the data team runs it.
+2. A second export file of the same source with `--increment` new tickets (a week of new
+   tickets in the last month) is added and the same command runs again: unchanged files are
+   skipped and the per-month stages only redo the month that changed.
+
+Per stage: seconds (Dagster step statistics of the CLI's runs), throughput (tickets in the
+store per second of that stage) and the peak resident memory of the audit's process tree
+while the stage ran (sampled every 0.25 s from /proc; forked workers counted with their
+proportional share, PSS). Goals on a 2-core machine: full audit < 20 min and < 4 GB, the
+incremental audit < 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from bench.common import RESULTS, cached_history, table
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+FULL_GOAL_S, FULL_GOAL_MB, INCREMENT_GOAL_S = 20 * 60, 4096, 60
+
+
+class TreeMemory(threading.Thread):
+    """Samples the memory of a process and all its descendants (Linux /proc, no psutil)."""
+
+    def __init__(self, pid: int, interval: float = 0.25):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.samples: list[tuple[float, float]] = []  # (unix time, MB)
+        self._stop = threading.Event()
+
+    @staticmethod
+    def _children() -> dict[int, list[int]]:
+        tree: dict[int, list[int]] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat") as fh:
+                    stat = fh.read()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            tree.setdefault(ppid, []).append(int(entry.name))
+        return tree
+
+    @staticmethod
+    def _pss_kb(pid: int) -> int:
+        # PSS splits pages shared by forked workers between them, so summing over the tree
+        # does not count the parent's model copies once per child.
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def tree_mb(self) -> float:
+        tree, todo, total = self._children(), [self.pid], 0
+        while todo:
+            pid = todo.pop()
+            total += self._pss_kb(pid)
+            todo += tree.get(pid, [])
+        return total / 1024
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), self.tree_mb()))
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join()
+
+    def peak(self, start: float | None = None, end: float | None = None) -> float:
+        values = [
+            mb
+            for t, mb in self.samples
+            if (start is None or t >= start - self.interval) and (end is None or t <= end)
+        ]
+        return max(values, default=0.0)
+
+
+@dataclass
+class AuditMeasurement:
+    label: str
+    seconds: float
+    exit_code: int
+    peak_tree_mb: float
+    max_process_mb: float
+    tickets: int
+    stages: list[dict] = field(default_factory=list)
+
+
+def _stage_rows(home: Path, since: float, memory: TreeMemory) -> list[dict]:
+    """Per-step start/end of the CLI's runs since `since`, from the Dagster instance."""
+    import dagster as dg
+
+    rows = []
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        records = [r for r in instance.get_run_records() if (r.start_time or 0) >= since]
+        for rec in sorted(records, key=lambda r: r.start_time):
+            for step in instance.get_run_step_stats(rec.dagster_run.run_id):
+                if step.start_time is None or step.end_time is None:
+                    continue
+                rows.append(
+                    {
+                        "stage": step.step_key,
+                        "seconds": step.end_time - step.start_time,
+                        "run_seconds": (rec.end_time or step.end_time) - rec.start_time,
+                        "peak_mb": memory.peak(step.start_time, step.end_time),
+                        "status": step.status.value if step.status else "?",
+                    }
+                )
+    return rows
+
+
+def _tickets_in_store(db_path: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM canonical.tickets").fetchone()[0]
+    finally:
+        con.close()
+
+
+def _audit(label: str, config: Path, work: Path) -> AuditMeasurement:
+    env = {**os.environ, "DAGSTER_HOME": str(work / "home")}
+    env.setdefault("TICKET_AUDIT_HASH_KEY", "bench-not-a-secret")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.time()
+    log = (work / f"{label}.log").open("w")
+    proc = subprocess.Popen(
+        [str(BIN / "ticket-audit"), "run", "--config", str(config)],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    memory = TreeMemory(proc.pid)
+    memory.start()
+    code = proc.wait()
+    memory.stop()
+    seconds = time.time() - started
+    log.close()
+    # ru_maxrss of waited-for children: the largest single process, a cross-check.
+    max_process = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if code not in (0, 1):
+        tail = (work / f"{label}.log").read_text()[-3000:]
+        raise SystemExit(f"{label} audit failed (exit {code}):\n{tail}")
+    return AuditMeasurement(
+        label=label,
+        seconds=seconds,
+        exit_code=code,
+        peak_tree_mb=memory.peak(),
+        max_process_mb=max(before, max_process) / 1024,
+        tickets=_tickets_in_store(work / "db" / "audit.duckdb"),
+        stages=_stage_rows(work / "home", started, memory),
+    )
+
+
+def _increment(tickets: int, seed: int) -> tuple[Path, Path]:
+    """A week of new tickets for the last month of the history, with ids of their own."""
+    import polars as pl
+
+    from ticket_audit.generator import GeneratorSpec, generate_history
+
+    directory = RESULTS / f"increment_{tickets}_s{seed}"
+    out_t, out_m = directory / "tickets_new.csv", directory / "messages_new.csv"
+    if out_t.exists() and out_m.exists():
+        return out_t, out_m
+    raw = directory / "generated"
+    hist = generate_history(
+        GeneratorSpec(tickets=tickets, months=1, end_month=date(2026, 10, 1), seed=seed), raw
+    )
+    for src, dst in ((hist.tickets_path, out_t), (hist.messages_path, out_m)):
+        frame = pl.read_csv(src, infer_schema=False)
+        # The generator numbers every history from NB-0000001; new exports must not collide.
+        frame = frame.with_columns(pl.col("ticket_id").str.replace("^NB-", "NBW-"))
+        frame.write_csv(dst)
+    shutil.rmtree(raw)
+    return out_t, out_m
+
+
+def _prepare(hist, work: Path) -> Path:
+    """Working directory: exports as files of one source (symlinks), fresh store and output."""
+    for name in ("db", "out", "home", "exports"):
+        shutil.rmtree(work / name, ignore_errors=True)
+    exports = work / "exports"
+    exports.mkdir(parents=True)
+    (exports / "tickets_0001.csv").symlink_to(hist.tickets_path)
+    (exports / "messages_0001.csv").symlink_to(hist.messages_path)
+    (work / "home").mkdir()
+    shutil.copy(REPO / "dagster.yaml", work / "home" / "dagster.yaml")
+    data = yaml.safe_load(hist.config_path.read_text())
+    data["audit"].update(
+        duckdb_path=str(work / "db" / "audit.duckdb"), output_dir=str(work / "out")
+    )
+    source = data["sources"][0]
+    source["path"] = str(exports / "tickets_*.csv")
+    source["mapping"]["messages"]["file"]["path"] = str(exports / "messages_*.csv")
+    config = work / "audit.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    return config
+
+
+def _print(m: AuditMeasurement) -> None:
+    rows = [
+        [s["stage"], s["seconds"], m.tickets / s["seconds"] if s["seconds"] else 0.0, s["peak_mb"]]
+        for s in m.stages
+    ]
+    stage_total = sum(s["seconds"] for s in m.stages)
+    rows.append(["(runner and Dagster overhead)", m.seconds - stage_total, "", ""])
+    rows.append(["total (wall clock)", m.seconds, m.tickets / m.seconds, m.peak_tree_mb])
+    print(f"\n{m.label}: {m.tickets:,} tickets in the store, exit code {m.exit_code}")
+    print(table(["stage", "seconds", "tickets/s", "peak MB (tree PSS)"], rows))
+    print(f"largest single process (ru_maxrss): {m.max_process_mb:,.0f} MB")
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench full_audit", description=__doc__)
+    ap.add_argument("--tickets", type=int, default=1_000_000)
+    ap.add_argument("--months", type=int, default=12)
+    ap.add_argument("--increment", type=int, default=25_000)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args(argv)
+
+    hist = cached_history(args.tickets, months=args.months, seed=args.seed)
+    work = RESULTS / f"full_audit_{args.tickets}"
+    config = _prepare(hist, work)
+    load = os.getloadavg()
+    print(f"full audit of {args.tickets:,} tickets; work dir {work}; load avg {load[0]:.2f}")
+    full = _audit("full audit", config, work)
+    _print(full)
+
+    new_t, new_m = _increment(args.increment, seed=args.seed + 1000)
+    (work / "exports" / "tickets_0002.csv").symlink_to(new_t)
+    (work / "exports" / "messages_0002.csv").symlink_to(new_m)
+    incremental = _audit(f"incremental audit (+{args.increment:,} tickets)", config, work)
+    _print(incremental)
+
+    verdict = [
+        ("full audit time", full.seconds, FULL_GOAL_S),
+        ("full audit peak memory MB", full.peak_tree_mb, FULL_GOAL_MB),
+        ("incremental audit time", incremental.seconds, INCREMENT_GOAL_S),
+    ]
+    print()
+    for name, value, goal in verdict:
+        print(f"{name}: {value:,.0f} (goal < {goal:,}) {'met' if value < goal else 'MISSED'}")
+    result = {
+        "tickets": args.tickets,
+        "increment": args.increment,
+        "load_average_at_start": load,
+        "full": full.__dict__,
+        "incremental": incremental.__dict__,
+    }
+    out = RESULTS / f"full_audit_{args.tickets}.json"
+    out.write_text(json.dumps(result, indent=2, default=str))
+    print(f"\nresults: {out}")
+    return 0

@@ -1,0 +1,596 @@
+"""Incremental loading shared by the database and helpdesk API sources.
+
+A connector yields `Chunk`s: a block of source rows as an Arrow table (any column types;
+staging turns them into text, as the file sources keep theirs), optionally the conversation
+of those tickets, and the cursor that points just past the block. Each chunk is loaded in ONE
+DuckDB transaction together with its cursor in `audit.source_cursors`: after a crash either
+the chunk and its cursor are both there or neither is, so the next run resumes from the last
+committed cursor. Rows are upserted by (source, ticket_id), so a chunk read twice (a resume,
+an overlapping cursor, a forced full reload) never duplicates anything.
+
+The mapping is the same as for files (`connectors.mapping`), and so are the quarantine and the
+invariant: for every chunk, rows read = rows loaded + rows quarantined.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from connectors.errors import IngestError
+from connectors.ingest import OriginReport, Progress, _ensure_raw_table, _lineage_sql, _now
+from connectors.mapping import lit, message_select, q, ticket_select
+from ticket_audit.config.mapping import Mapping
+from ticket_audit.config.sources import INCREMENTAL_KINDS
+from ticket_audit.model import MESSAGE_COLUMNS, TICKET_COLUMNS
+from ticket_audit.secrets import hash_key
+
+CURSORS_DDL = """CREATE TABLE IF NOT EXISTS audit.source_cursors (
+    source VARCHAR PRIMARY KEY, cursor VARCHAR, updated_at TIMESTAMP)"""
+
+# Optional chunk column: a true value marks the ticket deleted in the source.
+DELETED = "_deleted"
+# Native timestamp columns are staged in this form (UTC), whatever formats the mapping lists.
+STAGED_TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f")
+_TRUE = "('true', 't', '1', 'yes', 'y')"
+
+T = TypeVar("T")
+
+
+@dataclass
+class Chunk:
+    """Source rows plus the cursor that covers them; committed together or not at all."""
+
+    tickets: pa.Table
+    cursor: dict[str, Any]
+    origin: str
+    messages: pa.Table | None = None
+    messages_origin: str | None = None
+
+
+@dataclass
+class MessageLayout:
+    """How a chunk's message table maps onto canonical.messages."""
+
+    fields: dict[str, str]
+    role_map: dict[str, str] = field(default_factory=dict)
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    # Every result is fetched to the end: DuckDB refuses further work (register, ...) on a
+    # connection with an unfinished result.
+    return con.execute(sql, params or []).fetchall()
+
+
+def ensure_cursor_table(con: duckdb.DuckDBPyConnection) -> None:
+    _run(con, CURSORS_DDL)
+
+
+def read_cursor(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Any] | None:
+    ensure_cursor_table(con)
+    rows = _run(con, "SELECT cursor FROM audit.source_cursors WHERE source = ?", [source])
+    row = rows[0] if rows else None
+    return json.loads(row[0]) if row and row[0] else None
+
+
+def _write_cursor(con: duckdb.DuckDBPyConnection, source: str, cursor: dict[str, Any]) -> None:
+    _run(
+        con,
+        """INSERT INTO audit.source_cursors VALUES (?, ?, ?)
+        ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor,
+                                           updated_at = excluded.updated_at""",
+        [source, json.dumps(cursor, sort_keys=True, default=str), _now()],
+    )
+
+
+def commit_cursor(con: duckdb.DuckDBPyConnection, source: str, cursor: dict[str, Any]) -> None:
+    """Store a cursor on its own (end of a run that read nothing new, a completed scan)."""
+    ensure_cursor_table(con)
+    _run(con, "BEGIN TRANSACTION")
+    try:
+        _write_cursor(con, source, cursor)
+        _run(con, "COMMIT")
+    except BaseException:
+        _run(con, "ROLLBACK")
+        raise
+
+
+def _text_expr(name: str, typ: pa.DataType) -> str:
+    col = q(name)
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ):
+        return col
+    if pa.types.is_timestamp(typ):
+        # UTC, microseconds: the form STAGED_TIMESTAMP_FORMATS parse, whatever the zone of
+        # the DuckDB session (a zoned value cast to text would carry the session's offset).
+        if typ.tz is not None:
+            return f"CAST(timezone('UTC', {col}) AS VARCHAR)"
+        return f"CAST(CAST({col} AS TIMESTAMP) AS VARCHAR)"
+    if (
+        pa.types.is_list(typ)
+        or pa.types.is_large_list(typ)
+        or pa.types.is_fixed_size_list(typ)
+        or pa.types.is_struct(typ)
+        or pa.types.is_map(typ)
+    ):
+        return f"to_json({col})::VARCHAR"
+    return f"CAST({col} AS VARCHAR)"
+
+
+def text_projection(schema: pa.Schema, skip: Iterable[str] = ()) -> tuple[list[str], str]:
+    """(column names, SQL select list) turning every column of `schema` into text."""
+    skipped = set(skip)
+    names = [f.name for f in schema if f.name not in skipped]
+    exprs = [f"{_text_expr(f.name, f.type)} AS {q(f.name)}" for f in schema if f.name in names]
+    return names, ", ".join(exprs)
+
+
+def _id_expr(columns: list[str], json_record: bool = False) -> str:
+    if json_record:
+        parts = [
+            f"NULLIF(trim(json_extract_string(record, {lit('$.' + json.dumps(c))})), '')"
+            for c in columns
+        ]
+    else:
+        parts = [f"NULLIF(trim(CAST({q(c)} AS VARCHAR)), '')" for c in columns]
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _with_row_numbers(table: pa.Table, first: int) -> pa.Table:
+    numbers = pa.array(range(first, first + table.num_rows), pa.int64())
+    if "_row_number" in table.column_names:
+        table = table.drop_columns(["_row_number"])
+    return table.append_column("_row_number", numbers)
+
+
+class IncrementalLoader:
+    """Loads the chunks of one source run; collects per-run totals for the ingest report."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        cfg,
+        *,
+        source: str,
+        mapping: Mapping,
+        messages: MessageLayout | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.con = con
+        self.cfg = cfg
+        self.source = source
+        self.label = f"source {source!r}"
+        formats = list(mapping.timestamp_formats)
+        formats += [f for f in STAGED_TIMESTAMP_FORMATS if f not in formats]
+        self.mapping = mapping.model_copy(update={"timestamp_formats": formats})
+        self.messages = messages
+        self.progress = progress or (lambda _m: None)
+        self.key_sql = lit(hash_key(cfg.audit.hash_key_env) + ":")
+        self.max_text_bytes = cfg.ingest.max_text_bytes
+        self.id_columns = self.mapping.columns_for("ticket_id")
+        self.tickets_read = 0
+        self.messages_read = 0
+        self.totals: dict[str, dict[str, int]] = {}
+        self.origins: dict[str, str] = {}
+        self.chunks = 0
+        ensure_cursor_table(con)
+
+    # -- one chunk, one transaction -------------------------------------------------------
+
+    def load(self, chunk: Chunk) -> None:
+        con = self.con
+        if chunk.tickets.num_rows == 0:
+            # Nothing new (an empty export page): the source's cursor still moves on.
+            commit_cursor(con, self.source, chunk.cursor)
+            return
+        load_id, now = uuid.uuid4().hex[:12], _now()
+        _run(con, "BEGIN TRANSACTION")
+        try:
+            read, loaded, quarantined = self._tickets(chunk, load_id, now)
+            msgs = (0, 0, 0)
+            if chunk.messages is not None and self.messages is not None:
+                msgs = self._messages(chunk, load_id, now)
+            _run(
+                con,
+                "INSERT INTO audit.load_log VALUES (?, ?, ?, 'tickets', ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    load_id,
+                    self.source,
+                    chunk.origin,
+                    "cursor:" + json.dumps(chunk.cursor, sort_keys=True, default=str),
+                    read,
+                    loaded,
+                    quarantined,
+                    msgs[1],
+                    now,
+                    _now(),
+                ],
+            )
+            _write_cursor(con, self.source, chunk.cursor)
+            _run(con, "COMMIT")
+        except BaseException:
+            # The original error is the one worth reporting, not a failed rollback.
+            with contextlib.suppress(duckdb.Error):
+                _run(con, "ROLLBACK")
+            raise
+        finally:
+            for view in ("inc_chunk_tickets", "inc_chunk_messages"):
+                with contextlib.suppress(duckdb.Error):
+                    con.unregister(view)
+        self.chunks += 1
+        self._add("tickets", chunk.origin, read, loaded, quarantined)
+        if chunk.messages is not None and self.messages is not None:
+            self._add("messages", chunk.messages_origin or chunk.origin, *msgs)
+        self.progress(
+            f"{self.label}: chunk {self.chunks}: {read:,} rows read, {loaded:,} loaded, "
+            f"{quarantined:,} quarantined"
+            + (f", {msgs[1]:,} messages" if chunk.messages is not None else "")
+            + "; cursor committed"
+        )
+
+    def _add(self, kind: str, origin: str, read: int, loaded: int, quarantined: int) -> None:
+        t = self.totals.setdefault(kind, {"read": 0, "loaded": 0, "quarantined": 0})
+        t["read"] += read
+        t["loaded"] += loaded
+        t["quarantined"] += quarantined
+        self.origins[kind] = origin
+
+    def reports(self) -> list[OriginReport]:
+        return [
+            OriginReport(
+                self.source, self.origins[kind], kind, t["read"], t["loaded"], t["quarantined"]
+            )
+            for kind, t in self.totals.items()
+        ]
+
+    def _stage(
+        self, view: str, table: pa.Table, target: str, skip: Iterable[str] = ()
+    ) -> list[str]:
+        self.con.register(view, table)
+        names, projection = text_projection(table.schema, skip=("_row_number", *skip))
+        extra = ""
+        if DELETED in table.column_names:
+            extra = (
+                f", coalesce(lower(CAST({q(DELETED)} AS VARCHAR)) IN {_TRUE}, false) AS {DELETED}"
+            )
+        elif target == "inc_stage":
+            extra = f", false AS {DELETED}"
+        # A view, not a copy: DuckDB scans the Arrow buffers in place for each statement.
+        _run(
+            self.con,
+            f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT _row_number"
+            f"{', ' + projection if projection else ''}{extra} FROM {view}",
+        )
+        return names
+
+    def _tickets(self, chunk: Chunk, load_id: str, now: datetime) -> tuple[int, int, int]:
+        con, src = self.con, self.source
+        table = _with_row_numbers(chunk.tickets, self.tickets_read + 1)
+        self.tickets_read += table.num_rows
+        columns = self._stage("inc_chunk_tickets", table, "inc_stage", skip=(DELETED,))
+        missing = [c for c in self.mapping.source_columns() if c not in columns]
+        if missing:
+            raise IngestError(
+                f"{self.label}, {chunk.origin}: mapped column(s) {missing} not in the source "
+                f"(renamed or dropped?); columns present: {columns}"
+            )
+        _ensure_raw_table(con, src, columns)
+        raw = f"raw.{q(src)}"
+        ids = _id_expr(self.id_columns)
+        # The raw zone holds the latest version of each source row, like the canonical tables.
+        _run(con, f"DELETE FROM {raw} WHERE {ids} IN (SELECT {ids} FROM inc_stage)")
+        _run(
+            con,
+            f"INSERT INTO {raw} BY NAME SELECT {_lineage_sql(src, chunk.origin, load_id, now)}, "
+            f"* EXCLUDE ({DELETED}) FROM inc_stage",
+        )
+        select = ticket_select(
+            self.mapping,
+            hash_key_sql=self.key_sql,
+            max_text_bytes=self.max_text_bytes,
+            table="inc_stage",
+        )
+        if DELETED in chunk.tickets.column_names:
+            _run(
+                con,
+                f"""CREATE OR REPLACE TEMP TABLE inc_mapped AS
+                SELECT m.*, s.{DELETED} OR m.deleted_at IS NOT NULL AS {DELETED}
+                FROM ({select}) m JOIN inc_stage s USING (_row_number)""",
+            )
+        else:
+            _run(
+                con,
+                f"""CREATE OR REPLACE TEMP TABLE inc_mapped AS
+                SELECT *, deleted_at IS NOT NULL AS {DELETED} FROM ({select})""",
+            )
+        # The newest version of a ticket decides: an earlier version's quarantine entry goes.
+        _run(
+            con,
+            f"""DELETE FROM raw.quarantine WHERE source = ? AND origin = ?
+            AND {_id_expr(self.id_columns, json_record=True)} IN (SELECT {ids} FROM inc_stage)""",
+            [src, chunk.origin],
+        )
+        _run(
+            con,
+            """INSERT INTO raw.quarantine
+            SELECT ?, ?, m._row_number, split_part(m._reason, ':', 1), m._reason,
+                   to_json(s)::VARCHAR, ?, ?
+            FROM inc_mapped m JOIN inc_stage s USING (_row_number)
+            WHERE m._reason IS NOT NULL""",
+            [src, chunk.origin, load_id, now],
+        )
+        # A deleted ticket keeps its last lifecycle status; deleted_at says it is gone.
+        _run(
+            con,
+            f"""CREATE OR REPLACE TEMP TABLE inc_prev AS
+            SELECT ticket_id, status FROM canonical.tickets WHERE source = ? AND ticket_id IN
+                (SELECT ticket_id FROM inc_mapped WHERE _reason IS NULL AND {DELETED})""",
+            [src],
+        )
+        _run(
+            con,
+            """DELETE FROM canonical.tickets WHERE source = ? AND ticket_id IN
+            (SELECT ticket_id FROM inc_mapped WHERE ticket_id IS NOT NULL)""",
+            [src],
+        )
+        cols = ", ".join(TICKET_COLUMNS)
+        values = ", ".join(
+            f"CASE WHEN {DELETED} THEN coalesce(deleted_at, updated_at, ?) END"
+            if c == "deleted_at"
+            else c
+            for c in TICKET_COLUMNS
+        )
+        _run(
+            con,
+            f"""INSERT INTO canonical.tickets (source, {cols}, created_month, origin, row_number,
+                load_id, loaded_at)
+            SELECT ?, {values}, CAST(date_trunc('month', created_at) AS DATE), ?, _row_number,
+                   ?, ?
+            FROM inc_mapped WHERE _reason IS NULL""",
+            [src, now, chunk.origin, load_id, now],
+        )
+        _run(
+            con,
+            """UPDATE canonical.tickets t SET status = p.status FROM inc_prev p
+            WHERE t.source = ? AND t.load_id = ? AND t.ticket_id = p.ticket_id
+              AND p.status IS NOT NULL""",
+            [src, load_id],
+        )
+        read = table.num_rows
+        loaded = _run(
+            con,
+            "SELECT count(*) FROM canonical.tickets WHERE source = ? AND load_id = ?",
+            [src, load_id],
+        )[0][0]
+        quarantined = _run(
+            con,
+            "SELECT count(*) FROM raw.quarantine WHERE source = ? AND load_id = ?",
+            [src, load_id],
+        )[0][0]
+        if read != loaded + quarantined:
+            raise IngestError(
+                f"{self.label}, {chunk.origin}: {read} rows read but {loaded} loaded + "
+                f"{quarantined} quarantined; refusing to commit a load that loses rows"
+            )
+        return read, loaded, quarantined
+
+    def _messages(self, chunk: Chunk, load_id: str, now: datetime) -> tuple[int, int, int]:
+        assert chunk.messages is not None and self.messages is not None
+        con, src, spec = self.con, self.source, self.messages
+        origin = chunk.messages_origin or f"{chunk.origin} (messages)"
+        table = _with_row_numbers(chunk.messages, self.messages_read + 1)
+        self.messages_read += table.num_rows
+        columns = self._stage("inc_chunk_messages", table, "inc_msg_stage")
+        needed = list(dict.fromkeys(spec.fields.values()))
+        missing = [c for c in needed if c not in columns]
+        if missing:
+            raise IngestError(
+                f"{self.label}, {origin}: mapped message column(s) {missing} not in the source "
+                f"(renamed or dropped?); columns present: {columns}"
+            )
+        tid = _id_expr([spec.fields["ticket_id"]])
+        # The conversation of every ticket re-read here is replaced, except for deleted
+        # tickets that came without one (the source no longer serves their messages).
+        _run(
+            con,
+            f"""CREATE OR REPLACE TEMP TABLE inc_conv AS
+            SELECT ticket_id FROM inc_mapped WHERE ticket_id IS NOT NULL AND NOT {DELETED}
+            UNION SELECT {tid} FROM inc_msg_stage WHERE {tid} IS NOT NULL""",
+        )
+        raw_name = f"{src}__messages"
+        _ensure_raw_table(con, raw_name, columns)
+        _run(con, f"DELETE FROM raw.{q(raw_name)} WHERE {tid} IN (SELECT ticket_id FROM inc_conv)")
+        _run(
+            con,
+            f"INSERT INTO raw.{q(raw_name)} BY NAME SELECT "
+            f"{_lineage_sql(src, origin, load_id, now)}, * FROM inc_msg_stage",
+        )
+        select = message_select(
+            spec.fields,
+            spec.role_map,
+            table="inc_msg_stage",
+            formats=self.mapping.timestamp_formats,
+            hash_key_sql=self.key_sql,
+            pseudonymize="assignee_id" in self.mapping.pseudonymize,
+            max_text_bytes=self.max_text_bytes,
+        )
+        _run(con, f"CREATE OR REPLACE TEMP TABLE inc_msg_mapped AS {select}")
+        if "seq" not in spec.fields:
+            # Without a position column the conversation is ordered by time, then by read order.
+            _run(
+                con,
+                """UPDATE inc_msg_mapped m SET seq = o.seq FROM (
+                    SELECT _row_number, CAST(row_number() OVER (
+                        PARTITION BY ticket_id ORDER BY created_at NULLS LAST, _row_number)
+                        - 1 AS INTEGER) AS seq
+                    FROM inc_msg_mapped) o WHERE m._row_number = o._row_number""",
+            )
+        _run(
+            con,
+            # Messages are read for this chunk's tickets: checking against the tickets this
+            # chunk loaded keeps the cost per chunk flat as the canonical table grows.
+            """UPDATE inc_msg_mapped SET _reason = 'ticket_id: no loaded ticket with this id'
+            WHERE _reason IS NULL AND ticket_id NOT IN
+                (SELECT ticket_id FROM inc_mapped WHERE _reason IS NULL)""",
+        )
+        _run(
+            con,
+            """UPDATE inc_msg_mapped SET _reason = 'seq: duplicate message position for the ticket'
+            WHERE _reason IS NULL AND _row_number IN (SELECT _row_number FROM (
+                SELECT _row_number, row_number() OVER (PARTITION BY ticket_id, seq
+                                                       ORDER BY _row_number) AS k
+                FROM inc_msg_mapped WHERE _reason IS NULL) WHERE k > 1)""",
+        )
+        _run(
+            con,
+            f"""DELETE FROM raw.quarantine WHERE source = ? AND origin = ?
+            AND {_id_expr([spec.fields["ticket_id"]], json_record=True)} IN
+                (SELECT ticket_id FROM inc_conv)""",
+            [src, origin],
+        )
+        _run(
+            con,
+            """INSERT INTO raw.quarantine
+            SELECT ?, ?, m._row_number, split_part(m._reason, ':', 1), m._reason,
+                   to_json(s)::VARCHAR, ?, ?
+            FROM inc_msg_mapped m JOIN inc_msg_stage s USING (_row_number)
+            WHERE m._reason IS NOT NULL""",
+            [src, origin, load_id, now],
+        )
+        _run(
+            con,
+            """DELETE FROM canonical.messages WHERE source = ? AND ticket_id IN
+            (SELECT ticket_id FROM inc_conv)""",
+            [src],
+        )
+        cols = ", ".join(MESSAGE_COLUMNS)
+        _run(
+            con,
+            f"""INSERT INTO canonical.messages (source, {cols}, origin, row_number, load_id,
+                loaded_at)
+            SELECT ?, {cols}, ?, _row_number, ?, ? FROM inc_msg_mapped WHERE _reason IS NULL""",
+            [src, origin, load_id, now],
+        )
+        read = table.num_rows
+        loaded = _run(
+            con,
+            "SELECT count(*) FROM canonical.messages WHERE source = ? AND load_id = ?",
+            [src, load_id],
+        )[0][0]
+        quarantined = _run(
+            con,
+            "SELECT count(*) FROM raw.quarantine WHERE source = ? AND origin = ? AND load_id = ?",
+            [src, origin, load_id],
+        )[0][0]
+        if read != loaded + quarantined:
+            raise IngestError(
+                f"{self.label}, {origin}: {read} messages read but {loaded} loaded + "
+                f"{quarantined} quarantined; refusing to commit a load that loses rows"
+            )
+        _run(
+            con,
+            "INSERT INTO audit.load_log VALUES (?, ?, ?, 'messages', NULL, ?, ?, ?, ?, ?, ?)",
+            [load_id, src, origin, read, loaded, quarantined, loaded, now, _now()],
+        )
+        return read, loaded, quarantined
+
+
+def mark_deleted_except(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    present: pa.Table | pa.RecordBatchReader,
+    now: datetime | None = None,
+) -> int:
+    """Set deleted_at on live tickets of `source` whose id is not in `present` (column `id`).
+
+    `present` may be a stream: DuckDB reads it once, batch by batch, into a temporary table.
+
+    For sources that delete rows outright: only a complete scan of the source's ids can
+    tell a deleted ticket from an unchanged one.
+    """
+    now = now or _now()
+    con.register("inc_present_ids", present)
+    _run(con, "BEGIN TRANSACTION")
+    try:
+        _run(
+            con,
+            """CREATE OR REPLACE TEMP TABLE inc_present AS
+            SELECT DISTINCT CAST(id AS VARCHAR) AS id FROM inc_present_ids""",
+        )
+        marked = _run(
+            con,
+            """UPDATE canonical.tickets SET deleted_at = ? WHERE source = ?
+            AND deleted_at IS NULL AND ticket_id NOT IN (SELECT id FROM inc_present)""",
+            [now, source],
+        )[0][0]
+        _run(con, "COMMIT")
+    except BaseException:
+        _run(con, "ROLLBACK")
+        raise
+    finally:
+        con.unregister("inc_present_ids")
+    return int(marked)
+
+
+def prefetch(items: Iterable[T], depth: int = 1) -> Iterator[T]:
+    """Iterate `items` in a background thread, `depth` items ahead.
+
+    Reading the next chunk from the server overlaps with loading this one into DuckDB (both
+    release the GIL). Errors surface in the consumer; stopping early stops the producer.
+    """
+    q_: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q_.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((True, done))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put((False, exc))
+
+    worker = threading.Thread(target=produce, name="ticket-audit-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, item = q_.get()
+            if not ok:
+                raise item
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+
+
+__all__ = [
+    "INCREMENTAL_KINDS",
+    "Chunk",
+    "IncrementalLoader",
+    "MessageLayout",
+    "commit_cursor",
+    "mark_deleted_except",
+    "prefetch",
+    "read_cursor",
+]

@@ -1,0 +1,1 @@
+"""Database sources: PostgreSQL (ADBC) and MySQL/MariaDB (connectorx), read in chunks."""

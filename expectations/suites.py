@@ -1,0 +1,62 @@
+"""The four suites as code, built from the audit configuration, and the frame they validate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import great_expectations as gx
+
+from expectations import metadata, tagging, text, timestamps
+from expectations.checks import Check
+from ticket_audit.config import AuditConfig
+
+SUITES = ("tagging", "metadata", "timestamps", "text")
+
+# Columns each suite sees. GX filters and copies whole frames per expectation, so narrow
+# frames keep it fast, and only the text suite ever holds free text.
+SUITE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "tagging": ("category", "subcategory", "category_subcategory"),
+    "metadata": ("priority", "channel", "product", "team", "status", "csat"),
+    "timestamps": ("created_at", "first_response_at", "resolved_at", "updated_at"),
+    "text": ("subject", "description"),
+}
+KEY_COLUMNS = ("source", "ticket_id", "created_month")
+FRAME_COLUMNS = tuple(
+    dict.fromkeys(
+        [*KEY_COLUMNS, *(c for cols in SUITE_COLUMNS.values() for c in cols
+                         if c != "category_subcategory")]
+    )
+)
+
+
+def all_checks(cfg: AuditConfig, cutoff: datetime | None = None) -> list[Check]:
+    cutoff = cutoff or cfg.quality.as_of_cutoff()
+    out = [
+        *tagging.checks(cfg),
+        *metadata.checks(cfg),
+        *timestamps.checks(cfg, cutoff),
+        *text.checks(cfg),
+    ]
+    names = [c.name for c in out]
+    assert len(names) == len(set(names)), "check names must be unique"
+    return out
+
+
+def checks_by_suite(checks: list[Check]) -> dict[str, list[Check]]:
+    return {s: [c for c in checks if c.suite == s] for s in SUITES}
+
+
+def frame_sql(cfg: AuditConfig, where: str = "TRUE") -> str:
+    """SELECT of the validated frame from canonical.tickets (plus derived columns)."""
+    cols = ", ".join(FRAME_COLUMNS)
+    return (
+        f"SELECT {cols}, {tagging.category_subcategory_sql(cfg)} AS category_subcategory "
+        f"FROM canonical.tickets WHERE {where}"
+    )
+
+
+def build_suite(name: str, checks: list[Check]) -> gx.ExpectationSuite:
+    suite = gx.ExpectationSuite(name=name, meta={"built_by": "ticket-audit expectations/"})
+    for check in checks:
+        suite.add_expectation(check.expectation())
+    return suite

@@ -1,0 +1,176 @@
+"""The PII exposure report for compliance: `pii_exposure.html`, `.csv` and `.json`.
+
+Input is the dict of `ticket_audit.pii.exposure.compute_exposure`: counts, shares, entity
+types and ticket ids. The report has no access to any text, so it cannot leak one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from reports.charts import bar_chart, column_chart
+from reports.files import write_atomic
+
+TEMPLATES = Path(__file__).parent / "templates"
+# The HTML lists this many high-risk tickets; the CSV and JSON list them all.
+HTML_TICKET_LIMIT = 500
+
+CSV_COLUMNS = (
+    "section",
+    "key",
+    "entity_type",
+    "tickets",
+    "tickets_exposed",
+    "share",
+    "findings",
+    "distinct_values",
+    "detail",
+)
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def render_html(exposure: dict[str, Any]) -> str:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"])
+    )
+    env.filters["pct"] = _pct
+    charts = {
+        "entities": bar_chart(
+            [(e["entity_type"], 100 * e["tickets_share"]) for e in exposure["entities"]],
+            title="Tickets exposed, by entity type (% of scanned tickets)",
+            value_format="{:.1f}%",
+        ),
+        "channels": bar_chart(
+            [(r["value"], 100 * r["share_exposed"]) for r in exposure["by_channel"]],
+            title="Tickets exposed, by channel (% of the channel's tickets)",
+            value_format="{:.1f}%",
+            max_value=100,
+        ),
+        "months": column_chart(
+            [(r["value"], 100 * r["share_exposed"]) for r in exposure["by_month"]],
+            title="Tickets exposed, by month created (%)",
+            value_format="{:.0f}%",
+        ),
+    }
+    return env.get_template("pii_exposure.html.j2").render(
+        x=exposure, charts=charts, limit=HTML_TICKET_LIMIT
+    )
+
+
+def render_csv(exposure: dict[str, Any]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerow(
+        {
+            "section": "overall",
+            "key": "all tickets",
+            "tickets": exposure["tickets_scanned"],
+            "tickets_exposed": exposure["tickets_with_pii"],
+            "share": exposure["tickets_with_pii_share"],
+            "findings": exposure["findings_total"],
+        }
+    )
+    for e in exposure["entities"]:
+        w.writerow(
+            {
+                "section": "entity",
+                "key": "high risk" if e["high_risk"] else "",
+                "entity_type": e["entity_type"],
+                "tickets": exposure["tickets_scanned"],
+                "tickets_exposed": e["tickets"],
+                "share": e["tickets_share"],
+                "findings": e["findings"],
+                "distinct_values": e["distinct_values"],
+                "detail": f"subject={e['in_subject']};description={e['in_description']};"
+                f"messages={e['in_messages']}",
+            }
+        )
+    for r in exposure["by_field"]:
+        w.writerow(
+            {
+                "section": "field",
+                "key": r["field"],
+                "tickets": exposure["tickets_scanned"],
+                "tickets_exposed": r["tickets"],
+                "share": r["tickets_share"],
+                "findings": r["findings"],
+                "detail": ";".join(r["entity_types"]),
+            }
+        )
+    for section, rows in (("channel", exposure["by_channel"]), ("month", exposure["by_month"])):
+        for r in rows:
+            w.writerow(
+                {
+                    "section": section,
+                    "key": r["value"],
+                    "tickets": r["tickets"],
+                    "tickets_exposed": r["tickets_exposed"],
+                    "share": r["share_exposed"],
+                    "detail": ";".join(f"{k}={v}" for k, v in r["by_entity"].items()),
+                }
+            )
+            for entity, n in r["by_entity"].items():
+                w.writerow(
+                    {
+                        "section": f"{section}_entity",
+                        "key": r["value"],
+                        "entity_type": entity,
+                        "tickets": r["tickets"],
+                        "tickets_exposed": n,
+                        "share": round(n / r["tickets"], 6) if r["tickets"] else 0.0,
+                    }
+                )
+    for r in exposure["high_risk_tickets"]:
+        w.writerow(
+            {
+                "section": "high_risk_ticket",
+                "key": f"{r['source']}/{r['ticket_id']}",
+                "entity_type": ";".join(r["entity_types"]),
+                "findings": r["findings"],
+                "detail": ";".join(r["fields"]),
+            }
+        )
+    for entity, n in exposure["residual_by_entity"].items():
+        w.writerow(
+            {"section": "residual", "key": "after redaction", "entity_type": entity, "findings": n}
+        )
+    for r in exposure["residual_tickets"]:
+        w.writerow(
+            {
+                "section": "residual_ticket",
+                "key": f"{r['source']}/{r['ticket_id']}",
+                "entity_type": ";".join(r["entity_types"]),
+                "findings": r["findings"],
+                "detail": ";".join(r["fields"]),
+            }
+        )
+    for group in ("detectable", "not_detectable"):
+        for c in exposure["capabilities"].get(group, []):
+            w.writerow(
+                {
+                    "section": group,
+                    "key": c["method"],
+                    "entity_type": c["entity_type"],
+                    "detail": c.get("reason", ""),
+                }
+            )
+    return buf.getvalue()
+
+
+def write_pii_exposure(exposure: dict[str, Any], output_dir: str | Path) -> list[Path]:
+    out = Path(output_dir)
+    return [
+        write_atomic(out / "pii_exposure.html", render_html(exposure)),
+        write_atomic(out / "pii_exposure.csv", render_csv(exposure)),
+        write_atomic(out / "pii_exposure.json", json.dumps(exposure, indent=2, default=str)),
+    ]

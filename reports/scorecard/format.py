@@ -1,0 +1,42 @@
+"""Number formatting shared by the HTML and Markdown scorecards (None shows as a dash)."""
+
+from __future__ import annotations
+
+DASH = "—"
+
+
+def pct(x: object, digits: int = 1) -> str:
+    return f"{100 * x:.{digits}f}%" if isinstance(x, int | float) else DASH
+
+
+def num(x: object, digits: int = 0) -> str:
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return DASH if x is None else str(x)
+    return f"{x:,.{digits}f}"
+
+
+def hours(x: object) -> str:
+    return f"{x:,.1f} h" if isinstance(x, int | float) else DASH
+
+
+def ms(x: object) -> str:
+    if not isinstance(x, int | float):
+        return DASH
+    return f"{x:,.2f} ms" if x < 100 else f"{x:,.0f} ms"
+
+
+def signed(x: object, as_pct: bool = True) -> str:
+    if not isinstance(x, int | float):
+        return DASH
+    return f"{100 * x:+.1f} pp" if as_pct else f"{x:+,.2f}"
+
+
+VERDICT_TEXT = {
+    "ready": "Ready",
+    "ready_with_conditions": "Ready with conditions",
+    "not_ready": "Not ready",
+}
+
+
+def verdict(v: object) -> str:
+    return VERDICT_TEXT.get(str(v), str(v))

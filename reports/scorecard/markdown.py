@@ -1,0 +1,175 @@
+"""scorecard.md: the same content as the HTML page, as text tables (no charts)."""
+
+from __future__ import annotations
+
+from reports.scorecard.format import hours, ms, num, pct, signed, verdict
+from reports.scorecard.quality import quality_markdown
+
+
+def _issues(title: str, issues: list[dict]) -> list[str]:
+    if not issues:
+        return [f"## {title}", "", "None.", ""]
+    lines = [f"## {title}", "", "| issue | owner | action |", "|---|---|---|"]
+    lines += [
+        f"| {_cell(i['issue'])} | {_cell(i['owner'])} | {_cell(i['action'])} |" for i in issues
+    ]
+    return [*lines, ""]
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _breakdown(title: str, groups: dict) -> list[str]:
+    if not groups:
+        return []
+    lines = [
+        f"### {title}",
+        "",
+        "| | tickets | per month | median resolution | mean resolution | median first response | CSAT |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {_cell(k)} | {num(v.get('tickets'))} | {num(v.get('monthly_volume'), 1)} | "
+        f"{hours(v.get('median_resolution_hours'))} | {hours(v.get('mean_resolution_hours'))} | "
+        f"{hours(v.get('median_first_response_hours'))} | {num(v.get('csat_mean'), 2)} |"
+        for k, v in groups.items()
+    ]
+    return [*lines, ""]
+
+
+def render_markdown(card: dict) -> str:
+    r = card.get("readiness") or {}
+    q, pii, ret, b, o = (
+        card.get(k) or {} for k in ("quality", "pii", "retrieval", "baselines", "ownership")
+    )
+    proj = ret.get("projection") or {}
+    out = [
+        "# GenAI readiness scorecard",
+        "",
+        f"{card.get('audit_name')} · audit {card.get('audit_id')} · generated "
+        f"{card.get('generated_at')} · {num(card.get('tickets_total'))} tickets",
+        "",
+        f"**Verdict: {verdict(r.get('verdict'))}** · score {round(100 * (r.get('score') or 0))} / 100",
+        "",
+        "| layer | score |",
+        "|---|---:|",
+        *[
+            f"| {k} | {'did not run' if v is None else f'{round(100 * v)} / 100'} |"
+            for k, v in (r.get("layer_scores") or {}).items()
+        ],
+        "",
+        *_issues("Blocking issues", r.get("blocking_issues") or []),
+        *(_issues("Conditions", r["conditions"]) if r.get("conditions") else []),
+        "## Quality",
+        "",
+        quality_markdown(q),
+        "",
+        "## Personal data",
+        "",
+        f"- Tickets with PII: {pct(pii.get('tickets_with_pii_share'))}",
+        f"- Residual findings after redaction: {num(pii.get('residual_findings_after_redaction'))}",
+        *[
+            f"- {k}: {num(v)} tickets"
+            for k, v in sorted((pii.get("by_entity") or {}).items(), key=lambda kv: -(kv[1] or 0))
+        ],
+        "",
+        "## Retrieval feasibility",
+        "",
+        ret.get("verdict") or "The retrieval probe did not run.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| engine | {ret.get('engine') or '—'} |",
+        f"| index | {num(ret.get('index_size'))} tickets, {num(ret.get('index_bytes'))} bytes |",
+        f"| queries (held-out tickets) | {num(ret.get('queries'))} |",
+        f"| latency p50 / p95 / p99 | {ms(ret.get('p50_ms'))} / {ms(ret.get('p95_ms'))} / {ms(ret.get('p99_ms'))} |",
+        f"| projected volume | {num(proj.get('monthly_volume'))}/month × {num(proj.get('retention_months'))} months = {num(proj.get('projected_docs'))} ({proj.get('method', '—')}) |",
+        f"| projected p50 / p95 / p99 | {ms(proj.get('p50_ms'))} / {ms(proj.get('p95_ms'))} / {ms(proj.get('p99_ms'))} |",
+        f"| precision@5 (same category) | {pct(ret.get('precision_at_5'))} |",
+        f"| top hit has an agent reply | {pct(ret.get('top_hit_reply_share'))} |",
+        "",
+        *(
+            [
+                "| category | queries | precision@5 |",
+                "|---|---:|---:|",
+                *[
+                    f"| {_cell(c)} | {num(v['queries'])} | {pct(v['precision_at_5'])} |"
+                    for c, v in sorted((ret.get("precision_at_5_by_category") or {}).items())
+                ],
+                "",
+            ]
+            if ret.get("precision_at_5_by_category")
+            else []
+        ),
+        "## Business baselines",
+        "",
+        f"- Monthly volume: {num(b.get('monthly_volume'))} tickets",
+        f"- Resolution time, median / mean: {hours(b.get('median_resolution_hours'))} / {hours(b.get('mean_resolution_hours'))}",
+        f"- First response, median / mean: {hours(b.get('median_first_response_hours'))} / {hours(b.get('mean_first_response_hours'))}",
+        f"- CSAT: {num(b.get('csat_mean'), 2)} of 5 ({pct(b.get('csat_response_rate'))} of resolved tickets rated)",
+        "",
+        *_breakdown("By category", b.get("by_category") or {}),
+        *_breakdown("By channel", b.get("by_channel") or {}),
+        "## Ownership",
+        "",
+        f"Ownership score {pct(o.get('score'), 0)}.",
+        "",
+        "| area | owner | contact | last review | status |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {x.get('title') or x['area']} | {x.get('owner') or '—'} | {x.get('contact') or '—'} | "
+            f"{x.get('reviewed_on') or '—'} | {x['status']} |"
+            for x in o.get("responsibilities") or []
+        ],
+        "",
+    ]
+    if o.get("fields_without_steward"):
+        out += [f"Fields without a steward: {', '.join(o['fields_without_steward'])}.", ""]
+    ev = o.get("evidence") or {}
+    if ev.get("by_team"):
+        out += [
+            "| team | tickets | untagged |",
+            "|---|---:|---:|",
+            *[
+                f"| {_cell(t['team'])} | {num(t['tickets'])} | {pct(t['untagged_share'])} |"
+                for t in ev["by_team"]
+            ],
+            "",
+        ]
+    out += _trends(card)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _trends(card: dict) -> list[str]:
+    t = card.get("trends") or {}
+    out = ["## Trends and drift", ""]
+    audits = t.get("audits") or []
+    out += [
+        "| audit | generated | verdict | score | tagging coverage | usable labelled | p95 |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    out += [
+        f"| {a['audit_id']} | {a.get('generated_at')} | {a.get('verdict')} | "
+        f"{num(a.get('score'), 2)} | {pct(a.get('tagging_coverage'))} | "
+        f"{pct(a.get('usable_labeled_share'))} | {ms(a.get('p95_ms'))} |"
+        for a in audits
+    ]
+    out.append("")
+    d = card.get("category_drift") or {}
+    if d.get("tvd") is not None:
+        out += [
+            f"Category mix drift since the previous audit (total variation distance): "
+            f"{pct(d['tvd'])}.",
+            "",
+            "| category | previous | now | change |",
+            "|---|---:|---:|---:|",
+        ]
+        out += [
+            f"| {_cell(c['category'])} | {pct(c['previous'])} | {pct(c['current'])} | "
+            f"{signed(c['delta'])} |"
+            for c in d.get("changes") or []
+        ]
+    else:
+        out.append("First audit of this history: drift appears from the next audit on.")
+    return [*out, ""]

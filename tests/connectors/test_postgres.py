@@ -1,0 +1,56 @@
+"""PostgreSQL source (ADBC) against the server on 127.0.0.1:5432, tables made per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connectors.errors import SourceUnavailableError
+from connectors.ingest import ingest_config
+from tests.connectors.helpers import config, tickets
+from tests.connectors.sql_cases import *  # noqa: F403 - the shared database cases
+from tests.connectors.sql_tables import source, tables, ticket_rows
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def kind() -> str:
+    return "postgres"
+
+
+def test_wrong_credentials_never_show_the_password(tmp_path: Path, monkeypatch, caplog) -> None:
+    monkeypatch.setenv("TA_TEST_PG_PASSWORD", "s3cret-pg-password")
+    with tables("postgres") as t:
+        cfg = config(
+            tmp_path,
+            source("postgres", t, user="no_such_role_ta", password_env="TA_TEST_PG_PASSWORD"),
+        )
+        messages: list[str] = []
+        with pytest.raises(SourceUnavailableError) as err:
+            ingest_config(cfg, progress=messages.append)
+    text = str(err.value)
+    assert "source 'helpdesk_db' (postgres 127.0.0.1:5432/test): cannot connect" in text
+    assert 'role "no_such_role_ta" does not exist' in text
+    assert "s3cret-pg-password" not in text + caplog.text + "".join(messages)
+
+
+def test_timestamptz_is_read_as_utc_whatever_the_session_zone(tmp_path: Path) -> None:
+    with tables("postgres") as t:
+        t.insert(ticket_rows(3))
+        cfg = config(tmp_path, source("postgres", t, options={"options": "-c TimeZone=Asia/Tokyo"}))
+        ingest_config(cfg, progress=lambda _m: None)
+    assert str(tickets(cfg)[0]["created_at"]) == "2024-03-01 09:00:00"
+
+
+def test_null_keys_are_refused_rather_than_skipped(tmp_path: Path) -> None:
+    with tables("postgres") as t:
+        t.insert(ticket_rows(3))
+        t.execute("ALTER TABLE {t} ADD COLUMN ext_id text")
+        t.execute("UPDATE {t} SET ext_id = ticket_id WHERE ticket_id <> 'T0002'")
+        cfg = config(tmp_path, source("postgres", t, key_column="ext_id"))
+        from connectors.errors import IngestError
+
+        with pytest.raises(IngestError, match="key column 'ext_id' has NULL values"):
+            ingest_config(cfg, progress=lambda _m: None)

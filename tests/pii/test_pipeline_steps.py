@@ -1,0 +1,259 @@
+"""The DuckDB steps: findings, redaction, residual scan, report; incremental re-audits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from connectors.ingest import ingest_config
+from reports.pii_exposure import write_pii_exposure
+from tests.pii.conftest import TEST_KEY, store_for
+from ticket_audit.config.pii import Operator
+from ticket_audit.generator import GeneratorSpec, generate_history
+from ticket_audit.pii.analyzer import model_capabilities
+from ticket_audit.pii.exposure import compute_exposure, summary
+from ticket_audit.pii.redact_tickets import export_parquet, redact_window
+from ticket_audit.pii.residual import residual_scan
+from ticket_audit.pii.scan_tickets import scan_window
+from ticket_audit.pii.ticket_texts import WindowQuery
+from ticket_audit.summaries import load_summaries, save_summary
+
+QUIET = {"log": lambda _msg: None}
+
+
+def _planted_values(history) -> list[tuple[str, str]]:
+    """(entity type, raw value) of every PII value the generator planted."""
+    texts = {}
+    tickets = pl.read_csv(history.tickets_path, infer_schema_length=0)
+    for tid, subject, desc in tickets.select("ticket_id", "subject", "description").iter_rows():
+        texts[(tid, "subject")], texts[(tid, "description")] = subject or "", desc or ""
+    values = set()
+    for line in history.pii_truth_path.read_text().splitlines():
+        r = json.loads(line)
+        if r["field"] in ("subject", "description"):
+            values.add(
+                (r["entity_type"], texts[(r["ticket_id"], r["field"])][r["start"] : r["end"]])
+            )
+    return sorted(values)
+
+
+def _audit_text(con) -> str:
+    """Every text cell of the PII layer's tables except the redacted texts themselves."""
+    parts = []
+    for table in ("pii_findings", "pii_residual", "pii_scan_state", "layer_summaries"):
+        cols = [
+            c
+            for c, t in con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'audit' AND table_name = ?",
+                [table],
+            ).fetchall()
+            if t in ("VARCHAR", "JSON")
+        ]
+        for col in cols:
+            parts += [
+                str(v) for (v,) in con.execute(f'SELECT "{col}" FROM audit.{table}').fetchall()
+            ]
+    return "\n".join(parts)
+
+
+def test_full_layer_on_a_generated_history(pii_history, hasher, tmp_path: Path) -> None:
+    history, cfg = pii_history
+    store = store_for(cfg)
+    scanned = scan_window(cfg, store, hasher=hasher, **QUIET)
+    assert scanned.tickets_scanned == scanned.tickets_in_window > 0
+    assert scanned.findings_written > 0
+    redacted = redact_window(cfg, store, hasher=hasher, **QUIET)
+    assert redacted.tickets_redacted == scanned.tickets_in_window
+    residual = residual_scan(cfg, store, hasher=hasher, **QUIET)
+    assert residual.tickets_checked == scanned.tickets_in_window
+    path, rows = export_parquet(store, tmp_path / "out")
+    with store() as con:
+        exposure = compute_exposure(con, cfg, model_capabilities(cfg.pii))
+        save_summary(con, "pii", summary(exposure))
+        pii = load_summaries(con)["pii"]
+        audit_text = _audit_text(con)
+        n_tickets, n_messages = con.execute(
+            "SELECT (SELECT count(*) FROM canonical.tickets), (SELECT count(*) FROM canonical.messages)"
+        ).fetchone()
+        redacted_counts = con.execute(
+            "SELECT (SELECT count(*) FROM audit.redacted_tickets), "
+            "(SELECT count(*) FROM audit.redacted_messages)"
+        ).fetchone()
+        findings = con.execute("SELECT * FROM audit.pii_findings LIMIT 1").fetchone()
+    paths = write_pii_exposure(exposure, tmp_path / "out")
+
+    assert redacted_counts == (n_tickets, n_messages) and rows == n_tickets
+    assert set(pii) >= {"tickets_with_pii_share", "by_entity", "residual_findings_after_redaction"}
+    assert 0 < pii["tickets_with_pii_share"] <= 1
+    assert pii["by_entity"]["EMAIL_ADDRESS"] > 0
+    assert len(findings) == 10 and len(findings[8]) == 16  # value_hash, not a value
+
+    # No planted value in the audit tables, the reports or the redacted dataset.
+    values = _planted_values(history)
+    assert len(values) > 50
+    dataset = pq.read_table(path).to_pylist()
+    blobs = {p.name: p.read_text() for p in paths}
+    blobs["redacted_tickets.parquet"] = json.dumps(dataset, default=str)
+    blobs["audit tables"] = audit_text
+    leaks = [(name, e) for name, blob in blobs.items() for e, v in values if v in blob]
+    # Reports and audit tables never hold a value, detected or not. The redacted dataset holds
+    # what detection missed: no pattern-detected value, and no more names than NER misses.
+    assert all(name == "redacted_tickets.parquet" for name, _ in leaks), sorted(set(leaks))
+    assert {e for _, e in leaks} <= {"PERSON"}, sorted(set(leaks))
+    names = sum(1 for e, _ in values if e == "PERSON")
+    assert len(leaks) <= 0.1 * names, (len(leaks), names)
+    # ... while the report does say what was found, and the dataset has placeholders.
+    assert (
+        "CREDIT_CARD" in blobs["pii_exposure.html"]
+        and "<CARD_" in blobs["redacted_tickets.parquet"]
+    )
+
+
+def test_rescan_touches_only_new_and_changed_tickets(tmp_path: Path, hasher) -> None:
+    spec = GeneratorSpec(tickets=400, seed=29, months=3)
+    history = generate_history(spec, tmp_path / "data")
+    from tests.conftest import with_store
+    from ticket_audit.config import load_config
+
+    cfg = with_store(load_config(history.config_path), tmp_path)
+    cfg.pii.n_process = 1
+    ingest_config(cfg, progress=lambda _m: None)
+    store = store_for(cfg)
+    first = scan_window(cfg, store, hasher=hasher, **QUIET)
+    redact_window(cfg, store, hasher=hasher, **QUIET)
+    residual_scan(cfg, store, hasher=hasher, **QUIET)
+    with store() as con:
+        before = con.execute("SELECT count(*) FROM audit.pii_findings").fetchone()[0]
+        placeholders = dict(
+            con.execute("SELECT ticket_id, description FROM audit.redacted_tickets").fetchall()
+        )
+
+    # Add 2.5% new tickets (a later export), change one ticket's text, delete another.
+    n_new = round(0.025 * first.tickets_in_window)
+    tickets = pl.read_csv(history.tickets_path, infer_schema_length=0)
+    new = tickets.head(n_new).with_columns(
+        (pl.col("ticket_id") + "-NEW").alias("ticket_id"),
+        (pl.col("description") + " Reach me at late.comer@example.com").alias("description"),
+    )
+    changed_id = tickets["ticket_id"][n_new + 3]
+    deleted_id = tickets["ticket_id"][n_new + 5]
+    edited = tickets.with_columns(
+        pl.when(pl.col("ticket_id") == changed_id)
+        .then(pl.col("description") + " My SSN is 536-22-8790.")
+        .otherwise(pl.col("description"))
+        .alias("description")
+    ).filter(pl.col("ticket_id") != deleted_id)
+    pl.concat([edited, new]).write_csv(history.tickets_path)
+    ingest_config(cfg, progress=lambda _m: None)
+
+    again = scan_window(cfg, store, hasher=hasher, **QUIET)
+    assert again.tickets_scanned == n_new + 1
+    assert again.tickets_removed == 1
+    assert again.tickets_unchanged == first.tickets_in_window - 2
+    red = redact_window(cfg, store, hasher=hasher, **QUIET)
+    assert red.tickets_redacted == n_new + 1
+    res = residual_scan(cfg, store, hasher=hasher, **QUIET)
+    assert res.tickets_checked == n_new + 1
+    with store() as con:
+        ssn = con.execute(
+            "SELECT count(*) FROM audit.pii_findings WHERE ticket_id = ? AND entity_type = 'US_SSN'",
+            [changed_id],
+        ).fetchone()[0]
+        gone = con.execute(
+            "SELECT (SELECT count(*) FROM audit.pii_findings WHERE ticket_id = ?) + "
+            "(SELECT count(*) FROM audit.redacted_tickets WHERE ticket_id = ?) + "
+            "(SELECT count(*) FROM audit.pii_scan_state WHERE ticket_id = ?)",
+            [deleted_id] * 3,
+        ).fetchone()[0]
+        after = dict(
+            con.execute("SELECT ticket_id, description FROM audit.redacted_tickets").fetchall()
+        )
+        total = con.execute("SELECT count(*) FROM audit.pii_findings").fetchone()[0]
+    assert ssn == 1  # the edit went into the description only, not the first message
+    assert gone == 0
+    assert total > before
+    # Untouched tickets keep exactly their redacted text (same key, same pseudonyms).
+    same = [t for t in placeholders if t not in (changed_id, deleted_id)]
+    assert all(after[t] == placeholders[t] for t in same)
+    assert "late.comer" not in "".join(v for v in after.values() if v)
+
+    # A nothing-changed re-run scans nothing.
+    assert scan_window(cfg, store, hasher=hasher, **QUIET).tickets_scanned == 0
+    # New settings mean new detection: everything is scanned again.
+    cfg.pii.score_threshold = 0.6
+    assert (
+        scan_window(cfg, store, hasher=hasher, **QUIET).tickets_scanned == again.tickets_in_window
+    )
+
+
+def test_partition_windows_split_the_work(pii_history, hasher) -> None:
+    _, cfg = pii_history
+    store = store_for(cfg)
+    with store() as con:
+        months = [
+            m
+            for (m,) in con.execute(
+                "SELECT DISTINCT created_month FROM canonical.tickets ORDER BY 1"
+            ).fetchall()
+        ]
+    assert len(months) >= 3
+    first = WindowQuery("created_month < ?", (months[1],))
+    rest = WindowQuery("created_month >= ?", (months[1],))
+    a = scan_window(cfg, store, first, hasher=hasher, **QUIET)
+    redact_window(cfg, store, first, hasher=hasher, **QUIET)
+    with store() as con:
+        assert (
+            con.execute("SELECT count(*) FROM audit.redacted_tickets").fetchone()[0]
+            == a.tickets_in_window
+        )
+    b = scan_window(cfg, store, rest, hasher=hasher, **QUIET)
+    redact_window(cfg, store, rest, hasher=hasher, **QUIET)
+    with store() as con:
+        total = con.execute("SELECT count(*) FROM canonical.tickets").fetchone()[0]
+        assert con.execute("SELECT count(*) FROM audit.redacted_tickets").fetchone()[0] == total
+    assert a.tickets_in_window + b.tickets_in_window == total
+
+
+def test_residual_scan_reports_what_redaction_left(pii_history, hasher) -> None:
+    _, cfg = pii_history
+    cfg.pii.operators = {"EMAIL_ADDRESS": Operator(type="keep")}
+    store = store_for(cfg)
+    scan_window(cfg, store, hasher=hasher, **QUIET)
+    redact_window(cfg, store, hasher=hasher, **QUIET)
+    r = residual_scan(cfg, store, hasher=hasher, **QUIET)
+    with store() as con:
+        kept = con.execute(
+            "SELECT count(*) FROM audit.pii_findings WHERE entity_type = 'EMAIL_ADDRESS'"
+        ).fetchone()[0]
+        exposure = compute_exposure(con, cfg)
+    assert kept > 0
+    assert r.by_entity.get("EMAIL_ADDRESS") == kept
+    assert set(r.by_entity) == {"EMAIL_ADDRESS"}  # placeholders are not findings
+    assert exposure["residual_findings_after_redaction"] == kept
+
+
+@pytest.mark.parametrize("env_key", [None, "another-secret"])
+def test_value_hashes_follow_the_key(pii_history, monkeypatch, env_key) -> None:
+    from ticket_audit.pii.hashing import KeyedHasher
+
+    _, cfg = pii_history
+    if env_key:
+        monkeypatch.setenv(cfg.audit.hash_key_env, env_key)
+    else:
+        monkeypatch.setenv(cfg.audit.hash_key_env, TEST_KEY)
+    store = store_for(cfg)
+    scan_window(cfg, store, **QUIET)
+    with store() as con:
+        row = con.execute(
+            'SELECT f.value_hash, f.entity_type, f.start, f."end", t.description '
+            "FROM audit.pii_findings f JOIN canonical.tickets t USING (source, ticket_id) "
+            "WHERE f.field = 'description' LIMIT 1"
+        ).fetchone()
+    value_hash, entity, start, end, text = row
+    expected = KeyedHasher(env_key or TEST_KEY).value_hash(entity, text[start:end])
+    assert value_hash == expected

@@ -1,0 +1,86 @@
+"""GX and its SQL twin agree; results land in DuckDB per month; windows add up."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pytest
+
+from expectations.suites import all_checks
+from ticket_audit.quality.checks import run_checks
+from ticket_audit.store import open_store
+
+
+def test_gx_counts_equal_the_sql_flags(audited) -> None:
+    outcome = audited.run.checks
+    assert outcome.results, "no GX results"
+    assert outcome.mismatches() == []
+    assert audited.summary["gx"]["gx_sql_mismatches"] == 0
+
+
+def test_results_rows_cover_every_month_and_suite(audited) -> None:
+    with open_store(audited.cfg.duckdb_path) as con:
+        rows = con.execute("""
+            SELECT partition_month, suite, count(*), min(element_count), max(element_count)
+            FROM audit.quality_check_results GROUP BY ALL""").fetchall()
+        tickets = dict(con.execute(
+            "SELECT partition_month, count(*) FROM (SELECT DISTINCT partition_month FROM "
+            "audit.quality_check_results) m JOIN (SELECT greatest(least(created_month, "
+            "(SELECT max(partition_month) FROM audit.quality_check_results)), "
+            "(SELECT min(partition_month) FROM audit.quality_check_results)) AS pm "
+            "FROM canonical.tickets) t ON t.pm = m.partition_month GROUP BY ALL").fetchall())
+    suites = {r[1] for r in rows}
+    assert suites == {"tagging", "metadata", "timestamps", "text"}
+    for month, _suite, _n, lo, hi in rows:
+        assert lo == hi == tickets[month]
+
+
+def test_monthly_windows_add_up_to_the_whole(default_audit, tmp_path) -> None:
+    cfg = default_audit.cfg
+    with open_store(cfg.duckdb_path) as con:
+        before = con.execute(
+            "SELECT check_name, sum(unexpected_count) FROM audit.quality_check_results "
+            "GROUP BY ALL ORDER BY 1").fetchall()
+        months = [r[0] for r in con.execute(
+            "SELECT DISTINCT partition_month FROM audit.quality_check_results ORDER BY 1"
+        ).fetchall()]
+    bounds = (months[0], months[-1])
+    middle = months[len(months) // 2]
+    # Two range runs (as Dagster backfills would do) replace the rows of their months only.
+    run_checks(cfg, months=(date(2000, 1, 1), middle), bounds=bounds,
+               docs_dir=tmp_path / "docs", progress=lambda _m: None)
+    run_checks(cfg, months=(middle, date(2100, 1, 1)), bounds=bounds,
+               docs_dir=tmp_path / "docs", progress=lambda _m: None)
+    with open_store(cfg.duckdb_path) as con:
+        after = con.execute(
+            "SELECT check_name, sum(unexpected_count) FROM audit.quality_check_results "
+            "GROUP BY ALL ORDER BY 1").fetchall()
+    assert after == before
+
+
+def test_a_disagreeing_twin_is_reported(default_audit, tmp_path) -> None:
+    cfg = default_audit.cfg
+    checks = [
+        dataclasses.replace(c, unexpected_sql="category IS NULL OR priority IS NULL")
+        if c.name == "category_present" else c
+        for c in all_checks(cfg)
+    ]
+    with open_store(cfg.duckdb_path) as con:
+        last = con.execute("SELECT max(partition_month) FROM audit.quality_check_results"
+                           ).fetchall()[0][0]
+    try:
+        outcome = run_checks(cfg, months=(last, date(2100, 1, 1)), checks=checks,
+                             docs_dir=tmp_path / "docs", progress=lambda _m: None)
+        assert any(m["check"] == "category_present" for m in outcome.mismatches())
+    finally:
+        run_checks(cfg, months=(last, date(2100, 1, 1)), docs_dir=tmp_path / "docs",
+                   progress=lambda _m: None)
+
+
+@pytest.mark.parametrize("pattern", [r"\bfoo", r"(?=x)", r"x$", r"\d+"])
+def test_non_portable_patterns_are_rejected(pattern) -> None:
+    from ticket_audit.config.quality import QualitySection
+
+    with pytest.raises(ValueError):
+        QualitySection(template_token_patterns=[pattern])

@@ -1,0 +1,204 @@
+"""scorecard.{json,md,html}: the DESIGN.md shape, self-contained HTML, no ticket text."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import polars as pl
+import pytest
+
+from reports.scorecard import write_scorecard
+from reports.scorecard.html import coverage_by_month
+from tests.readiness.summaries import healthy
+from tests.readiness.test_history import CFG
+from ticket_audit.baselines import business_baselines
+from ticket_audit.ownership import tagging_evidence
+from ticket_audit.readiness import build_scorecard
+from ticket_audit.retrieval import load_corpus, run_probe
+from ticket_audit.store import open_store
+
+SCHEMA = json.loads(
+    (Path(__file__).parents[2] / "reports" / "scorecard" / "scorecard.schema.json").read_text()
+)
+FRACTION_KEY = re.compile(r"(_share|coverage|precision_at_5|completeness)$")
+
+
+def card_for(summaries: dict) -> dict:
+    return build_scorecard(
+        summaries,
+        CFG,
+        audit_id="20260101-000000-abcd",
+        generated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        tickets_total=1000,
+        previous=[],
+    )
+
+
+def _fractions(obj: object, key: str = "") -> list[tuple[str, float]]:
+    if isinstance(obj, dict):
+        return [
+            x
+            for k, v in obj.items()
+            for x in _fractions(v, k if FRACTION_KEY.search(k) else str(k))
+        ]
+    if isinstance(obj, list):
+        return [x for v in obj for x in _fractions(v, key)]
+    if isinstance(obj, float | int) and not isinstance(obj, bool) and FRACTION_KEY.search(key):
+        return [(key, obj)]
+    return []
+
+
+def test_json_matches_the_design_schema(tmp_path: Path) -> None:
+    paths = write_scorecard(card_for(healthy()), tmp_path)
+    assert [p.name for p in paths] == ["scorecard.html", "scorecard.md", "scorecard.json"]
+    card = json.loads((tmp_path / "scorecard.json").read_text())
+    jsonschema.validate(card, SCHEMA)
+    assert card["readiness"]["verdict"] == "ready"
+
+
+def test_missing_layers_still_carry_every_key() -> None:
+    card = card_for(healthy(quality=None, pii=None, retrieval=None))
+    jsonschema.validate(card, SCHEMA)
+    assert card["quality"]["funnel"] is None
+    assert card["readiness"]["verdict"] == "not_ready"
+
+
+def test_the_schema_rejects_out_of_range_fractions() -> None:
+    card = card_for(healthy(quality={"tagging_coverage": 80.0}))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(card, SCHEMA)
+
+
+def test_every_fraction_is_within_0_and_1() -> None:
+    found = _fractions(card_for(healthy()))
+    assert len(found) >= 8
+    assert all(0 <= v <= 1 for _, v in found), found
+
+
+def test_html_is_self_contained(tmp_path: Path) -> None:
+    write_scorecard(card_for(healthy()), tmp_path)
+    page = (tmp_path / "scorecard.html").read_text()
+    assert "<script" not in page and "<link" not in page and "@import" not in page
+    assert "url(" not in page
+    # The only absolute URLs are SVG namespaces; the one link is a sibling file.
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", page))
+    assert urls <= {"http://www.w3.org/2000/svg"}, urls
+    assert re.findall(r'(?:href|src)="([^"]+)"', page) == ["pii_exposure.html"]
+    for chart in ("layers", "funnel", "coverage", "latency", "trends"):
+        assert f'data-chart="{chart}"' in page
+
+
+def test_html_escapes_what_it_shows(tmp_path: Path) -> None:
+    s = healthy(quality={"funnel": [{"step": "<b>all</b>", "remaining": 5}]})
+    s["ownership"]["responsibilities"][0]["owner"] = "<img src=x onerror=alert(1)>"
+    write_scorecard(card_for(s), tmp_path)
+    page = (tmp_path / "scorecard.html").read_text()
+    assert "<img" not in page and "<b>all</b>" not in page
+    assert "&lt;b&gt;all&lt;/b&gt;" in page
+
+
+def test_markdown_has_the_verdict_issues_and_tables(tmp_path: Path) -> None:
+    s = healthy(pii={"residual_findings_after_redaction": 4})
+    write_scorecard(card_for(s), tmp_path)
+    md = (tmp_path / "scorecard.md").read_text()
+    assert "**Verdict: Not ready**" in md
+    assert "| issue | owner | action |" in md
+    assert "4 PII findings remain in the redacted dataset." in md
+    assert "| Billing | 10 | 90.0% |" in md  # precision@5 by category
+
+
+def test_no_ticket_text_or_customer_data_in_reports(loaded, tmp_path: Path) -> None:
+    """A full assembly over a generated history: the reports carry counts, never text."""
+    history, cfg = loaded
+    cats = list(cfg.taxonomy.categories)
+    with open_store(cfg.duckdb_path) as con:
+        b = business_baselines(con, categories=cats)
+        ev = tagging_evidence(con, "canonical.tickets", cats)
+        corpus = load_corpus(con, "canonical.tickets", "canonical.messages", cats)
+    s = healthy()
+    s["baselines"] = b
+    s["ownership"]["evidence"] = ev
+    s["retrieval"] = run_probe(
+        corpus, cfg.retrieval, monthly_volume=b["monthly_volume"], index_dir=None
+    )
+    write_scorecard(card_for(s), tmp_path)
+    text = "\n".join(
+        (tmp_path / n).read_text() for n in ("scorecard.html", "scorecard.md", "scorecard.json")
+    )
+    tickets = pl.read_csv(history.tickets_path, infer_schema=False)
+    texts = {
+        (r["ticket_id"], f): r[f] or ""
+        for r in tickets.iter_rows(named=True)
+        for f in ("subject", "description")
+    }
+    planted = [json.loads(line) for line in history.pii_truth_path.read_text().splitlines()]
+    values = {
+        texts[(p["ticket_id"], p["field"])][p["start"] : p["end"]]
+        for p in planted
+        if (p["ticket_id"], p["field"]) in texts
+    }
+    assert len(values) > 50
+    secrets = (
+        set(tickets["customer_email"].drop_nulls())
+        | set(tickets["customer_name"].drop_nulls())
+        | {v for v in values if len(v) >= 6}
+    )
+    leaked = sorted(v for v in secrets if v in text)
+    assert not leaked, leaked[:5]
+    subjects = {v for v in tickets["subject"].drop_nulls() if len(v) > 25}
+    assert not [v for v in subjects if v in text]
+
+
+def test_coverage_chart_prefers_the_quality_layers_months() -> None:
+    base = [
+        {"month": "2026-01-01", "tickets": 10, "tagged": 5, "complete": True},
+        {"month": "2026-02-01", "tickets": 10, "tagged": 6, "complete": False},
+    ]
+    card = {"baselines": {"monthly": base}, "quality": {}}
+    assert coverage_by_month(card) == base
+    card["quality"]["by_month"] = [
+        {"value": "2026-01", "tickets": 8, "tagging_coverage": 0.75},
+        {"value": "2026-02", "tickets": 8, "tagging_coverage": 1.0},  # still running
+        {"value": "2027-03", "tickets": 1, "tagging_coverage": 1.0},  # future-dated defect
+    ]
+    assert coverage_by_month(card) == [
+        {"month": "2026-01", "tickets": 8, "tagged": 6, "complete": True}
+    ]
+
+
+def test_quality_section_seam(monkeypatch) -> None:
+    from reports.scorecard import quality
+
+    q = healthy()["quality"]
+    monkeypatch.setattr(quality, "_section_module", lambda: None)
+    html, md = quality.quality_html(q), quality.quality_markdown(q)
+    assert "Tagging coverage" in html and "92.0%" in html
+    assert "| category in taxonomy | 920 |" in md
+
+    calls = []
+
+    class Section:
+        @staticmethod
+        def render_html(summary, *, charts=True):
+            calls.append(charts)
+            return "<p>from the quality layer</p>"
+
+        @staticmethod
+        def render_markdown(summary):
+            return "quality layer markdown"
+
+    monkeypatch.setattr(quality, "_section_module", lambda: Section)
+    assert quality.quality_html(q) == "<p>from the quality layer</p>"
+    assert calls == [False]  # the scorecard draws funnel and coverage once, itself
+    assert quality.quality_markdown(q) == "quality layer markdown"
+
+
+def test_each_chart_appears_once_with_the_real_quality_section(tmp_path: Path) -> None:
+    write_scorecard(card_for(healthy()), tmp_path)
+    page = (tmp_path / "scorecard.html").read_text()
+    for chart in ("funnel", "coverage"):
+        assert page.count(f'data-chart="{chart}"') == 1

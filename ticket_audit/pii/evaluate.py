@@ -1,0 +1,294 @@
+"""Detection accuracy against labelled texts: precision, recall and F2 per entity type.
+
+Span matching rule (character coverage, same entity type):
+- a labelled span counts as found when at least half of its characters are covered by
+  predictions of its type;
+- a prediction counts as correct when at least half of its characters lie inside labelled
+  spans of its type.
+Coverage, not exact offsets, because labelled sets and detectors cut spans differently (a
+postal block labelled as three spans and found as one is found; "Dr. Jane Doe" against
+"Jane Doe" is found), while a prediction that mostly covers unlabelled text stays wrong.
+
+Only entity types the layer reports and the set labels are scored. Predictions of other types (Presidio's
+LOCATION, DATE_TIME, ...) are ignored; labels of other types (ORGANIZATION, ...) are not
+targets, so a PERSON prediction on an organisation counts as a false positive.
+
+F2 weighs recall twice as much as precision: for a redaction gate a missed card number costs
+more than a placeholder too many.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from ticket_audit.config.pii import SUPPORTED_ENTITIES
+
+Span = tuple[str, int, int]  # (entity_type, start, end)
+SYNTH_RELATIVE = Path("presidio_synth_pii") / "synth_dataset_v2.json"
+
+
+@dataclass
+class Example:
+    id: str
+    text: str
+    spans: list[Span] = field(default_factory=list)
+
+
+@dataclass
+class Scores:
+    support: int = 0  # labelled spans
+    found: int = 0  # labelled spans found
+    predicted: int = 0
+    correct: int = 0  # predictions that are right
+
+    @property
+    def precision(self) -> float:
+        return (
+            self.correct / self.predicted if self.predicted else (1.0 if not self.support else 0.0)
+        )
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.support if self.support else 1.0
+
+    def f_beta(self, beta: float = 2.0) -> float:
+        p, r = self.precision, self.recall
+        if p == 0 and r == 0:
+            return 0.0
+        b2 = beta * beta
+        return (1 + b2) * p * r / (b2 * p + r)
+
+    def add(self, other: Scores) -> None:
+        self.support += other.support
+        self.found += other.found
+        self.predicted += other.predicted
+        self.correct += other.correct
+
+    def as_dict(self) -> dict:
+        return {
+            "support": self.support,
+            "found": self.found,
+            "predicted": self.predicted,
+            "correct": self.correct,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f2": round(self.f_beta(2.0), 4),
+        }
+
+
+def shared_data_dir() -> Path:
+    return Path(os.environ.get("TICKET_AUDIT_SHARED_DATA", "/work/shared/data"))
+
+
+def load_synth(path: str | Path | None = None) -> list[Example]:
+    """Presidio's synthetic labelled set (presidio-research `synth_dataset_v2.json`)."""
+    path = Path(path) if path else shared_data_dir() / SYNTH_RELATIVE
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        Example(
+            id=str(i),
+            text=row["full_text"],
+            spans=[
+                (s["entity_type"], s["start_position"], s["end_position"]) for s in row["spans"]
+            ],
+        )
+        for i, row in enumerate(rows)
+    ]
+
+
+def _read(path: Path) -> pl.DataFrame:
+    if path.suffix == ".csv":
+        return pl.read_csv(path, infer_schema_length=0)
+    if path.suffix == ".jsonl":
+        return pl.read_ndjson(path).cast(pl.Utf8)
+    return pl.read_parquet(path).cast(pl.Utf8)
+
+
+def load_generated(directory: str | Path) -> list[Example]:
+    """Every text field of a generated history with the PII the generator planted in it."""
+    directory = Path(directory)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    files = manifest["files"]
+    truth: dict[tuple[str, str], list[Span]] = defaultdict(list)
+    with (directory / files["pii_truth"]).open() as fh:
+        for line in fh:
+            r = json.loads(line)
+            truth[(r["ticket_id"], r["field"])].append((r["entity_type"], r["start"], r["end"]))
+    examples = []
+    tickets = _read(directory / files["tickets"])
+    for tid, subject, description in tickets.select(
+        "ticket_id", "subject", "description"
+    ).iter_rows():
+        for name, text in (("subject", subject), ("description", description)):
+            examples.append(Example(f"{tid}/{name}", text or "", truth.get((tid, name), [])))
+    if files.get("messages"):
+        messages = _read(directory / files["messages"])
+        for tid, seq, body in messages.select("ticket_id", "seq", "body").iter_rows():
+            name = f"message:{int(seq)}"
+            examples.append(Example(f"{tid}/{name}", body or "", truth.get((tid, name), [])))
+    return examples
+
+
+def _covered(start: int, end: int, others: list[tuple[int, int]]) -> bool:
+    length = end - start
+    if length <= 0:
+        return False
+    covered = 0
+    for s, e in others:
+        lo, hi = max(start, s), min(end, e)
+        if hi > lo:
+            covered += hi - lo
+    return 2 * covered >= length
+
+
+def score_example(gold: Sequence[Span], pred: Sequence[Span], types: set[str]) -> dict[str, Scores]:
+    out: dict[str, Scores] = defaultdict(Scores)
+    gold_by: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    pred_by: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for t, s, e in gold:
+        if t in types:
+            gold_by[t].append((s, e))
+    for t, s, e in pred:
+        if t in types:
+            pred_by[t].append((s, e))
+    for t, spans in gold_by.items():
+        sc = out[t]
+        sc.support += len(spans)
+        sc.found += sum(_covered(s, e, pred_by.get(t, [])) for s, e in spans)
+    for t, spans in pred_by.items():
+        sc = out[t]
+        sc.predicted += len(spans)
+        sc.correct += sum(_covered(s, e, gold_by.get(t, [])) for s, e in spans)
+    return out
+
+
+def labelled_types(examples: Sequence[Example]) -> list[str]:
+    """The entity types a labelled set annotates and the layer reports: the scored types.
+
+    A set that does not label dates of birth cannot say whether a detected one is right."""
+    seen = {t for ex in examples for t, _, _ in ex.spans}
+    return [t for t in SUPPORTED_ENTITIES if t in seen]
+
+
+def score(
+    examples: Sequence[Example],
+    predictions: Sequence[Sequence[Span]],
+    types: Sequence[str] | None = None,
+) -> dict[str, Scores]:
+    """Scores per entity type, plus "ALL" (micro-average over the types)."""
+    type_set = set(labelled_types(examples) if types is None else types)
+    table: dict[str, Scores] = defaultdict(Scores)
+    for ex, pred in zip(examples, predictions, strict=True):
+        for t, sc in score_example(ex.spans, pred, type_set).items():
+            table[t].add(sc)
+    total = Scores()
+    for sc in table.values():
+        total.add(sc)
+    result = dict(sorted(table.items()))
+    result["ALL"] = total
+    return result
+
+
+def predict_scanner(scanner, texts: Sequence[str]) -> list[list[Span]]:
+    return [[(f.entity_type, f.start, f.end) for f in fs] for fs in scanner.scan(list(texts))]
+
+
+def predict_presidio(
+    analyzer,
+    texts: Sequence[str],
+    *,
+    score_threshold: float | None = None,
+    allow_list: list[str] | None = None,
+    batch_size: int = 64,
+) -> list[list[Span]]:
+    """Predictions of a Presidio AnalyzerEngine through its BatchAnalyzerEngine."""
+    from presidio_analyzer import BatchAnalyzerEngine
+
+    kwargs: dict = {}
+    if score_threshold is not None:
+        kwargs["score_threshold"] = score_threshold
+    if allow_list:
+        kwargs["allow_list"] = allow_list
+    batch = BatchAnalyzerEngine(analyzer_engine=analyzer)
+    results = batch.analyze_iterator(list(texts), language="en", batch_size=batch_size, **kwargs)
+    return [[(r.entity_type, r.start, r.end) for r in rs] for rs in results]
+
+
+def compare_table(ours: dict[str, Scores], default: dict[str, Scores]) -> list[dict]:
+    """Rows for docs and tests: one per entity type with labels or predictions, then ALL."""
+    rows = []
+    for t in [*sorted(k for k in set(ours) | set(default) if k != "ALL"), "ALL"]:
+        o, d = ours.get(t, Scores()), default.get(t, Scores())
+        if t != "ALL" and not (o.support or o.predicted or d.predicted):
+            continue
+        rows.append(
+            {"entity_type": t, "support": o.support, "ours": o.as_dict(), "default": d.as_dict()}
+        )
+    return rows
+
+
+def markdown_table(rows: list[dict]) -> str:
+    head = (
+        "| entity type | labelled | ours P | ours R | ours F2 | default P | default R | default F2 |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|\n"
+    )
+    lines = []
+    for r in rows:
+        o, d = r["ours"], r["default"]
+        name = f"**{r['entity_type']}**" if r["entity_type"] == "ALL" else r["entity_type"]
+        lines.append(
+            f"| {name} | {r['support']} | {o['precision']:.3f} | {o['recall']:.3f} | "
+            f"{o['f2']:.3f} | {d['precision']:.3f} | {d['recall']:.3f} | {d['f2']:.3f} |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def compare_on(examples: Sequence[Example], config) -> list[dict]:
+    """Our scanner against Presidio's default analyzer on the same model and texts."""
+    from ticket_audit.pii.analyzer import build_default_analyzer
+    from ticket_audit.pii.scan import Scanner
+
+    texts = [e.text for e in examples]
+    ours = score(examples, predict_scanner(Scanner(config), texts))
+    default = score(examples, predict_presidio(build_default_analyzer(config.spacy_model), texts))
+    return compare_table(ours, default)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m ticket_audit.pii.evaluate [--synth FILE] [--tickets N]: the tables of docs/pii.md."""
+    import argparse
+    import logging
+    import tempfile
+
+    from ticket_audit.config.pii import PiiSection
+    from ticket_audit.generator import GeneratorSpec, generate_history
+    from ticket_audit.generator.vocabulary import COMPANY_ALLOW_LIST
+
+    p = argparse.ArgumentParser(prog="python -m ticket_audit.pii.evaluate")
+    p.add_argument(
+        "--synth", type=Path, default=None, help="presidio-research synth_dataset_v2.json"
+    )
+    p.add_argument("--tickets", type=int, default=2000, help="generated tickets to measure on")
+    p.add_argument("--seed", type=int, default=7)
+    args = p.parse_args(argv)
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+
+    print("## Presidio synthetic set (presidio-research synth_dataset_v2.json)\n")
+    print(markdown_table(compare_on(load_synth(args.synth), PiiSection(n_process=1))))
+    with tempfile.TemporaryDirectory() as tmp:
+        generate_history(GeneratorSpec(tickets=args.tickets, seed=args.seed), tmp)
+        config = PiiSection(allow_list=COMPANY_ALLOW_LIST, n_process=1)
+        print(f"\n## Generated history ({args.tickets:,} tickets, seed {args.seed})\n")
+        print(markdown_table(compare_on(load_generated(tmp), config)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

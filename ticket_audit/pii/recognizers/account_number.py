@@ -1,0 +1,31 @@
+"""Customer account numbers: the source's configured formats, and numbers introduced as one."""
+
+from __future__ import annotations
+
+from ticket_audit.pii.recognizers.base import TicketPatternRecognizer
+
+
+class TicketAccountNumberRecognizer(TicketPatternRecognizer):
+    ENTITY = "ACCOUNT_NUMBER"
+    PATTERNS = [
+        (
+            "number after label",
+            r"(?i:\b(?:account|acct|a/c|customer)\s*(?:number|no\.?|num|nr\.?|#|id)\s*(?:is|:|=)?\s*#?)"
+            r"(?P<value>[A-Z0-9][A-Z0-9-]{4,24}[A-Z0-9])",
+            0.6,
+        ),
+    ]
+    CONTEXT = ["account", "acct", "customer number", "account number", "a/c"]
+    TRIGGER = r"\d{4}"
+    # Extra patterns come from `pii.account_number_patterns`.
+    CONFIGURED_SCORE = 0.85
+
+    def __init__(self, configured: list[str] | None = None, **kwargs) -> None:
+        extra = [
+            (f"configured {i}", p, self.CONFIGURED_SCORE) for i, p in enumerate(configured or [])
+        ]
+        super().__init__(patterns=[*self.PATTERNS, *extra], **kwargs)
+
+    def validate_value(self, value: str) -> bool | None:
+        # At least five digits: labels followed by words ("account number is wrong") are prose.
+        return None if sum(c.isdigit() for c in value) >= 5 else False

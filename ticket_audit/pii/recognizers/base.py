@@ -1,0 +1,158 @@
+"""Pattern recognizers that run both inside Presidio and in the fast scanner.
+
+A recognizer declares its patterns and context words as class constants, like Presidio's
+predefined recognizers. It is a real `PatternRecognizer`, so an `AnalyzerEngine` can use it
+(the benchmark and the default-versus-ours comparison do), and it exposes `find()`, which
+the fast scanner calls directly: the same regexes and validation, with context handled by a
+look at the characters before the match instead of spaCy lemmas.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar, NamedTuple
+
+from presidio_analyzer import AnalysisExplanation, Pattern, PatternRecognizer, RecognizerResult
+
+
+class Finding(NamedTuple):
+    start: int
+    end: int
+    entity_type: str
+    score: float
+    recognizer: str
+
+
+# Presidio's LemmaContextAwareEnhancer defaults: a context word adds 0.35 and lifts the score
+# to at least 0.4. The fast path uses the same numbers so both engines agree on thresholds.
+CONTEXT_BOOST = 0.35
+MIN_SCORE_WITH_CONTEXT = 0.4
+
+
+def context_regex(words: list[str]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z0-9])(?:{alternation})(?![a-z0-9])", re.IGNORECASE)
+
+
+class TicketPatternRecognizer(PatternRecognizer):
+    """Base class: `PATTERNS` are (name, regex, score); a named group `value` marks the span."""
+
+    ENTITY: ClassVar[str] = ""
+    PATTERNS: ClassVar[list[tuple[str, str, float]]] = []
+    CONTEXT: ClassVar[list[str]] = []
+    FLAGS: ClassVar[int] = 0
+    # Characters before a match searched for context words (about five words, as Presidio).
+    CONTEXT_WINDOW: ClassVar[int] = 40
+    # Characters after a match searched too (0: Presidio's default of no suffix context).
+    CONTEXT_AFTER: ClassVar[int] = 0
+    # Cheap test a text must pass before any pattern runs (most texts hold no digits, no '@').
+    TRIGGER: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        patterns: list[tuple[str, str, float]] | None = None,
+        context: list[str] | None = None,
+        entity: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        specs = list(patterns if patterns is not None else self.PATTERNS)
+        words = list(context if context is not None else self.CONTEXT)
+        super().__init__(
+            supported_entity=entity or self.ENTITY,
+            name=name or type(self).__name__,
+            patterns=[Pattern(n, r, s) for n, r, s in specs],
+            context=words,
+            global_regex_flags=self.FLAGS,
+        )
+        self.entity = entity or self.ENTITY
+        self._compiled = [(n, re.compile(r, self.FLAGS), s) for n, r, s in specs]
+        self._context_re = context_regex(words)
+        self._trigger = re.compile(self.TRIGGER) if self.TRIGGER else None
+
+    # -- hooks for subclasses -----------------------------------------------------------------
+
+    def validate_value(self, value: str) -> bool | None:
+        """True: certainly this entity (score 1.0); False: not it; None: keep the pattern score."""
+        return None
+
+    def invalidate_match(self, text: str, start: int, end: int) -> bool:
+        """Reject a match because of what surrounds it (e.g. a version number's 'v')."""
+        return False
+
+    # -- matching -------------------------------------------------------------------------------
+
+    def raw_matches(self, text: str) -> list[tuple[int, int, float, str]]:
+        """(start, end, score, pattern name) before context; one result per span (best score)."""
+        if self._trigger is not None and self._trigger.search(text) is None:
+            return []
+        best: dict[tuple[int, int], tuple[float, str]] = {}
+        for name, rx, score in self._compiled:
+            has_group = "value" in rx.groupindex
+            for m in rx.finditer(text):
+                start, end = m.span("value") if has_group else m.span()
+                if start < 0 or start == end:
+                    continue
+                verdict = self.validate_value(text[start:end])
+                if verdict is False or self.invalidate_match(text, start, end):
+                    continue
+                s = 1.0 if verdict else score
+                if s > best.get((start, end), (-1.0, ""))[0]:
+                    best[(start, end)] = (s, name)
+        return [(s, e, sc, n) for (s, e), (sc, n) in best.items()]
+
+    def has_context(self, text: str, start: int, end: int) -> bool:
+        if self._context_re is None:
+            return False
+        if self._context_re.search(text, max(0, start - self.CONTEXT_WINDOW), start):
+            return True
+        return bool(self.CONTEXT_AFTER) and (
+            self._context_re.search(text, end, end + self.CONTEXT_AFTER) is not None
+        )
+
+    def find(self, text: str) -> list[Finding]:
+        """The fast path: matches with the context boost applied."""
+        out = []
+        for start, end, score, _ in self.raw_matches(text):
+            if score < 1.0 and self.has_context(text, start, end):
+                score = max(MIN_SCORE_WITH_CONTEXT, min(1.0, score + CONTEXT_BOOST))
+            out.append(Finding(start, end, self.entity, score, self.name))
+        return out
+
+    # -- Presidio interface ---------------------------------------------------------------------
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):  # noqa: D102
+        # Presidio's own matcher ignores named groups and compiles with its global flags; the
+        # recognizer's regexes and validation are used instead so both engines match alike.
+        # Presidio's context enhancer then scores the results from `self.context`.
+        results = []
+        for start, end, score, pattern_name in self.raw_matches(text):
+            results.append(
+                RecognizerResult(
+                    entity_type=self.entity,
+                    start=start,
+                    end=end,
+                    score=score,
+                    analysis_explanation=AnalysisExplanation(
+                        recognizer=self.name, original_score=score, pattern_name=pattern_name
+                    ),
+                    recognition_metadata={
+                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                    },
+                )
+            )
+        return results
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0

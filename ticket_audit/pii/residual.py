@@ -1,0 +1,117 @@
+"""The residual scan: the scanner run again over the redacted text.
+
+What it finds is what a GenAI team would still receive: a name the model only recognises
+once the surrounding PII is gone, a value the redaction missed. Placeholders themselves
+(`<EMAIL_1f3a9c2b>`) are not findings. Incremental like the main scan: a ticket is checked
+again only when its redacted text changed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from ticket_audit.config import AuditConfig
+from ticket_audit.pii.hashing import KeyedHasher
+from ticket_audit.pii.runtime import get_scanner
+from ticket_audit.pii.scan import strip_placeholders
+from ticket_audit.pii.scan_tickets import Log, Store, findings_frame
+from ticket_audit.pii.tables import FINDING_COLUMNS, ensure_pii_tables
+from ticket_audit.pii.ticket_texts import flatten, query_polars, read_texts, text_fields
+
+
+@dataclass
+class ResidualResult:
+    tickets_checked: int = 0
+    findings: int = 0
+    tickets_with_findings: int = 0
+    by_entity: dict[str, int] = field(default_factory=dict)
+    total_findings: int = 0
+    total_tickets: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def residual_scan(
+    cfg: AuditConfig, store: Store, *, log: Log = print, hasher: KeyedHasher | None = None
+) -> ResidualResult:
+    hasher = hasher or KeyedHasher.from_env(cfg.audit.hash_key_env)
+    fields = text_fields(cfg)
+    result = ResidualResult()
+    with store() as con:
+        ensure_pii_tables(con)
+        todo = query_polars(
+            con,
+            """SELECT s.source, s.ticket_id, s.redacted_hash FROM audit.pii_scan_state s
+            SEMI JOIN audit.redacted_tickets r ON r.source = s.source AND r.ticket_id = s.ticket_id
+            WHERE s.redacted_hash IS NOT NULL
+              AND s.residual_hash IS DISTINCT FROM s.redacted_hash""",
+        )
+        tickets, messages = (
+            read_texts(con, todo, fields, redacted=True) if todo.height else (None, None)
+        )
+
+    rows: list[tuple] = []
+    if todo.height:
+        items = flatten(tickets, messages, fields)
+        scanner = get_scanner(cfg.pii)
+        found = scanner.scan(
+            [it.text for it in items], threshold=cfg.pii.residual_threshold, progress=log
+        )
+        for it, fs in zip(items, found, strict=True):
+            for f in strip_placeholders(it.text or "", fs):
+                rows.append(
+                    (
+                        it.source,
+                        it.ticket_id,
+                        it.field,
+                        f.entity_type,
+                        f.start,
+                        f.end,
+                        round(f.score, 4),
+                        f.recognizer,
+                        hasher.value_hash(f.entity_type, it.text[f.start : f.end]),
+                        it.created_month,
+                    )
+                )
+    frame = findings_frame(rows)
+    result.tickets_checked = todo.height
+    result.findings = frame.height
+    result.tickets_with_findings = frame.select("source", "ticket_id").unique().height
+    result.by_entity = dict(sorted(Counter(frame["entity_type"].to_list()).items()))
+
+    with store() as con:
+        ensure_pii_tables(con)
+        con.register("_todo", todo.select("source", "ticket_id", "redacted_hash").to_arrow())
+        con.register("_residual", frame.to_arrow())
+        cols = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(
+                """DELETE FROM audit.pii_residual f WHERE EXISTS (
+                    SELECT 1 FROM _todo k WHERE k.source = f.source AND k.ticket_id = f.ticket_id)
+                OR NOT EXISTS (SELECT 1 FROM audit.redacted_tickets r
+                               WHERE r.source = f.source AND r.ticket_id = f.ticket_id)"""
+            )
+            con.execute(f"INSERT INTO audit.pii_residual ({cols}) SELECT {cols} FROM _residual")
+            con.execute(
+                """UPDATE audit.pii_scan_state s SET residual_hash = k.redacted_hash
+                FROM _todo k WHERE s.source = k.source AND s.ticket_id = k.ticket_id"""
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("_todo")
+            con.unregister("_residual")
+        result.total_findings, result.total_tickets = con.execute(
+            "SELECT count(*), count(DISTINCT (source, ticket_id)) FROM audit.pii_residual"
+        ).fetchone()
+    log(
+        f"PII residual scan: {result.tickets_checked:,} redacted tickets checked, "
+        f"{result.findings:,} residual findings; {result.total_findings:,} in the whole "
+        "redacted dataset"
+    )
+    return result

@@ -1,0 +1,196 @@
+"""Scan the tickets of a partition window and store the findings (incremental).
+
+Read (fingerprints, then only the texts of new or changed tickets), close the database,
+scan, then reopen and replace those tickets' findings and state in one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager, suppress
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+import polars as pl
+
+from ticket_audit.config import AuditConfig
+from ticket_audit.pii.hashing import KeyedHasher
+from ticket_audit.pii.runtime import get_scanner
+from ticket_audit.pii.tables import FINDING_COLUMNS, ensure_pii_tables
+from ticket_audit.pii.ticket_texts import (
+    WindowQuery,
+    flatten,
+    keys_frame,
+    read_texts,
+    settings_fingerprint,
+    text_fields,
+    window_fingerprints,
+)
+
+Store = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
+Log = Callable[[str], None]
+
+
+@dataclass
+class ScanResult:
+    tickets_in_window: int = 0
+    tickets_scanned: int = 0
+    tickets_unchanged: int = 0
+    tickets_removed: int = 0
+    texts_scanned: int = 0
+    findings_written: int = 0
+    tickets_with_findings: int = 0
+    by_entity: dict[str, int] = field(default_factory=dict)
+    scan_seconds: float = 0.0
+    tickets_per_second: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def scan_salt(cfg: AuditConfig, hasher: KeyedHasher) -> str:
+    return hasher.text_salt("pii-scan:" + settings_fingerprint(cfg.pii))
+
+
+def findings_frame(rows: list[tuple]) -> pl.DataFrame:
+    schema = {
+        "source": pl.Utf8,
+        "ticket_id": pl.Utf8,
+        "field": pl.Utf8,
+        "entity_type": pl.Utf8,
+        "start": pl.Int32,
+        "end": pl.Int32,
+        "score": pl.Float64,
+        "recognizer": pl.Utf8,
+        "value_hash": pl.Utf8,
+        "created_month": pl.Date,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def scan_window(
+    cfg: AuditConfig,
+    store: Store,
+    window: WindowQuery | None = None,
+    *,
+    log: Log = print,
+    hasher: KeyedHasher | None = None,
+) -> ScanResult:
+    window = window or WindowQuery()
+    hasher = hasher or KeyedHasher.from_env(cfg.audit.hash_key_env)
+    fields = text_fields(cfg)
+    salt = scan_salt(cfg, hasher)
+    result = ScanResult()
+
+    with store() as con:
+        ensure_pii_tables(con)
+        fps = window_fingerprints(con, window, fields, salt)
+        changed = fps.filter(
+            pl.col("scanned_hash").is_null() | (pl.col("scanned_hash") != pl.col("text_hash"))
+        )
+        removed = con.execute(
+            f"SELECT s.source, s.ticket_id FROM (SELECT * FROM audit.pii_scan_state "
+            f"WHERE {window.where}) s ANTI JOIN canonical.tickets c "
+            "ON c.source = s.source AND c.ticket_id = s.ticket_id",
+            list(window.params),
+        ).fetchall()
+        tickets, messages = read_texts(con, changed, fields) if changed.height else (None, None)
+
+    result.tickets_in_window = fps.height
+    result.tickets_scanned = changed.height
+    result.tickets_unchanged = fps.height - changed.height
+    result.tickets_removed = len(removed)
+    log(
+        f"PII scan: {fps.height:,} tickets in window, {changed.height:,} new or changed, "
+        f"{result.tickets_unchanged:,} unchanged (skipped), {len(removed):,} removed"
+    )
+
+    rows: list[tuple] = []
+    per_ticket: Counter = Counter()
+    if changed.height:
+        items = flatten(tickets, messages, fields)
+        result.texts_scanned = sum(1 for it in items if it.text)
+        scanner = get_scanner(cfg.pii)
+        t0 = time.perf_counter()
+        findings = scanner.scan([it.text for it in items], progress=log)
+        result.scan_seconds = round(time.perf_counter() - t0, 3)
+        result.tickets_per_second = round(changed.height / max(result.scan_seconds, 1e-9), 1)
+        for it, fs in zip(items, findings, strict=True):
+            for f in fs:
+                rows.append(
+                    (
+                        it.source,
+                        it.ticket_id,
+                        it.field,
+                        f.entity_type,
+                        f.start,
+                        f.end,
+                        round(f.score, 4),
+                        f.recognizer,
+                        hasher.value_hash(f.entity_type, it.text[f.start : f.end]),
+                        it.created_month,
+                    )
+                )
+                per_ticket[(it.source, it.ticket_id)] += 1
+    frame = findings_frame(rows)
+    result.findings_written = frame.height
+    result.tickets_with_findings = len(per_ticket)
+    result.by_entity = dict(sorted(Counter(frame["entity_type"].to_list()).items()))
+
+    state = (
+        changed.select("source", "ticket_id", "created_month", "text_hash").with_columns(
+            pl.lit(datetime.now(UTC).replace(tzinfo=None)).alias("scanned_at"),
+            pl.struct("source", "ticket_id")
+            .map_elements(
+                lambda k: per_ticket.get((k["source"], k["ticket_id"]), 0), return_dtype=pl.Int32
+            )
+            .alias("findings"),
+        )
+        if changed.height
+        else None
+    )
+    touched = keys_frame(
+        [(s, t) for s, t in changed.select("source", "ticket_id").iter_rows()] + list(removed)
+    )
+    if touched.height == 0:
+        return result
+
+    with store() as con:
+        ensure_pii_tables(con)
+        con.register("_touched", touched.to_arrow())
+        con.register("_findings", frame.to_arrow())
+        try:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(
+                "DELETE FROM audit.pii_findings f USING _touched k "
+                "WHERE f.source = k.source AND f.ticket_id = k.ticket_id"
+            )
+            cols = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
+            con.execute(f"INSERT INTO audit.pii_findings ({cols}) SELECT {cols} FROM _findings")
+            con.execute(
+                "DELETE FROM audit.pii_scan_state s USING _touched k "
+                "WHERE s.source = k.source AND s.ticket_id = k.ticket_id"
+            )
+            if state is not None:
+                con.register("_state", state.to_arrow())
+                con.execute(
+                    "INSERT INTO audit.pii_scan_state (source, ticket_id, created_month, "
+                    "text_hash, scanned_at, findings) SELECT source, ticket_id, created_month, "
+                    "text_hash, scanned_at, findings FROM _state"
+                )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            for name in ("_touched", "_findings", "_state"):
+                with suppress(Exception):  # not every view was registered
+                    con.unregister(name)
+    log(
+        f"PII scan: {result.findings_written:,} findings in {result.tickets_with_findings:,} "
+        f"tickets written ({result.tickets_per_second:,.0f} tickets/s)"
+    )
+    return result

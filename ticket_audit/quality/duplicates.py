@@ -1,0 +1,301 @@
+"""Exact and near-duplicate tickets (definitions in docs/quality.md).
+
+- Exact duplicate: same normalised subject + description as an earlier ticket, within the
+  duplicate scope (by default the same customer: a resubmitted or re-opened request).
+- Near duplicate: word-shingle Jaccard similarity >= `near_duplicate_threshold` with another
+  ticket in the same scope. Candidates come from MinHash signatures and LSH banding (the band
+  key includes the scope), and every candidate pair is verified with the exact Jaccard of the
+  two shingle sets, so the threshold is exact, not estimated.
+
+Tickets linked by either relation form a group; the earliest ticket (created_at, then id)
+is the original, every other member is a copy ("exact" if its text equals an earlier
+member's, "near" otherwise). A group whose members carry more than one category is a label
+conflict.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from ticket_audit.config import AuditConfig
+from ticket_audit.config.quality import QualitySection
+from ticket_audit.quality.tables import ensure_tables, save_stage_stats
+from ticket_audit.quality.text_features import _mix, ngrams, word_hashes
+from ticket_audit.store import open_store
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+INPUT_COLUMNS = ("source", "ticket_id", "customer_id", "created_at", "category", "subject",
+                 "description")
+GROUP_SCHEMA = {
+    "source": pl.Utf8, "ticket_id": pl.Utf8, "group_id": pl.Utf8, "kind": pl.Utf8,
+    "group_size": pl.Int32, "is_first": pl.Boolean, "similarity": pl.Float64,
+    "distinct_categories": pl.Int32, "label_conflict": pl.Boolean,
+}
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._t, 3)
+        self._t = now
+
+
+@dataclass
+class Duplicates:
+    # One row per ticket that belongs to a group of two or more (GROUP_SCHEMA).
+    groups: pl.DataFrame
+    stats: dict = field(default_factory=dict)
+
+
+def _minhash(owner: np.ndarray, shingles: np.ndarray, n: int, perms: int, seed: int,
+             block: int = 1 << 16):
+    """(n, perms) uint32 signatures; rows of texts without shingles stay at the max value.
+
+    `owner` must be sorted. Blocks of ~64k shingles (aligned to text boundaries) go
+    through every permutation while they sit in the CPU cache.
+    """
+    counts = np.bincount(owner, minlength=n)
+    has = counts > 0
+    texts = np.nonzero(has)[0]
+    starts = np.concatenate(([0], np.cumsum(counts[has])[:-1]))
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 2**63, size=perms, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 2**63, size=perms, dtype=np.uint64)
+    sig = np.full((n, perms), np.iinfo(np.uint32).max, dtype=np.uint32)
+    # Text index ranges whose shingles add up to about `block`.
+    cuts = np.searchsorted(starts, np.arange(0, len(shingles), block), side="left")
+    cuts = np.unique(np.concatenate([cuts, [len(texts)]]))
+    tmp = np.empty(0, np.uint64)
+    for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+        s_lo = starts[lo]
+        s_hi = starts[hi] if hi < len(texts) else len(shingles)
+        chunk = shingles[s_lo:s_hi]
+        local = starts[lo:hi] - s_lo
+        if len(tmp) < len(chunk):
+            tmp = np.empty(len(chunk), np.uint64)
+        t = tmp[: len(chunk)]
+        rows = texts[lo:hi]
+        for j in range(perms):
+            np.multiply(chunk, a[j], out=t)
+            t += b[j]
+            t >>= np.uint64(32)
+            sig[rows, j] = np.minimum.reduceat(t, local)
+    return sig, has
+
+
+def _band_pairs(keys: np.ndarray, idx: np.ndarray, max_bucket: int) -> tuple[np.ndarray, int]:
+    """(k, 2) pairs of texts sharing a key, from buckets of 2..max_bucket texts."""
+    order = np.argsort(keys, kind="stable")
+    k, i = keys[order], idx[order]
+    new = np.concatenate(([True], k[1:] != k[:-1]))
+    run_start = np.nonzero(new)[0]
+    run_len = np.diff(np.concatenate((run_start, [len(k)])))
+    skipped = int((run_len > max_bucket).sum())
+    pairs = []
+    two = run_start[run_len == 2]
+    pairs.append(np.stack([i[two], i[two + 1]], axis=1))
+    for start, length in zip(run_start[(run_len > 2) & (run_len <= max_bucket)],
+                             run_len[(run_len > 2) & (run_len <= max_bucket)], strict=True):
+        members = i[start:start + length]
+        aa, bb = np.triu_indices(length, 1)
+        pairs.append(np.stack([members[aa], members[bb]], axis=1))
+    return np.concatenate(pairs), skipped
+
+
+def _candidate_pairs(sig, has, scope_hash, bands: int, max_bucket: int) -> tuple[pl.DataFrame, int]:
+    n, perms = sig.shape
+    rows = perms // bands
+    idx = np.nonzero(has)[0]
+    found, skipped = [], 0
+    for band in range(bands):
+        key = scope_hash[idx].copy()
+        for col in range(band * rows, (band + 1) * rows):
+            key *= np.uint64(0x100000001B3)
+            key += sig[idx, col].astype(np.uint64)
+            key = _mix(key)
+        pairs, skip = _band_pairs(key, idx, max_bucket)
+        found.append(pairs)
+        skipped += skip
+    if skipped:
+        log.warning("near duplicates: %d LSH buckets over %d tickets skipped", skipped, max_bucket)
+    both = np.concatenate(found)
+    lo, hi = np.minimum(both[:, 0], both[:, 1]), np.maximum(both[:, 0], both[:, 1])
+    uniq = np.unique(lo.astype(np.int64) * n + hi)
+    return pl.DataFrame({"a": uniq // n, "b": uniq % n}), skipped
+
+
+def _jaccard(pairs: pl.DataFrame, owner: np.ndarray, shingles: np.ndarray) -> pl.DataFrame:
+    if pairs.is_empty():
+        return pairs.with_columns(similarity=pl.lit(None, pl.Float64))
+    needed = np.zeros(int(owner.max()) + 1 if len(owner) else 0, bool)
+    needed[pairs["a"].to_numpy()] = True
+    needed[pairs["b"].to_numpy()] = True
+    mask = needed[owner]
+    sets = pl.DataFrame({"idx": owner[mask], "sh": shingles[mask]}).unique()
+    sizes = sets.group_by("idx").len()
+    inter = (
+        pairs.join(sets.rename({"idx": "a"}), on="a")
+        .join(sets.rename({"idx": "b"}), on=["b", "sh"])
+        .group_by("a", "b").len("inter")
+    )
+    return (
+        pairs.join(inter, on=["a", "b"], how="left")
+        .join(sizes.rename({"idx": "a", "len": "na"}), on="a")
+        .join(sizes.rename({"idx": "b", "len": "nb"}), on="b")
+        .with_columns(pl.col("inter").fill_null(0))
+        .with_columns(similarity=pl.col("inter") / (pl.col("na") + pl.col("nb") - pl.col("inter")))
+        .select("a", "b", "similarity")
+    )
+
+
+def find_duplicates(tickets: pl.DataFrame, settings: QualitySection) -> Duplicates:
+    """`tickets` has INPUT_COLUMNS; returns the members of every duplicate group."""
+    n = tickets.height
+    if n == 0:
+        return Duplicates(pl.DataFrame(schema=GROUP_SCHEMA), {"tickets": 0})
+    timer = _Timer()
+    text = tickets.select(
+        pl.concat_str([pl.col("subject"), pl.col("description")], separator="\n",
+                      ignore_nulls=True)
+    ).to_series()
+    words = word_hashes(text)
+    del text
+    timer("words")
+    scope = (tickets["customer_id"] if settings.duplicate_scope == "customer"
+             else pl.Series([None] * n, dtype=pl.Utf8)).fill_null("")
+    scope_hash = scope.hash(seed=2).to_numpy()
+    # Same words in the same order, same scope; 0 for a ticket without text.
+    exact_key = np.where(words.sequence != 0, _mix(words.sequence ^ _mix(scope_hash.copy())),
+                         np.uint64(0))
+    # Order inside a group: the earliest ticket is the original.
+    order = tickets.select(pl.arg_sort_by("created_at", "ticket_id")).to_series().to_numpy()
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n)
+
+    # Exact groups: chain every member to the group's earliest ticket.
+    by_key = np.lexsort((rank, exact_key))
+    k = exact_key[by_key]
+    first_of_run = np.concatenate(([True], k[1:] != k[:-1]))
+    run_id = np.cumsum(first_of_run) - 1
+    first_idx = by_key[first_of_run][run_id]
+    copy = ~first_of_run & (k != 0)
+    exact_edges = pl.DataFrame({"a": first_idx[copy], "b": by_key[copy]})
+    timer("exact")
+
+    # Near groups: MinHash + LSH candidates within the scope, verified by exact Jaccard.
+    owner, shingles = ngrams(words, settings.shingle_words, short_whole=True)
+    del words
+    timer("shingles")
+    sig, has = _minhash(owner, shingles, n, settings.minhash_permutations, seed=17)
+    timer("minhash")
+    pairs, skipped = _candidate_pairs(sig, has, scope_hash, settings.lsh_bands,
+                                      settings.max_bucket_size)
+    del sig
+    if not pairs.is_empty():
+        a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+        same = (exact_key[a] == exact_key[b]) & (exact_key[a] != 0)
+        pairs = pairs.filter(~pl.Series(same))
+    timer("lsh")
+    verified = _jaccard(pairs, owner, shingles).filter(
+        pl.col("similarity") >= settings.near_duplicate_threshold
+    )
+    del owner, shingles
+    timer("verify")
+
+    edges = pl.concat([exact_edges, verified.select("a", "b")])
+    stats = {"tickets": n, "candidate_pairs": pairs.height, "near_pairs": verified.height,
+             "exact_edges": exact_edges.height, "lsh_buckets_skipped": skipped,
+             "timings": timer.laps}
+    if edges.is_empty():
+        return Duplicates(pl.DataFrame(schema=GROUP_SCHEMA), stats)
+
+    a, b = edges["a"].to_numpy(), edges["b"].to_numpy()
+    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    best_sim = (
+        pl.concat([verified.select(idx="a", s="similarity"), verified.select(idx="b", s="similarity")])
+        .group_by("idx").agg(pl.col("s").max())
+    )
+    in_group = np.nonzero(np.bincount(component)[component] > 1)[0]
+    members = (
+        tickets.select("source", "ticket_id", "category")[in_group]
+        .with_columns(
+            idx=in_group, comp=component[in_group], r=rank[in_group],
+            exact_key=pl.Series(exact_key[in_group]).replace(0, None),
+        )
+        .with_columns(size=pl.len().over("comp"))
+        .join(best_sim, on="idx", how="left")
+        .with_columns(
+            is_first=pl.col("r") == pl.col("r").min().over("comp"),
+            # An exact copy has an earlier ticket with the same key in its group.
+            exact_copy=pl.col("r") > pl.col("r").min().over("comp", "exact_key"),
+            distinct_categories=pl.col("category").n_unique().over("comp")
+            - pl.col("category").is_null().any().over("comp").cast(pl.UInt32),
+            group_id=(pl.col("source") + ":" + pl.col("ticket_id")).sort_by("r").first()
+            .over("comp"),
+        )
+        .with_columns(
+            kind=pl.when(pl.col("is_first")).then(pl.lit("original"))
+            .when(pl.col("exact_copy") & pl.col("exact_key").is_not_null())
+            .then(pl.lit("exact")).otherwise(pl.lit("near")),
+            similarity=pl.when(pl.col("exact_copy") & pl.col("exact_key").is_not_null())
+            .then(1.0).otherwise(pl.col("s")),
+        )
+        .select(
+            "source", "ticket_id", "group_id", "kind",
+            pl.col("size").cast(pl.Int32).alias("group_size"), "is_first", "similarity",
+            pl.col("distinct_categories").cast(pl.Int32),
+            (pl.col("distinct_categories") > 1).alias("label_conflict"),
+        )
+    )
+    timer("groups")
+    stats["groups"] = members.filter(pl.col("is_first")).height
+    stats["exact_copies"] = members.filter(pl.col("kind") == "exact").height
+    stats["near_copies"] = members.filter(pl.col("kind") == "near").height
+    return Duplicates(members, stats)
+
+
+def run_duplicates(cfg: AuditConfig, progress: Progress = log.info) -> Duplicates:
+    """Read tickets, find duplicate groups, replace `audit.duplicate_groups`."""
+    t0 = time.perf_counter()
+    with open_store(cfg.duckdb_path) as con:
+        ensure_tables(con)
+        tickets = con.sql(f"SELECT {', '.join(INPUT_COLUMNS)} FROM canonical.tickets").pl()
+    read = time.perf_counter() - t0
+    progress(f"duplicates: {tickets.height:,} tickets read")
+    found = find_duplicates(tickets, cfg.quality)
+    del tickets
+    t0 = time.perf_counter()
+    with open_store(cfg.duckdb_path) as con:
+        ensure_tables(con)
+        con.register("duplicate_rows", found.groups.to_arrow())
+        try:
+            con.execute("BEGIN TRANSACTION")
+            con.execute("DELETE FROM audit.duplicate_groups")
+            con.execute("INSERT INTO audit.duplicate_groups SELECT * FROM duplicate_rows")
+            found.stats.setdefault("timings", {}).update(
+                {"read": round(read, 3), "write": round(time.perf_counter() - t0, 3)}
+            )
+            save_stage_stats(con, "duplicates", found.stats)
+            con.execute("COMMIT")
+        finally:
+            con.unregister("duplicate_rows")
+    progress(
+        f"duplicates: {found.stats.get('exact_copies', 0):,} exact and "
+        f"{found.stats.get('near_copies', 0):,} near copies in {found.stats.get('groups', 0):,} groups"
+    )
+    return found

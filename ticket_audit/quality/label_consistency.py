@@ -1,0 +1,190 @@
+"""Label consistency without hand labels (definitions in docs/quality.md).
+
+Four findings, all stored in `audit.label_issues` by ticket id (never text):
+- implausible_label: confident learning over out-of-fold classifier probabilities says the
+  text belongs to another category;
+- label_conflict: the ticket is in a duplicate group whose members carry different
+  categories (from `audit.duplicate_groups`);
+- catch_all: the category is a configured catch-all ("Other", "General");
+- rare_category: the category holds less than `rare_category_share` of the tickets.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from ticket_audit.config import AuditConfig
+from ticket_audit.quality.classifier import confident_learning, out_of_fold
+from ticket_audit.quality.tables import ensure_tables, save_stage_stats
+from ticket_audit.store import open_store
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+ISSUE_SCHEMA = {
+    "source": pl.Utf8, "ticket_id": pl.Utf8, "issue": pl.Utf8, "given_category": pl.Utf8,
+    "suggested_category": pl.Utf8, "given_probability": pl.Float64,
+    "suggested_probability": pl.Float64,
+}
+
+
+@dataclass
+class LabelFindings:
+    issues: pl.DataFrame  # ISSUE_SCHEMA
+    stats: dict = field(default_factory=dict)
+
+
+def trainable_labels(tickets: pl.DataFrame, cfg: AuditConfig) -> pl.Series:
+    """The category where it is a usable class for the model, else NULL."""
+    tax = cfg.taxonomy
+    ok = pl.col("category").is_not_null() & ~pl.col("category").is_in(tax.catch_all)
+    if tax.categories:
+        ok = ok & pl.col("category").is_in(list(tax.categories))
+    return tickets.select(pl.when(ok).then(pl.col("category")).alias("label"))["label"]
+
+
+def analyse_labels(tickets: pl.DataFrame, groups: pl.DataFrame, cfg: AuditConfig) -> LabelFindings:
+    """`tickets`: source, ticket_id, category, subject, description.
+    `groups`: source, ticket_id, group_id, label_conflict (duplicate group members)."""
+    n = tickets.height
+    q = cfg.quality
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    keyed = tickets.select("source", "ticket_id", "category").join(
+        groups.select("source", "ticket_id", "group_id", "label_conflict"),
+        on=["source", "ticket_id"], how="left", maintain_order="left",
+    )
+    fold_group = keyed.select(
+        pl.coalesce("group_id", pl.col("source") + ":" + pl.col("ticket_id"))
+    ).to_series()
+    labels = trainable_labels(tickets, cfg)
+    texts = tickets.select(
+        pl.concat_str([pl.col("subject"), pl.col("description")], separator="\n",
+                      ignore_nulls=True)
+    ).to_series()
+    oof = out_of_fold(texts, labels, fold_group, q.label_issues)
+    del texts
+    timings["classifier"] = time.perf_counter() - t0
+
+    frames = []
+    stats: dict = {"tickets": n, "timings": timings}
+    if oof is not None:
+        cl = confident_learning(oof.probabilities, oof.y)
+        learnable = oof.skill() >= q.label_issues.min_skill
+        classes = np.array(oof.classes, dtype=object)
+        # Without skill the "issues" are noise: nothing is flagged, the finding is the skill.
+        rows = np.nonzero(cl.issue)[0] if learnable else np.zeros(0, np.int64)
+        given = oof.y[rows]
+        sugg = cl.suggested[rows]
+        frames.append(pl.DataFrame({
+            "source": keyed["source"].gather(rows),
+            "ticket_id": keyed["ticket_id"].gather(rows),
+            "issue": pl.Series(["implausible_label"] * len(rows), dtype=pl.Utf8),
+            "given_category": pl.Series(classes[given].tolist(), dtype=pl.Utf8),
+            "suggested_category": pl.Series(classes[sugg].tolist(), dtype=pl.Utf8),
+            "given_probability": oof.probabilities[rows, given].astype(np.float64),
+            "suggested_probability": oof.probabilities[rows, sugg].astype(np.float64),
+        }, schema=ISSUE_SCHEMA))
+        unl = ~oof.labelled
+        best = oof.probabilities.argmax(axis=1)
+        confident_unlabelled = unl & (
+            oof.probabilities[np.arange(n), best] >= cl.thresholds[best]
+        )
+        stats.update({
+            "classes": oof.classes,
+            "classifier_accuracy": oof.accuracy(),
+            "chance_accuracy": oof.chance_accuracy(),
+            "classifier_skill": oof.skill(),
+            # Label issues are meaningful only when text predicts the label at all.
+            "labels_learnable": learnable,
+            "thresholds": dict(zip(oof.classes, map(float, cl.thresholds), strict=True)),
+            "implausible_labels": len(rows),
+            "estimated_label_errors": cl.estimated_issues,
+            "scored_tickets": int(oof.labelled.sum()),
+            "confusion": [
+                {"given": oof.classes[i], "suggested": oof.classes[j],
+                 "tickets": int(cl.confident_joint[i, j])}
+                for i in range(len(oof.classes)) for j in range(len(oof.classes))
+                if i != j and cl.confident_joint[i, j] > 0
+            ],
+            # Tickets without a usable label that the model would label confidently.
+            "auto_label_candidates": int(confident_unlabelled.sum()) if learnable else 0,
+            "unlabelled_tickets": int(unl.sum()),
+        })
+    else:
+        stats.update({"classes": [], "implausible_labels": 0, "labels_learnable": False,
+                      "classifier_accuracy": None, "chance_accuracy": None})
+
+    catch_all = keyed.filter(pl.col("category").is_in(cfg.taxonomy.catch_all))
+    frames.append(_simple(catch_all, "catch_all"))
+    counts = (
+        keyed.drop_nulls("category").group_by("category").len("tickets")
+        .with_columns(share=pl.col("tickets") / max(n, 1))
+    )
+    rare = counts.filter(pl.col("share") < q.rare_category_share).sort("tickets")
+    frames.append(_simple(keyed.join(rare.select("category"), on="category"), "rare_category"))
+    conflicts = keyed.filter(pl.col("label_conflict").fill_null(False))
+    frames.append(_simple(conflicts, "label_conflict"))
+    known = set(cfg.taxonomy.categories) | set(cfg.taxonomy.catch_all)
+    stats.update({
+        "catch_all_tickets": catch_all.height,
+        "label_conflict_tickets": conflicts.height,
+        "rare_categories": [
+            {"category": r["category"], "tickets": r["tickets"], "share": r["share"],
+             "in_taxonomy": r["category"] in known}
+            for r in rare.iter_rows(named=True)
+        ],
+        "categories_used": counts.height,
+    })
+    return LabelFindings(pl.concat(frames, how="vertical"), stats)
+
+
+def _simple(frame: pl.DataFrame, issue: str) -> pl.DataFrame:
+    return frame.select(
+        "source", "ticket_id", pl.lit(issue).alias("issue"),
+        pl.col("category").alias("given_category"),
+        pl.lit(None, pl.Utf8).alias("suggested_category"),
+        pl.lit(None, pl.Float64).alias("given_probability"),
+        pl.lit(None, pl.Float64).alias("suggested_probability"),
+    ).cast(ISSUE_SCHEMA)
+
+
+def run_label_consistency(cfg: AuditConfig, progress: Progress = log.info) -> LabelFindings:
+    """Read tickets and duplicate groups, analyse, replace `audit.label_issues`."""
+    t0 = time.perf_counter()
+    with open_store(cfg.duckdb_path) as con:
+        ensure_tables(con)
+        tickets = con.sql(
+            "SELECT source, ticket_id, category, subject, description FROM canonical.tickets"
+        ).pl()
+        groups = con.sql(
+            "SELECT source, ticket_id, group_id, label_conflict FROM audit.duplicate_groups"
+        ).pl()
+    read = time.perf_counter() - t0
+    progress(f"label consistency: {tickets.height:,} tickets read")
+    findings = analyse_labels(tickets, groups, cfg)
+    del tickets
+    t0 = time.perf_counter()
+    with open_store(cfg.duckdb_path) as con:
+        ensure_tables(con)
+        con.register("label_issue_rows", findings.issues.to_arrow())
+        try:
+            con.execute("BEGIN TRANSACTION")
+            con.execute("DELETE FROM audit.label_issues")
+            con.execute("INSERT INTO audit.label_issues SELECT * FROM label_issue_rows")
+            findings.stats["timings"].update({"read": read, "write": time.perf_counter() - t0})
+            save_stage_stats(con, "label_consistency", findings.stats)
+            con.execute("COMMIT")
+        finally:
+            con.unregister("label_issue_rows")
+    progress(
+        f"label consistency: {findings.stats['implausible_labels']:,} implausible labels, "
+        f"{findings.stats['label_conflict_tickets']:,} tickets in conflicting duplicate groups"
+    )
+    return findings

@@ -1,0 +1,122 @@
+"""Word hashes, shingles and n-gram ids, vectorised (polars + numpy).
+
+Tokenising 1M tickets word by word in Python takes minutes; here polars splits and hashes
+the words in Rust and numpy combines neighbouring hashes with contiguous slices (no
+gathers), so duplicate detection and the label classifier share one fast path. Hashes are
+only compared within one run, never stored.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+WORD_PATTERN = r"[\p{L}\p{N}]+"
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads combined hashes over all 64 bits."""
+    h = h ^ (h >> np.uint64(30))
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h
+
+
+@dataclass(frozen=True)
+class Words:
+    """Flat word hashes of n texts: text i owns hashes[offsets[i]:offsets[i + 1]]."""
+
+    offsets: np.ndarray  # int64, n + 1
+    hashes: np.ndarray  # uint64
+    # One hash per text of its word sequence (0: no words). Equal for texts with the same
+    # words in the same order, whatever their case, punctuation or spacing.
+    sequence: np.ndarray  # uint64, n
+
+    @property
+    def n(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def owner(self) -> np.ndarray:
+        return np.repeat(np.arange(self.n, dtype=np.int32), self.lengths)
+
+
+def _chunk_words(texts: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    words = texts.str.to_lowercase().str.extract_all(WORD_PATTERN).list.eval(
+        pl.element().hash(seed=0)
+    )
+    n_words = words.list.len().fill_null(0)
+    seq = pl.select(pl.when(n_words > 0).then(words.hash(seed=5)).otherwise(0)).to_series()
+    return (
+        n_words.to_numpy().astype(np.int64),
+        words.explode().drop_nulls().to_numpy().astype(np.uint64, copy=False),
+        seq.to_numpy().astype(np.uint64),
+    )
+
+
+def word_hashes(texts: pl.Series, chunk: int = 100_000) -> Words:
+    chunks = [texts.slice(start, chunk) for start in range(0, len(texts), chunk)]
+    # Polars releases the GIL inside string kernels: chunks run on every core.
+    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        done = list(pool.map(_chunk_words, chunks))
+    lengths = [d[0] for d in done]
+    parts = [d[1] for d in done]
+    seqs = [d[2] for d in done]
+    del done
+    lens = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+    offsets = np.zeros(len(lens) + 1, np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    flat = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+    seq = np.concatenate(seqs) if seqs else np.zeros(0, np.uint64)
+    return Words(offsets, flat, seq)
+
+
+def ngrams(words: Words, k: int, *, short_whole: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(owner text index int32, hash uint64) of every run of k consecutive words, in text
+    order.
+
+    With `short_whole`, a text of 1..k-1 words yields one n-gram of all its words (so short
+    texts still have a shingle to compare).
+    """
+    h, n_words = words.hashes, len(words.hashes)
+    lens = words.lengths
+    if k == 1:
+        return words.owner(), _mix(h.copy())
+    if n_words < k:
+        combined = np.zeros(0, np.uint64)
+        valid = np.zeros(0, bool)
+    else:
+        # Hash of words [i, i + k) for every i, from contiguous slices.
+        combined = h[: n_words - k + 1].copy()
+        for j in range(1, k):
+            combined *= _MULT
+            combined += h[j: n_words - k + 1 + j]
+        # Valid where the run stays inside one text.
+        word_owner = words.owner()
+        valid = word_owner[: n_words - k + 1] == word_owner[k - 1:]
+        del word_owner
+    owner = np.repeat(np.arange(words.n, dtype=np.int32), np.maximum(lens - k + 1, 0))
+    out = _mix(combined[valid])
+    if short_whole:
+        short = np.nonzero((lens > 0) & (lens < k))[0]
+        if len(short):
+            extra = np.zeros(len(short), np.uint64)
+            for j in range(k - 1):
+                has = lens[short] > j
+                idx = np.minimum(words.offsets[short] + j, n_words - 1)
+                extra = np.where(has, extra * _MULT + h[idx], extra)
+            # Both are sorted by owner: merge by insertion, not by sorting everything.
+            at = np.searchsorted(owner, short)
+            owner = np.insert(owner, at, short.astype(np.int32))
+            out = np.insert(out, at, _mix(extra))
+    return owner, out

@@ -1,0 +1,256 @@
+"""Reply variability: how standardised agent replies are, per category (docs/quality.md).
+
+Every public agent message is reduced to a handful of labels (in polars, streamed from
+DuckDB in batches): word count, greeting form ("hi {name}", "dear customer", none), sign-off
+form, whether its body (greeting and sign-off removed) is a template, formatting, language
+and tone. Only these labels and their aggregates are kept; no reply text is stored.
+
+Variability score (0 = every reply alike, 1 = no two alike), the mean of seven parts:
+  length       min(1, coefficient of variation of the word count)
+  templating   1 - share of templated replies
+  greeting, sign-off, formatting, language, tone
+               Gini-Simpson diversity of the label: the probability that two replies
+               drawn at random carry different labels.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from ticket_audit.config import AuditConfig
+from ticket_audit.store import open_store
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+ALL = "(all)"
+UNTAGGED = "(untagged)"
+BATCH_ROWS = 250_000
+
+GREETING_WORDS = (
+    "good morning", "good afternoon", "good evening", "hi", "hello", "hey", "dear",
+    "greetings", "hallo", "guten tag", "bonjour", "hola", "ciao",
+)
+# Words after a greeting that are not a name (anything else becomes "{name}").
+GENERIC_ADDRESSEES = (
+    "customer", "valued customer", "team", "there", "all", "sir", "madam", "sir or madam",
+    "friend", "user", "client",
+)
+SIGNOFFS = (
+    ("regards", r"^(best|kind|warm|warmest)? ?regards"),
+    ("cheers", r"^cheers([^a-z]|$)"),
+    ("thanks", r"^(thanks|thank you|many thanks)([^a-z]|$)"),
+    ("sincerely", r"^(sincerely|yours)([^a-z]|$)"),
+    ("signature block", r"(^|\n)-- ?(\n|$)"),
+)
+STOPWORDS = {
+    "en": ("the", "and", "you", "your", "to", "is", "we", "for", "please", "this", "with"),
+    "de": ("der", "die", "das", "und", "sie", "ihr", "ist", "wir", "nicht", "bitte", "mit"),
+    "fr": ("le", "la", "les", "et", "vous", "votre", "est", "nous", "pour", "merci", "avec"),
+    "es": ("el", "los", "las", "y", "usted", "su", "es", "nosotros", "para", "gracias", "con"),
+    "it": ("il", "lo", "gli", "e", "lei", "suo", "è", "noi", "per", "grazie", "della"),
+    "nl": ("de", "het", "een", "en", "u", "uw", "is", "wij", "voor", "bedankt", "niet"),
+    "pt": ("o", "os", "as", "e", "você", "seu", "é", "nós", "para", "obrigado", "com"),
+}
+LABELS = ("greeting", "signoff", "formatting", "language", "tone")
+
+
+def languages_of(frame: pl.DataFrame, text: str) -> pl.Series:
+    """Language with the most stopword hits; NULL when none hits (very short replies)."""
+    padded = frame.select(
+        pl.lit(" ") + pl.col(text).str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        + pl.lit(" ")
+    ).to_series()
+    scores = {
+        code: pl.sum_horizontal(
+            [pl.col("padded").str.contains(f" {w} ", literal=True).cast(pl.Int32)
+             for w in words]
+        )
+        for code, words in STOPWORDS.items()
+    }
+    top = pl.max_horizontal(list(scores.values()))
+    out = pl.when(top == 0).then(pl.lit(None, pl.Utf8))
+    for code, score in scores.items():
+        out = out.when(score == top).then(pl.lit(code))
+    return pl.DataFrame({"padded": padded}).select(out.alias("language")).to_series()
+
+
+def reply_labels(batch: pl.DataFrame) -> pl.DataFrame:
+    """Per-reply labels from (category, body, sampled); the body does not survive."""
+    body = pl.col("body").str.replace_all("\r", "", literal=True)
+    greet = "|".join(GREETING_WORDS)
+    batch = batch.with_row_index("_i")
+    # Language detection is the costly label, so only the sampled replies get one.
+    sample = batch.filter(pl.col("sampled"))
+    languages = sample.select("_i").with_columns(language=languages_of(sample, "body"))
+    frame = batch.lazy().with_columns(body=body).with_columns(
+        lb=pl.col("body").str.to_lowercase(),
+        paras=pl.col("body").str.split("\n\n"),
+    ).with_columns(
+        n_paras=pl.col("paras").list.len().cast(pl.Int32),
+        first_line=pl.col("lb").str.extract(r"^([^\n]*)", 1),
+        last_para=pl.col("paras").list.last().str.to_lowercase(),
+    ).with_columns(
+        gw=pl.col("first_line").str.extract(rf"^({greet})(?:[^a-z]|$)", 1).fill_null(""),
+    ).with_columns(
+        has_gw=(pl.col("gw") != "").cast(pl.Int32),
+        addressee=pl.col("first_line").str.slice(pl.col("gw").str.len_chars())
+        .str.replace(r"[,!.:;]+ *$", "").str.strip_chars(),
+    )
+    # A sign-off is a short last paragraph that leaves at least one body paragraph.
+    signoff = pl.when(
+        (pl.col("n_paras") - pl.col("has_gw") < 2) | (pl.col("last_para").str.len_chars() > 120)
+    ).then(pl.lit("none"))
+    for name, pattern in SIGNOFFS:
+        signoff = signoff.when(pl.col("last_para").str.contains(pattern)).then(pl.lit(name))
+    frame = frame.with_columns(signoff=signoff.otherwise(pl.lit("none")))
+    has_signoff = (pl.col("signoff") != "none").cast(pl.Int32)
+    core = (
+        pl.col("paras").list.slice(pl.col("has_gw"), pl.col("n_paras") - pl.col("has_gw")
+                                   - has_signoff)
+        .list.join(" ").str.to_lowercase()
+        .str.replace_all(r"[0-9]+", "0").str.replace_all(r"\s+", " ").str.strip_chars()
+    )
+    apology = pl.col("lb").str.contains(r"sorry|apolog|unfortunately|regret")
+    positive = pl.col("lb").str.contains(r"great news|good news|happy to|glad|pleased|delighted")
+    exclamation = pl.col("body").str.contains("!", literal=True)
+    return frame.with_columns(core=core).select(
+        "_i", "category",
+        (pl.col("body").str.count_matches(" ", literal=True)
+         + pl.col("body").str.count_matches("\n", literal=True) + 1).cast(pl.Int32).alias("words"),
+        pl.when(pl.col("gw") == "").then(pl.lit("none"))
+        .when(pl.col("addressee") == "").then(pl.col("gw"))
+        .when(pl.col("addressee").is_in(GENERIC_ADDRESSEES))
+        .then(pl.col("gw") + " " + pl.col("addressee"))
+        .otherwise(pl.col("gw") + " {name}").alias("greeting"),
+        "signoff",
+        pl.when(pl.col("core") != "").then(pl.col("core").hash(seed=3)).alias("core_hash"),
+        pl.when(pl.col("body").str.contains(r"(?m)^[ \t]*(?:[-*•]|[0-9]+[.)])[ \t]"))
+        .then(pl.lit("bullets"))
+        .when(pl.col("lb").str.contains(r"</?(?:p|br|div|ul|li|span)[ />]")).then(pl.lit("html"))
+        .when(pl.col("n_paras") - pl.col("has_gw") - has_signoff > 1).then(pl.lit("paragraphs"))
+        .otherwise(pl.lit("single block")).alias("formatting"),
+        (pl.when(apology).then(pl.lit("apologetic")).when(positive).then(pl.lit("positive"))
+         .when(exclamation).then(pl.lit("exclamatory")).otherwise(pl.lit("neutral"))
+         ).alias("tone"),
+        apology.alias("apology"), positive.alias("positive"), exclamation.alias("exclamation"),
+    ).collect().join(languages, on="_i", how="left").drop("_i")
+
+
+def read_replies(con: duckdb.DuckDBPyConnection, language_sample: int) -> pa.Table:
+    """Public agent replies with their ticket's category and a language-sample flag."""
+    con.execute("SET enable_progress_bar = false")
+    replies = con.execute(
+        "SELECT count(*) FROM canonical.messages WHERE author_role = 'agent'"
+    ).fetchall()[0][0]
+    sample_stride = max(1, -(-replies // language_sample))
+    return con.sql(f"""
+        SELECT coalesce(t.category, '{UNTAGGED}') AS category, m.body,
+            hash(m.source, m.ticket_id, m.seq) % {sample_stride} = 0 AS sampled
+        FROM canonical.messages m
+        JOIN canonical.tickets t ON t.source = m.source AND t.ticket_id = m.ticket_id
+        WHERE m.author_role = 'agent' AND coalesce(m.is_public, true) AND m.body IS NOT NULL
+    """).to_arrow_table()
+
+
+def labels_of(replies: pa.Table) -> pl.DataFrame:
+    # Batches bound the memory of the intermediate string columns.
+    parts = [reply_labels(pl.from_arrow(b)) for b in replies.to_batches(BATCH_ROWS)]
+    return pl.concat(parts) if parts else pl.DataFrame()
+
+
+def _diversity(labels: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Gini-Simpson diversity and the most common label, per category and overall."""
+    counts = labels.drop_nulls(column).group_by("category", column).len()
+    counts = pl.concat([
+        counts,
+        counts.group_by(column).agg(pl.col("len").sum()).with_columns(category=pl.lit(ALL))
+        .select("category", column, "len"),
+    ])
+    return counts.with_columns(p=pl.col("len") / pl.col("len").sum().over("category")).group_by(
+        "category"
+    ).agg(
+        (1 - (pl.col("p") ** 2).sum()).alias(f"{column}_diversity"),
+        pl.col(column).sort_by("len").last().alias(f"top_{column}"),
+        pl.col("p").max().alias(f"top_{column}_share"),
+    )
+
+
+def summarise(labels: pl.DataFrame, min_share: float, min_count: int) -> pl.DataFrame:
+    """One row per category (and '(all)') of reply-style measures and the variability score."""
+    total = labels.height
+    threshold = max(min_count, min_share * total)
+    labels = labels.with_columns(
+        templated=pl.col("core_hash").is_not_null()
+        & (pl.len().over("core_hash") >= threshold)
+    )
+    measures = [
+        pl.len().alias("replies"),
+        pl.col("words").median().cast(pl.Float64).alias("median_words"),
+        pl.col("words").quantile(0.1, "linear").alias("p10_words"),
+        pl.col("words").quantile(0.9, "linear").alias("p90_words"),
+        (pl.col("words").std(ddof=0) / pl.col("words").mean()).fill_nan(0).fill_null(0)
+        .alias("length_cv"),
+        pl.col("templated").mean().alias("templated_share"),
+        (pl.col("greeting") != "none").mean().alias("greeting_share"),
+        (pl.col("signoff") != "none").mean().alias("signoff_share"),
+        (pl.col("formatting") == "bullets").mean().alias("bullet_share"),
+        (pl.col("formatting") == "html").mean().alias("html_share"),
+        pl.col("apology").mean().alias("apology_share"),
+        pl.col("positive").mean().alias("positive_share"),
+        pl.col("exclamation").mean().alias("exclamation_share"),
+    ]
+    base = pl.concat([
+        labels.group_by("category").agg(measures),
+        labels.select(measures).with_columns(category=pl.lit(ALL)),
+    ], how="diagonal")
+    out = base
+    for column in LABELS:
+        out = out.join(_diversity(labels, column), on="category", how="left")
+    out = out.with_columns(
+        language_mix=1 - pl.col("top_language_share"),
+        variability_score=pl.mean_horizontal(
+            pl.min_horizontal(pl.col("length_cv"), pl.lit(1.0)),
+            1 - pl.col("templated_share"),
+            *(pl.col(f"{c}_diversity").fill_null(0) for c in LABELS),
+        ),
+    )
+    return out.sort(pl.col("category") != ALL, "category")
+
+
+def reply_variability(replies: pa.Table, cfg: AuditConfig) -> pl.DataFrame:
+    labels = labels_of(replies)
+    if labels.height == 0:
+        return pl.DataFrame()
+    return summarise(labels, cfg.quality.template_min_share, cfg.quality.template_min_count)
+
+
+def run_reply_variability(cfg: AuditConfig, progress: Progress = log.info) -> pl.DataFrame:
+    """Compute the table and replace `audit.reply_variability`."""
+    t0 = time.perf_counter()
+    with open_store(cfg.duckdb_path) as con:
+        replies = read_replies(con, cfg.quality.language_sample)
+    table = reply_variability(replies, cfg)
+    del replies
+    with open_store(cfg.duckdb_path) as con:
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DROP TABLE IF EXISTS audit.reply_variability")
+        if table.height:
+            con.register("variability_rows", table.to_arrow())
+            con.execute("CREATE TABLE audit.reply_variability AS SELECT * FROM variability_rows")
+            con.unregister("variability_rows")
+        else:
+            con.execute("CREATE TABLE audit.reply_variability (category VARCHAR, replies BIGINT,"
+                        " variability_score DOUBLE)")
+        con.execute("COMMIT")
+    overall = table.filter(pl.col("category") == ALL) if table.height else table
+    progress(
+        f"reply variability: {int(overall['replies'][0]) if overall.height else 0:,} agent "
+        f"replies in {time.perf_counter() - t0:.1f} s"
+    )
+    return table
