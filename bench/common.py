@@ -26,11 +26,12 @@ def _child(conn, fn, args, kwargs) -> None:
 
 
 def isolated(fn: Callable[..., Any], *args, **kwargs) -> tuple[Any, float, float]:
-    """Run `fn` in a forked child; return (result, seconds, peak RSS in MB of that child).
+    """Run `fn` in a fresh child; return (result, seconds, peak RSS in MB of that child).
 
     A fresh process per measurement keeps one contender's memory out of the other's peak.
+    Spawned, not forked: a fork after polars or DuckDB ran threads in the parent can hang.
     """
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, fn, args, kwargs))
     proc.start()

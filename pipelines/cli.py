@@ -75,8 +75,12 @@ def _demo_history(tickets: int, seed: int) -> Path:
         spec = json.loads(manifest.read_text())["spec"]
         if spec["tickets"] == tickets and spec["seed"] == seed:
             return DEMO_DATA / "audit.yaml"
+    from ticket_audit.ownership.sample import use_sample_owners
+
     print(f"generating a sample history of {tickets:,} tickets in {DEMO_DATA}/")
-    return _generate(tickets, DEMO_DATA, seed).config_path
+    config = _generate(tickets, DEMO_DATA, seed).config_path
+    use_sample_owners(config)
+    return config
 
 
 def _verdict_exit(output: Path, fail_on: str | None) -> int:

@@ -238,3 +238,42 @@ def test_shipped_config_spells_out_the_default_mapping() -> None:
     source = load_config(REPO / "configs" / "zendesk.yaml").sources[0]
     assert source.kind == "zendesk" and source.subdomain == "acme"
     assert source.mapping == Mapping.model_validate(ZENDESK_MAPPING)
+
+
+def test_dagster_ingest_asset_loads_a_zendesk_source(tmp_path: Path, zendesk) -> None:
+    import dagster as dg
+    import yaml
+
+    from pipelines.defs.ingest import ingest
+    from pipelines.defs.resources import AuditResource
+
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "audit": {"duckdb_path": str(tmp_path / "a.duckdb")},
+                "sources": [
+                    {
+                        "name": "zd",
+                        "kind": "zendesk",
+                        "base_url": zendesk.base_url,
+                        "start_time": "2023-01-01T00:00:00Z",
+                    }
+                ],
+            }
+        )
+    )
+    result = dg.materialize(
+        [ingest],
+        resources={"audit": AuditResource(config_path=str(path))},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+    assert all(checks.values()) and len(checks) == 2
+    canonical = [
+        m
+        for m in result.asset_materializations_for_node("ingest")
+        if m.asset_key.to_user_string() == "canonical_tickets"
+    ][0]
+    assert canonical.metadata["tickets_in_store"].value == 5

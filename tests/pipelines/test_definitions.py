@@ -113,3 +113,20 @@ def test_profile_counts_match_the_generated_truth(small_history, tmp_path: Path)
     assert abs(profile["field_fill_rates"]["category"] - expected_fill) < 1e-9
     assert profile["months_covered"] >= 12
     assert json.loads((tmp_path / "profile.json").read_text())["tickets_total"] == loaded.height
+
+
+def test_asset_owners_come_from_the_owners_file(small_history, tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    from pipelines.definitions import defs as lazy
+    from ticket_audit.ownership.sample import use_sample_owners
+
+    for name in ("audit.yaml", "tickets.csv", "messages.csv"):
+        shutil.copy(small_history.directory / name, tmp_path / name)
+    assert use_sample_owners(tmp_path / "audit.yaml")
+    monkeypatch.setenv("TICKET_AUDIT_CONFIG", str(tmp_path / "audit.yaml"))
+    loaded = lazy() if callable(lazy) else lazy
+    specs = {s.key.to_user_string(): s for s in loaded.resolve_all_asset_specs()}
+    assert "team:data-platform" in specs["canonical_tickets"].owners  # schema owner
+    assert "team:privacy-office" in specs["pii_findings"].owners
+    assert not any(o.startswith("team:") for o in specs["retrieval_probe"].owners)  # unowned

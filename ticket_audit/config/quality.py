@@ -92,9 +92,9 @@ class QualitySection(Strict):
     signature_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_SIGNATURE_PATTERNS))
     label_issues: LabelIssueSettings = Field(default_factory=LabelIssueSettings)
     # An agent reply body (greeting and sign-off removed) is "templated" when the same
-    # normalised body makes up at least this share of its category's replies, and at least
+    # normalised body makes up at least this share of all agent replies, and at least
     # `template_min_count` replies.
-    template_min_share: float = Field(default=0.005, gt=0, le=1)
+    template_min_share: float = Field(default=0.01, gt=0, le=1)
     template_min_count: int = Field(default=5, ge=2)
     # Reply language is detected on a deterministic sample of about this many agent
     # replies (the language mix is a share; detecting it on every reply is the costly part).

@@ -32,7 +32,8 @@ METHODS: dict[str, str] = {
     "EMAIL_ADDRESS": "pattern (name@domain.tld)",
     "PHONE_NUMBER": "phone-number library validation (international and national formats); "
     "national numbers outside North America need a word such as 'phone' or 'call' nearby",
-    "PERSON": "named-entity recognition by the spaCy model",
+    "PERSON": "named-entity recognition by the spaCy model, plus salutations ('Hi Lucas,') "
+    "and introductions ('my name is ...', 'please ask for ...')",
     "STREET_ADDRESS": "patterns for house number + street (US, UK and European forms), "
     "optional unit, city, state and postcode; military APO/FPO addresses",
     "CREDIT_CARD": "12-19 digit numbers that pass the Luhn checksum",

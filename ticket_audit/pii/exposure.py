@@ -81,11 +81,19 @@ def compute_exposure(
         e["tickets_share"] = _share(e["tickets"], scanned)
         e["method"] = METHODS.get(e["entity_type"], "deny-list pattern")
 
+    # Messages split by who wrote them: agents pasting customer data back is its own finding.
     by_field = _rows(
         con,
-        f"""SELECT {_FIELD_GROUP} AS field, count(DISTINCT (source, ticket_id)) AS tickets,
-                   count(*) AS findings, list(DISTINCT entity_type ORDER BY entity_type) AS entity_types
-            FROM audit.pii_findings GROUP BY 1 ORDER BY tickets DESC""",
+        """SELECT CASE WHEN f.field LIKE 'message:%'
+                        THEN 'messages (' || coalesce(m.author_role, 'unknown') || ')'
+                        ELSE f.field END AS field,
+                   count(DISTINCT (f.source, f.ticket_id)) AS tickets, count(*) AS findings,
+                   list(DISTINCT f.entity_type ORDER BY f.entity_type) AS entity_types
+            FROM audit.pii_findings f
+            LEFT JOIN canonical.messages m ON f.field LIKE 'message:%'
+                 AND m.source = f.source AND m.ticket_id = f.ticket_id
+                 AND 'message:' || CAST(m.seq AS VARCHAR) = f.field
+            GROUP BY 1 ORDER BY tickets DESC""",
     )
     for r in by_field:
         r["tickets_share"] = _share(r["tickets"], scanned)
