@@ -46,7 +46,7 @@ class TreeMemory(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.samples: list[tuple[float, float]] = []  # (unix time, MB)
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     @staticmethod
     def _children() -> dict[int, list[int]]:
@@ -85,12 +85,12 @@ class TreeMemory(threading.Thread):
         return total / 1024
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self.samples.append((time.time(), self.tree_mb()))
-            self._stop.wait(self.interval)
+            self._halt.wait(self.interval)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
     def peak(self, start: float | None = None, end: float | None = None) -> float:

@@ -7,6 +7,7 @@ same definition here, and the runner proves they agree on every run (`gx_matches
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -62,98 +63,169 @@ def sql_list(values: list[str]) -> str:
     return "(" + ", ".join(sql_str(v) for v in values) + ")"
 
 
+_LEADING_FLAGS = re.compile(r"^\(\?([a-zA-Z]+)\)")
+
+
+def combined_regex(patterns: list[str]) -> str:
+    """One alternation matching where any of `patterns` matches.
+
+    A regex scan costs about the same whatever its size, so one scan per check instead of
+    one per pattern. Leading inline flags ("(?i)") become scoped groups ("(?i:...)"), the
+    form both Python `re` and RE2 accept inside an alternation.
+    """
+    parts = []
+    for p in patterns:
+        m = _LEADING_FLAGS.match(p)
+        parts.append(f"(?{m.group(1)}:{p[m.end() :]})" if m else f"(?:{p})")
+    return parts[0] if len(parts) == 1 else "|".join(parts)
+
+
 def regex_any_sql(column: str, patterns: list[str]) -> str:
     # NULL text is not a violation (GX map expectations skip nulls the same way).
-    return "(" + " OR ".join(
-        f"coalesce(regexp_matches({column}, {sql_str(p)}), false)" for p in patterns
-    ) + ")"
+    return f"coalesce(regexp_matches({column}, {sql_str(combined_regex(patterns))}), false)"
 
 
-def not_null(suite: str, name: str, column: str, description: str,
-             criterion: str | None) -> Check:
+def not_null(suite: str, name: str, column: str, description: str, criterion: str | None) -> Check:
     return Check(
-        suite=suite, name=name, column=column, description=description,
+        suite=suite,
+        name=name,
+        column=column,
+        description=description,
         expectation=lambda: gxe.ExpectColumnValuesToNotBeNull(
-            column=column, result_format=RESULT_FORMAT, meta={"check": name},
+            column=column,
+            result_format=RESULT_FORMAT,
+            meta={"check": name},
             description=description,
         ),
-        unexpected_sql=f"{column} IS NULL", criterion=criterion,
+        unexpected_sql=f"{column} IS NULL",
+        criterion=criterion,
     )
 
 
-def in_set(suite: str, name: str, column: str, values: list[str], description: str,
-           criterion: str | None) -> Check:
+def in_set(
+    suite: str, name: str, column: str, values: list[str], description: str, criterion: str | None
+) -> Check:
     return Check(
-        suite=suite, name=name, column=column, description=description,
+        suite=suite,
+        name=name,
+        column=column,
+        description=description,
         expectation=lambda: gxe.ExpectColumnValuesToBeInSet(
-            column=column, value_set=list(values), result_format=RESULT_FORMAT,
-            meta={"check": name}, description=description,
+            column=column,
+            value_set=list(values),
+            result_format=RESULT_FORMAT,
+            meta={"check": name},
+            description=description,
         ),
         unexpected_sql=f"coalesce({column} NOT IN {sql_list(values)}, false)",
         criterion=criterion,
     )
 
 
-def not_in_set(suite: str, name: str, column: str, values: list[str], description: str,
-               criterion: str | None) -> Check:
+def not_in_set(
+    suite: str, name: str, column: str, values: list[str], description: str, criterion: str | None
+) -> Check:
     return Check(
-        suite=suite, name=name, column=column, description=description,
+        suite=suite,
+        name=name,
+        column=column,
+        description=description,
         expectation=lambda: gxe.ExpectColumnValuesToNotBeInSet(
-            column=column, value_set=list(values), result_format=RESULT_FORMAT,
-            meta={"check": name}, description=description,
+            column=column,
+            value_set=list(values),
+            result_format=RESULT_FORMAT,
+            meta={"check": name},
+            description=description,
         ),
         unexpected_sql=f"coalesce({column} IN {sql_list(values)}, false)",
         criterion=criterion,
     )
 
 
-def no_regex(suite: str, name: str, column: str, patterns: list[str], description: str,
-             criterion: str | None) -> Check:
+def no_regex(
+    suite: str, name: str, column: str, patterns: list[str], description: str, criterion: str | None
+) -> Check:
     return Check(
-        suite=suite, name=name, column=column, description=description,
-        expectation=lambda: gxe.ExpectColumnValuesToNotMatchRegexList(
-            column=column, regex_list=list(patterns), result_format=RESULT_FORMAT,
-            meta={"check": name}, description=description,
+        suite=suite,
+        name=name,
+        column=column,
+        description=description,
+        expectation=lambda: gxe.ExpectColumnValuesToNotMatchRegex(
+            column=column,
+            regex=combined_regex(patterns),
+            result_format=RESULT_FORMAT,
+            meta={"check": name},
+            description=description,
         ),
-        unexpected_sql=regex_any_sql(column, patterns), criterion=criterion,
+        unexpected_sql=regex_any_sql(column, patterns),
+        criterion=criterion,
     )
 
 
-def a_not_before_b(suite: str, name: str, column_a: str, column_b: str, description: str,
-                   criterion: str | None) -> Check:
+def a_not_before_b(
+    suite: str, name: str, column_a: str, column_b: str, description: str, criterion: str | None
+) -> Check:
     """column_a >= column_b wherever both are present."""
     return Check(
-        suite=suite, name=name, column=f"{column_a},{column_b}", description=description,
+        suite=suite,
+        name=name,
+        column=f"{column_a},{column_b}",
+        description=description,
         expectation=lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=column_a, column_B=column_b, or_equal=True,
-            ignore_row_if="either_value_is_missing", result_format=RESULT_FORMAT,
-            meta={"check": name}, description=description,
+            column_A=column_a,
+            column_B=column_b,
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            result_format=RESULT_FORMAT,
+            meta={"check": name},
+            description=description,
         ),
         unexpected_sql=f"coalesce({column_a} < {column_b}, false)",
         criterion=criterion,
     )
 
 
-def not_after(suite: str, name: str, column: str, cutoff, description: str,
-              criterion: str | None) -> Check:
+def not_after(
+    suite: str, name: str, column: str, cutoff, description: str, criterion: str | None
+) -> Check:
     return Check(
-        suite=suite, name=name, column=column, description=description,
+        suite=suite,
+        name=name,
+        column=column,
+        description=description,
         expectation=lambda: gxe.ExpectColumnValuesToBeBetween(
-            column=column, max_value=cutoff, result_format=RESULT_FORMAT,
-            meta={"check": name}, description=description,
+            column=column,
+            max_value=cutoff,
+            result_format=RESULT_FORMAT,
+            meta={"check": name},
+            description=description,
         ),
         unexpected_sql=f"coalesce({column} > TIMESTAMP {sql_str(cutoff.isoformat(sep=' '))}, false)",
         criterion=criterion,
     )
 
 
-def between(suite: str, name: str, column: str, low: float, high: float, description: str,
-            criterion: str | None) -> Check:
+def between(
+    suite: str,
+    name: str,
+    column: str,
+    low: float,
+    high: float,
+    description: str,
+    criterion: str | None,
+) -> Check:
     return Check(
-        suite=suite, name=name, column=column, description=description,
+        suite=suite,
+        name=name,
+        column=column,
+        description=description,
         expectation=lambda: gxe.ExpectColumnValuesToBeBetween(
-            column=column, min_value=low, max_value=high, result_format=RESULT_FORMAT,
-            meta={"check": name}, description=description,
+            column=column,
+            min_value=low,
+            max_value=high,
+            result_format=RESULT_FORMAT,
+            meta={"check": name},
+            description=description,
         ),
         unexpected_sql=f"coalesce({column} NOT BETWEEN {low} AND {high}, false)",
         criterion=criterion,

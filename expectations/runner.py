@@ -32,6 +32,18 @@ from expectations.suites import SUITE_COLUMNS, SUITES, build_suite, checks_by_su
 
 log = logging.getLogger(__name__)
 DOCS_SITE = "ticket_audit"
+# Result keys that would carry flagged values (ticket text) rather than counts.
+VALUE_KEYS = frozenset(
+    {
+        "partial_unexpected_list",
+        "partial_unexpected_counts",
+        "partial_unexpected_index_list",
+        "unexpected_list",
+        "unexpected_index_list",
+        "unexpected_rows",
+        "unexpected_index_query",
+    }
+)
 DATASOURCE = "canonical_tickets"
 
 
@@ -112,8 +124,12 @@ class GxRunner:
                 gx.ValidationDefinition(name=name, data=batch, suite=suite)
             )
             self.checkpoints[name] = self.context.checkpoints.add(
-                gx.Checkpoint(name=name, validation_definitions=[definition], actions=[],
-                              result_format=RESULT_FORMAT)
+                gx.Checkpoint(
+                    name=name,
+                    validation_definitions=[definition],
+                    actions=[],
+                    result_format=RESULT_FORMAT,
+                )
             )
 
     def _forget_month(self, month: date) -> None:
@@ -139,6 +155,17 @@ class GxRunner:
                     run_id=RunIdentifier(run_name=_month_key(month), run_time=run_time),
                 )
                 runs.extend(result.run_results.values())
+            leaked = sorted(
+                {k for run in runs for er in run.results for k in (er.result or {})} & VALUE_KEYS
+            )
+            if leaked:
+                # Defence in depth: a GX upgrade that ignores the result format must not get
+                # ticket text into the store or the Data Docs.
+                self._forget_month(month)
+                raise RuntimeError(
+                    f"GX returned flagged values ({', '.join(leaked)}); "
+                    "results for this month were discarded"
+                )
         rows: list[CheckResult] = []
         for run in runs:
             suite = run.suite_name
@@ -150,18 +177,20 @@ class GxRunner:
                 raised = bool((er.exception_info or {}).get("raised_exception"))
                 if raised:
                     log.error("GX expectation %s/%s raised for %s", suite, name, month)
-                rows.append(CheckResult(
-                    suite=suite,
-                    check=name,
-                    expectation_type=cfg.type,
-                    column=check.column if check else str(cfg.kwargs.get("column", "")),
-                    partition_month=month,
-                    success=bool(er.success),
-                    unexpected_count=res.get("unexpected_count"),
-                    element_count=res.get("element_count"),
-                    unexpected_percent=res.get("unexpected_percent"),
-                    raised=raised,
-                ))
+                rows.append(
+                    CheckResult(
+                        suite=suite,
+                        check=name,
+                        expectation_type=cfg.type,
+                        column=check.column if check else str(cfg.kwargs.get("column", "")),
+                        partition_month=month,
+                        success=bool(er.success),
+                        unexpected_count=res.get("unexpected_count"),
+                        element_count=res.get("element_count"),
+                        unexpected_percent=res.get("unexpected_percent"),
+                        raised=raised,
+                    )
+                )
         return rows
 
     def build_docs(self) -> Path | None:
@@ -179,8 +208,6 @@ def suite_frames(tickets: pl.DataFrame) -> dict[str, pd.DataFrame]:
     """
     out = {}
     for suite, columns in SUITE_COLUMNS.items():
-        frame = tickets.select(columns).with_columns(
-            pl.col(pl.Datetime).dt.cast_time_unit("ns")
-        )
+        frame = tickets.select(columns).with_columns(pl.col(pl.Datetime).dt.cast_time_unit("ns"))
         out[suite] = frame.to_pandas()
     return out

@@ -52,9 +52,7 @@ def counts_query(cfg: AuditConfig, checks: list[Check], bounds=None, months=None
 
 def violations_query(cfg: AuditConfig, checks: list[Check], bounds=None, months=None) -> str:
     """(source, ticket_id, partition_month, check_name) for every failed check, one scan."""
-    fails = ", ".join(
-        f"CASE WHEN {c.unexpected_sql} THEN {sql_str(c.name)} END" for c in checks
-    )
+    fails = ", ".join(f"CASE WHEN {c.unexpected_sql} THEN {sql_str(c.name)} END" for c in checks)
     return (
         "SELECT source, ticket_id, partition_month, check_name FROM ("
         f"SELECT source, ticket_id, partition_month, "

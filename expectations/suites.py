@@ -23,8 +23,10 @@ SUITE_COLUMNS: dict[str, tuple[str, ...]] = {
 KEY_COLUMNS = ("source", "ticket_id", "created_month")
 FRAME_COLUMNS = tuple(
     dict.fromkeys(
-        [*KEY_COLUMNS, *(c for cols in SUITE_COLUMNS.values() for c in cols
-                         if c != "category_subcategory")]
+        [
+            *KEY_COLUMNS,
+            *(c for cols in SUITE_COLUMNS.values() for c in cols if c != "category_subcategory"),
+        ]
     )
 )
 

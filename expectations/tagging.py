@@ -34,22 +34,47 @@ def category_subcategory_sql(cfg: AuditConfig) -> str:
 def checks(cfg: AuditConfig) -> list[Check]:
     tax = cfg.taxonomy
     out = [
-        not_null(SUITE, "category_present", "category",
-                 "Every ticket carries a category (the label a model learns).",
-                 "category_present"),
+        not_null(
+            SUITE,
+            "category_present",
+            "category",
+            "Every ticket carries a category (the label a model learns).",
+            "category_present",
+        ),
     ]
     if tax.categories:
         valid = list(dict.fromkeys([*tax.categories, *tax.catch_all]))
-        out.append(in_set(SUITE, "category_in_taxonomy", "category", valid,
-                          "The category is one of the configured taxonomy labels.",
-                          "category_valid"))
+        out.append(
+            in_set(
+                SUITE,
+                "category_in_taxonomy",
+                "category",
+                valid,
+                "The category is one of the configured taxonomy labels.",
+                "category_valid",
+            )
+        )
     if tax.catch_all:
-        out.append(not_in_set(SUITE, "category_not_catch_all", "category", list(tax.catch_all),
-                              "The category is specific, not a catch-all such as 'Other'.",
-                              "category_valid"))
+        out.append(
+            not_in_set(
+                SUITE,
+                "category_not_catch_all",
+                "category",
+                list(tax.catch_all),
+                "The category is specific, not a catch-all such as 'Other'.",
+                "category_valid",
+            )
+        )
     pairs = category_pairs(cfg)
     if pairs:
-        out.append(in_set(SUITE, "subcategory_matches_category", "category_subcategory", pairs,
-                          "The subcategory belongs to the ticket's category.",
-                          "subcategory_consistent"))
+        out.append(
+            in_set(
+                SUITE,
+                "subcategory_matches_category",
+                "category_subcategory",
+                pairs,
+                "The subcategory belongs to the ticket's category.",
+                "subcategory_consistent",
+            )
+        )
     return out

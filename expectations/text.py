@@ -15,18 +15,54 @@ CRITERION = "text_clean"
 
 def checks(cfg: AuditConfig) -> list[Check]:
     q = cfg.quality
-    out = [not_null(SUITE, "description_present", "description",
-                    "Every ticket has a non-empty description.", CRITERION)]
+    out = [
+        not_null(
+            SUITE,
+            "description_present",
+            "description",
+            "Every ticket has a non-empty description.",
+            CRITERION,
+        )
+    ]
     for column in ("description", "subject"):
-        out.append(no_regex(SUITE, f"{column}_no_template_token", column,
-                            q.template_token_patterns,
-                            f"The {column} holds no unfilled template token such as {{name}}.",
-                            CRITERION))
-        out.append(no_regex(SUITE, f"{column}_no_html", column, q.html_patterns,
-                            f"The {column} holds no HTML tags or entities.", CRITERION))
-    out.append(no_regex(SUITE, "description_no_quoted_reply", "description",
-                        q.quoted_reply_patterns,
-                        "The description holds no quoted earlier message.", None))
-    out.append(no_regex(SUITE, "description_no_signature", "description", q.signature_patterns,
-                        "The description holds no e-mail signature block.", None))
+        out.append(
+            no_regex(
+                SUITE,
+                f"{column}_no_template_token",
+                column,
+                q.template_token_patterns,
+                f"The {column} holds no unfilled template token such as {{name}}.",
+                CRITERION,
+            )
+        )
+        out.append(
+            no_regex(
+                SUITE,
+                f"{column}_no_html",
+                column,
+                q.html_patterns,
+                f"The {column} holds no HTML tags or entities.",
+                CRITERION,
+            )
+        )
+    out.append(
+        no_regex(
+            SUITE,
+            "description_no_quoted_reply",
+            "description",
+            q.quoted_reply_patterns,
+            "The description holds no quoted earlier message.",
+            None,
+        )
+    )
+    out.append(
+        no_regex(
+            SUITE,
+            "description_no_signature",
+            "description",
+            q.signature_patterns,
+            "The description holds no e-mail signature block.",
+            None,
+        )
+    )
     return out

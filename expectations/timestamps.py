@@ -19,19 +19,47 @@ FUTURE_FIELDS = ("created_at", "first_response_at", "resolved_at", "updated_at")
 def checks(cfg: AuditConfig, cutoff: datetime | None = None) -> list[Check]:
     cutoff = cutoff or cfg.quality.as_of_cutoff()
     out = [
-        not_null(SUITE, "created_at_present", "created_at", "Every ticket has a creation time.",
-                 CRITERION),
-        a_not_before_b(SUITE, "resolved_not_before_created", "resolved_at", "created_at",
-                       "A ticket is not resolved before it was created.", CRITERION),
-        a_not_before_b(SUITE, "first_response_not_before_created", "first_response_at",
-                       "created_at", "The first response comes after the ticket was created.",
-                       CRITERION),
-        a_not_before_b(SUITE, "first_response_not_after_resolution", "resolved_at",
-                       "first_response_at",
-                       "The first response comes before (or at) the resolution.", CRITERION),
+        not_null(
+            SUITE,
+            "created_at_present",
+            "created_at",
+            "Every ticket has a creation time.",
+            CRITERION,
+        ),
+        a_not_before_b(
+            SUITE,
+            "resolved_not_before_created",
+            "resolved_at",
+            "created_at",
+            "A ticket is not resolved before it was created.",
+            CRITERION,
+        ),
+        a_not_before_b(
+            SUITE,
+            "first_response_not_before_created",
+            "first_response_at",
+            "created_at",
+            "The first response comes after the ticket was created.",
+            CRITERION,
+        ),
+        a_not_before_b(
+            SUITE,
+            "first_response_not_after_resolution",
+            "resolved_at",
+            "first_response_at",
+            "The first response comes before (or at) the resolution.",
+            CRITERION,
+        ),
     ]
     for field in FUTURE_FIELDS:
-        out.append(not_after(SUITE, f"{field}_not_in_future", field, cutoff,
-                             f"{field} is not later than the export (as of {cutoff:%Y-%m-%d}).",
-                             CRITERION))
+        out.append(
+            not_after(
+                SUITE,
+                f"{field}_not_in_future",
+                field,
+                cutoff,
+                f"{field} is not later than the export (as of {cutoff:%Y-%m-%d}).",
+                CRITERION,
+            )
+        )
     return out

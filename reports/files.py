@@ -7,6 +7,17 @@ import tempfile
 from pathlib import Path
 
 
+def _file_mode() -> int:
+    # mkstemp creates 0600 files; a report is for its readers (TPM, compliance), so give it
+    # the mode an ordinary open() would: 0666 less the umask (read once, at import).
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
 class OutputError(OSError):
     """The output directory cannot take the report (read-only, full disk, not a directory)."""
 
@@ -19,6 +30,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     except OSError as exc:
         raise OutputError(f"{path.parent}: cannot write reports here ({exc.strerror})") from None
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()

@@ -38,9 +38,13 @@ def _table(headers: list[str], rows: list[list[str]], cls: str = "") -> str:
 
 def _monthly(summary: dict) -> list[dict]:
     return [
-        {"month": str(r["value"]), "tickets": r["tickets"],
-         "tagged": round((r.get("tagging_coverage") or 0) * r["tickets"])}
-        for r in summary.get("by_month") or [] if r.get("tickets")
+        {
+            "month": str(r["value"]),
+            "tickets": r["tickets"],
+            "tagged": round((r.get("tagging_coverage") or 0) * r["tickets"]),
+        }
+        for r in summary.get("by_month") or []
+        if r.get("tickets")
     ]
 
 
@@ -52,11 +56,20 @@ def _ids(ids: list | None) -> str:
 
 def _headline_rows(s: dict) -> list[tuple[str, str]]:
     rows = [(label, pct(s.get(key))) for key, label in HEADLINE]
-    rows.insert(1, ("Usable labelled tickets",
-                    f"{num(s.get('usable_labeled_tickets'))} of {num(s.get('tickets_read'))}"))
+    rows.insert(
+        1,
+        (
+            "Usable labelled tickets",
+            f"{num(s.get('usable_labeled_tickets'))} of {num(s.get('tickets_read'))}",
+        ),
+    )
     rv = s.get("response_variability")
-    rows.append(("Response variability (0 = every reply alike, 1 = no two alike)",
-                 num(rv, 2) if isinstance(rv, int | float) else DASH))
+    rows.append(
+        (
+            "Response variability (0 = every reply alike, 1 = no two alike)",
+            num(rv, 2) if isinstance(rv, int | float) else DASH,
+        )
+    )
     return rows
 
 
@@ -72,30 +85,62 @@ def render_html(summary: dict, *, charts: bool = True) -> str:
     funnel = s.get("funnel") or []
     read = (funnel[0]["remaining"] if funnel else 0) or 1
     parts.append("<h3>Funnel: what each criterion removes</h3>")
-    parts.append(_table(["step", "remaining", "share of all", "removed"], [
-        [_e(f["step"]), num(f["remaining"]), pct(f["remaining"] / read), num(f.get("removed"))]
-        for f in funnel
-    ]))
+    parts.append(
+        _table(
+            ["step", "remaining", "share of all", "removed"],
+            [
+                [
+                    _e(f["step"]),
+                    num(f["remaining"]),
+                    pct(f["remaining"] / read),
+                    num(f.get("removed")),
+                ]
+                for f in funnel
+            ],
+        )
+    )
     if charts:
         parts.append(coverage_chart(_monthly(s)))
 
     parts.append("<h3>What is wrong with the rest</h3>")
     loaded = s.get("tickets_loaded") or 1
-    parts.append(_table(["criterion", "meaning", "tickets failing", "share"], [
-        [_e(c["step"]), _e(c["meaning"]), num(c["failing_tickets"]),
-         pct(c["failing_tickets"] / loaded)]
-        for c in s.get("criteria") or []
-    ]))
+    parts.append(
+        _table(
+            ["criterion", "meaning", "tickets failing", "share"],
+            [
+                [
+                    _e(c["step"]),
+                    _e(c["meaning"]),
+                    num(c["failing_tickets"]),
+                    pct(c["failing_tickets"] / loaded),
+                ]
+                for c in s.get("criteria") or []
+            ],
+        )
+    )
     quarantined = s.get("quarantined") or {}
     if quarantined:
-        parts.append("<p>Not loaded (quarantined at ingest, by field): " + ", ".join(
-            f"{_e(k)} {num(v)}" for k, v in quarantined.items()) + ".</p>")
+        parts.append(
+            "<p>Not loaded (quarantined at ingest, by field): "
+            + ", ".join(f"{_e(k)} {num(v)}" for k, v in quarantined.items())
+            + ".</p>"
+        )
     parts.append("<h4>Checks (Great Expectations suites, per month)</h4>")
-    parts.append(_table(["suite", "check", "tickets failing", "share", "removes from usable"], [
-        [_e(c["suite"]), _e(c["check"]), num(c["unexpected"]), pct(c["share"]),
-         _e(c.get("criterion") or "no (reported)")]
-        for c in s.get("checks") or []
-    ]))
+    parts.append(
+        _table(
+            ["suite", "check", "tickets failing", "share", "removes from usable"],
+            [
+                [
+                    _e(c["suite"]),
+                    _e(c["check"]),
+                    num(c["unexpected"]),
+                    pct(c["share"]),
+                    _e(c.get("criterion") or "no (reported)"),
+                ]
+                for c in s.get("checks") or []
+            ],
+        )
+    )
     gx = s.get("gx") or {}
     if gx.get("data_docs"):
         parts.append(
@@ -107,24 +152,41 @@ def render_html(summary: dict, *, charts: bool = True) -> str:
 
     parts.append("<h3>Metadata completeness and validity</h3>")
     comp, valid = s.get("metadata_completeness") or {}, s.get("metadata_validity") or {}
-    parts.append(_table(["field", "present", "present and valid"], [
-        [_e(f), pct(comp.get(f)), pct(valid.get(f))] for f in dict.fromkeys([*comp, *valid])
-    ]))
+    parts.append(
+        _table(
+            ["field", "present", "present and valid"],
+            [[_e(f), pct(comp.get(f)), pct(valid.get(f))] for f in dict.fromkeys([*comp, *valid])],
+        )
+    )
     tokens = s.get("template_tokens") or []
     if tokens:
         parts.append("<h3>Leftovers of broken tooling: unfilled template tokens</h3>")
-        parts.append(_table(["field", "token", "tickets"], [
-            [_e(t["field"]), f"<code>{_e(t['token'])}</code>", num(t["tickets"])]
-            for t in tokens
-        ]))
+        parts.append(
+            _table(
+                ["field", "token", "tickets"],
+                [
+                    [_e(t["field"]), f"<code>{_e(t['token'])}</code>", num(t["tickets"])]
+                    for t in tokens
+                ],
+            )
+        )
     patterns = s.get("status_patterns") or []
     if patterns:
         parts.append("<h3>Fields that exist only for some statuses</h3>")
-        parts.append(_table(["field", "present for", "absent for", "tickets without"], [
-            [_e(p["field"]), _e(", ".join(p["present_for"])), _e(", ".join(p["absent_for"])),
-             num(p["tickets_without"])]
-            for p in patterns
-        ]))
+        parts.append(
+            _table(
+                ["field", "present for", "absent for", "tickets without"],
+                [
+                    [
+                        _e(p["field"]),
+                        _e(", ".join(p["present_for"])),
+                        _e(", ".join(p["absent_for"])),
+                        num(p["tickets_without"]),
+                    ]
+                    for p in patterns
+                ],
+            )
+        )
 
     parts.append("<h3>Label consistency</h3>")
     lc = s.get("label_classifier") or {}
@@ -132,24 +194,40 @@ def render_html(summary: dict, *, charts: bool = True) -> str:
     parts.append(
         f"<p>Out-of-fold classifier accuracy {pct(lc.get('classifier_accuracy'))} against "
         f"{pct(lc.get('chance_accuracy'))} for always guessing the largest category"
-        + ("" if learn or learn is None else
-           " — the text barely predicts the label, so implausible-label counts are weak "
-           "evidence") + f". {num(lc.get('auto_label_candidates'))} of "
+        + (
+            ""
+            if learn or learn is None
+            else " — the text barely predicts the label, so implausible-label counts are weak "
+            "evidence"
+        )
+        + f". {num(lc.get('auto_label_candidates'))} of "
         f"{num(lc.get('unlabelled_tickets'))} tickets without a usable label could be "
         "labelled confidently by the same model.</p>"
     )
     confusion = sorted(lc.get("confusion") or [], key=lambda c: -c["tickets"])[:8]
-    parts.append(_table(["labelled", "text looks like", "tickets (confident joint)"], [
-        [_e(c["given"]), _e(c["suggested"]), num(c["tickets"])] for c in confusion
-    ]))
+    parts.append(
+        _table(
+            ["labelled", "text looks like", "tickets (confident joint)"],
+            [[_e(c["given"]), _e(c["suggested"]), num(c["tickets"])] for c in confusion],
+        )
+    )
     rare = s.get("rare_categories") or []
     if rare:
         parts.append("<h4>Rare categories</h4>")
-        parts.append(_table(["category", "tickets", "share", "in taxonomy"], [
-            [_e(r["category"]), num(r["tickets"]), pct(r["share"], 2),
-             "yes" if r.get("in_taxonomy") else "no"]
-            for r in rare
-        ]))
+        parts.append(
+            _table(
+                ["category", "tickets", "share", "in taxonomy"],
+                [
+                    [
+                        _e(r["category"]),
+                        num(r["tickets"]),
+                        pct(r["share"], 2),
+                        "yes" if r.get("in_taxonomy") else "no",
+                    ]
+                    for r in rare
+                ],
+            )
+        )
 
     dup = s.get("duplicates") or {}
     parts.append("<h3>Duplicates</h3>")
@@ -160,46 +238,106 @@ def render_html(summary: dict, *, charts: bool = True) -> str:
         "groups carry more than one category.</p>"
     )
 
-    var = (s.get("response_variability_detail") or {})
+    var = s.get("response_variability_detail") or {}
     rows = [r for r in [var.get("overall"), *(var.get("by_category") or [])] if r]
     if rows:
         parts.append("<h3>Reply variability by category</h3>")
-        parts.append(_table(
-            ["category", "replies", "score", "median words", "length CV", "templated",
-             "greeting", "sign-off", "top language", "apologetic"],
-            [[_e(r["category"]), num(r["replies"]), num(r["variability_score"], 2),
-              num(r["median_words"]), num(r["length_cv"], 2), pct(r["templated_share"]),
-              f"{pct(r['greeting_share'])} ({_e(r.get('top_greeting'))})",
-              f"{pct(r['signoff_share'])} ({_e(r.get('top_signoff'))})",
-              _e(r.get("top_language")), pct(r["apology_share"])] for r in rows]))
+        parts.append(
+            _table(
+                [
+                    "category",
+                    "replies",
+                    "score",
+                    "median words",
+                    "length CV",
+                    "templated",
+                    "greeting",
+                    "sign-off",
+                    "top language",
+                    "apologetic",
+                ],
+                [
+                    [
+                        _e(r["category"]),
+                        num(r["replies"]),
+                        num(r["variability_score"], 2),
+                        num(r["median_words"]),
+                        num(r["length_cv"], 2),
+                        pct(r["templated_share"]),
+                        f"{pct(r['greeting_share'])} ({_e(r.get('top_greeting'))})",
+                        f"{pct(r['signoff_share'])} ({_e(r.get('top_signoff'))})",
+                        _e(r.get("top_language")),
+                        pct(r["apology_share"]),
+                    ]
+                    for r in rows
+                ],
+            )
+        )
 
-    for key, title in (("by_channel", "By channel"), ("by_team", "By team"),
-                       ("by_month", "By month")):
+    for key, title in (
+        ("by_channel", "By channel"),
+        ("by_team", "By team"),
+        ("by_month", "By month"),
+    ):
         rows = s.get(key) or []
         if rows:
             parts.append(f"<h3>{escape(title)}</h3>")
-            parts.append(_table(["value", "tickets", "tagging coverage", "usable"], [
-                [_e(r["value"]), num(r["tickets"]), pct(r["tagging_coverage"]),
-                 pct(r["usable_share"])] for r in rows
-            ]))
+            parts.append(
+                _table(
+                    ["value", "tickets", "tagging coverage", "usable"],
+                    [
+                        [
+                            _e(r["value"]),
+                            num(r["tickets"]),
+                            pct(r["tagging_coverage"]),
+                            pct(r["usable_share"]),
+                        ]
+                        for r in rows
+                    ],
+                )
+            )
 
     ex = s.get("worst_examples") or {}
     if ex:
         parts.append("<h3>Worst examples (ticket ids)</h3>")
-        parts.append(_table(["ticket", "fails"], [
-            [_e(w["ticket_id"]), _e(", ".join(w["failed"]))] for w in ex.get("worst_tickets") or []
-        ]))
-        parts.append(_table(["check", "tickets"], [
-            [_e(k), _ids(v)] for k, v in (ex.get("by_check") or {}).items()
-        ]))
-        parts.append(_table(["ticket", "labelled", "text looks like", "margin"], [
-            [_e(i["ticket_id"]), _e(i["given"]), _e(i["suggested"]), num(i["margin"], 2)]
-            for i in ex.get("label_issues") or []
-        ]))
-        parts.append(_table(["duplicate group", "size", "categories", "tickets"], [
-            [_e(g["group_id"]), num(g["size"]), num(g["distinct_categories"]), _ids(g["tickets"])]
-            for g in ex.get("duplicate_groups") or []
-        ]))
+        parts.append(
+            _table(
+                ["ticket", "fails"],
+                [
+                    [_e(w["ticket_id"]), _e(", ".join(w["failed"]))]
+                    for w in ex.get("worst_tickets") or []
+                ],
+            )
+        )
+        parts.append(
+            _table(
+                ["check", "tickets"],
+                [[_e(k), _ids(v)] for k, v in (ex.get("by_check") or {}).items()],
+            )
+        )
+        parts.append(
+            _table(
+                ["ticket", "labelled", "text looks like", "margin"],
+                [
+                    [_e(i["ticket_id"]), _e(i["given"]), _e(i["suggested"]), num(i["margin"], 2)]
+                    for i in ex.get("label_issues") or []
+                ],
+            )
+        )
+        parts.append(
+            _table(
+                ["duplicate group", "size", "categories", "tickets"],
+                [
+                    [
+                        _e(g["group_id"]),
+                        num(g["size"]),
+                        num(g["distinct_categories"]),
+                        _ids(g["tickets"]),
+                    ]
+                    for g in ex.get("duplicate_groups") or []
+                ],
+            )
+        )
     parts.append("</section>")
     return "".join(p for p in parts if p)
 
@@ -207,8 +345,10 @@ def render_html(summary: dict, *, charts: bool = True) -> str:
 def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
     if not rows:
         return []
+
     def cell(v: object) -> str:
         return str(v).replace("|", "\\|").replace("\n", " ")
+
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
     return out + [""]
@@ -220,46 +360,73 @@ def render_markdown(summary: dict) -> str:
     funnel = s.get("funnel") or []
     read = (funnel[0]["remaining"] if funnel else 0) or 1
     lines += ["**Funnel**", ""]
-    lines += _md_table(["step", "remaining", "share of all", "removed"], [
-        [f["step"], num(f["remaining"]), pct(f["remaining"] / read), num(f.get("removed"))]
-        for f in funnel
-    ])
+    lines += _md_table(
+        ["step", "remaining", "share of all", "removed"],
+        [
+            [f["step"], num(f["remaining"]), pct(f["remaining"] / read), num(f.get("removed"))]
+            for f in funnel
+        ],
+    )
     loaded = s.get("tickets_loaded") or 1
     lines += ["**What is wrong with the rest**", ""]
-    lines += _md_table(["criterion", "tickets failing", "share"], [
-        [c["step"], num(c["failing_tickets"]), pct(c["failing_tickets"] / loaded)]
-        for c in s.get("criteria") or []
-    ])
+    lines += _md_table(
+        ["criterion", "tickets failing", "share"],
+        [
+            [c["step"], num(c["failing_tickets"]), pct(c["failing_tickets"] / loaded)]
+            for c in s.get("criteria") or []
+        ],
+    )
     comp, valid = s.get("metadata_completeness") or {}, s.get("metadata_validity") or {}
-    lines += _md_table(["field", "present", "present and valid"], [
-        [f, pct(comp.get(f)), pct(valid.get(f))] for f in dict.fromkeys([*comp, *valid])
-    ])
+    lines += _md_table(
+        ["field", "present", "present and valid"],
+        [[f, pct(comp.get(f)), pct(valid.get(f))] for f in dict.fromkeys([*comp, *valid])],
+    )
     tokens = s.get("template_tokens") or []
     if tokens:
         lines += ["**Unfilled template tokens**", ""]
-        lines += _md_table(["field", "token", "tickets"], [
-            [t["field"], f"`{t['token']}`", num(t["tickets"])] for t in tokens
-        ])
+        lines += _md_table(
+            ["field", "token", "tickets"],
+            [[t["field"], f"`{t['token']}`", num(t["tickets"])] for t in tokens],
+        )
     patterns = s.get("status_patterns") or []
     if patterns:
         lines += ["**Fields that exist only for some statuses**", ""]
-        lines += _md_table(["field", "present for", "absent for", "tickets without"], [
-            [p["field"], ", ".join(p["present_for"]), ", ".join(p["absent_for"]),
-             num(p["tickets_without"])] for p in patterns
-        ])
+        lines += _md_table(
+            ["field", "present for", "absent for", "tickets without"],
+            [
+                [
+                    p["field"],
+                    ", ".join(p["present_for"]),
+                    ", ".join(p["absent_for"]),
+                    num(p["tickets_without"]),
+                ]
+                for p in patterns
+            ],
+        )
     var = s.get("response_variability_detail") or {}
     rows = [r for r in [var.get("overall"), *(var.get("by_category") or [])] if r]
     if rows:
         lines += ["**Reply variability by category**", ""]
-        lines += _md_table(["category", "replies", "score", "templated", "length CV"], [
-            [r["category"], num(r["replies"]), num(r["variability_score"], 2),
-             pct(r["templated_share"]), num(r["length_cv"], 2)] for r in rows
-        ])
+        lines += _md_table(
+            ["category", "replies", "score", "templated", "length CV"],
+            [
+                [
+                    r["category"],
+                    num(r["replies"]),
+                    num(r["variability_score"], 2),
+                    pct(r["templated_share"]),
+                    num(r["length_cv"], 2),
+                ]
+                for r in rows
+            ],
+        )
     ex = (s.get("worst_examples") or {}).get("worst_tickets") or []
     if ex:
         lines += ["**Worst examples (ticket ids)**", ""]
-        lines += _md_table(["ticket", "fails"], [[w["ticket_id"], ", ".join(w["failed"])]
-                                                 for w in ex[:EXAMPLES_SHOWN]])
+        lines += _md_table(
+            ["ticket", "fails"],
+            [[w["ticket_id"], ", ".join(w["failed"])] for w in ex[:EXAMPLES_SHOWN]],
+        )
     gx = s.get("gx") or {}
     if gx.get("data_docs"):
         lines.append(f"Great Expectations Data Docs: `{gx['data_docs']}`")

@@ -21,6 +21,7 @@ from ticket_audit.config import ConfigError, load_config
 DUCKDB_TAG = "ticket_audit/duckdb"
 BROKER_ENV = "TICKET_AUDIT_CELERY_BROKER"
 BACKEND_ENV = "TICKET_AUDIT_CELERY_BACKEND"
+QUEUE_ENV = "TICKET_AUDIT_CELERY_QUEUE"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 DEFAULT_BACKEND = "redis://127.0.0.1:6379/1"
 
@@ -67,10 +68,13 @@ def _source(env: str, default: str) -> dict | str:
 
 # Configured rather than left to run config: dagster-celery's own default broker is AMQP on
 # localhost, and a run launched without config would queue its steps where no worker listens.
+# The queue separates audits (or environments) sharing one broker: workers listen with
+# `-q <queue>`. Read at load time because Celery's own settings take no env references.
 redis_celery_executor = celery_executor.configured(
     {
         "broker": _source(BROKER_ENV, DEFAULT_BROKER),
         "backend": _source(BACKEND_ENV, DEFAULT_BACKEND),
+        "config_source": {"task_default_queue": os.environ.get(QUEUE_ENV) or "dagster"},
     },
     name="celery_redis",
 )
@@ -101,12 +105,14 @@ monthly_stages_celery_job = dg.define_asset_job(
     description="Per-month audit stages on dagster-celery workers; backfill month by month.",
 )
 
-# The same per-month stages on the default executor (one process per step on the run's host),
-# for estates without Celery workers.
+# The same per-month stages without Celery. In one process: the NER model and the code
+# location load once per month run rather than once per step, and the steps' writes to the
+# single DuckDB file take turns anyway; parallel stages are what the Celery job is for.
 monthly_stages_job = dg.define_asset_job(
     "monthly_stages_job",
     selection=PartitionedAssetSelection(),
     partitions_def=monthly_partitions,
+    executor_def=dg.in_process_executor,
     tags=_tags,
     description="Per-month audit stages; backfill month by month.",
 )

@@ -45,16 +45,23 @@ def _bounds() -> tuple[date, date] | None:
     kinds={"duckdb", "great_expectations"},
     check_specs=[
         dg.AssetCheckSpec(
-            CHECKS_COVER_WINDOW, asset="quality_checks", blocking=True,
+            CHECKS_COVER_WINDOW,
+            asset="quality_checks",
+            blocking=True,
             description="every suite validated every ticket of the partition window",
         ),
         dg.AssetCheckSpec(
-            GX_MATCHES_SQL, asset="quality_checks", blocking=True,
+            GX_MATCHES_SQL,
+            asset="quality_checks",
+            blocking=True,
             description="GX unexpected counts equal the per-ticket SQL flags the funnel uses",
         ),
         *(
-            dg.AssetCheckSpec(name, asset="quality_checks",
-                              description=f"no ticket of the window fails the {suite} suite")
+            dg.AssetCheckSpec(
+                name,
+                asset="quality_checks",
+                description=f"no ticket of the window fails the {suite} suite",
+            )
             for suite, name in SUITE_CHECKS.items()
         ),
     ],
@@ -66,7 +73,10 @@ def quality_checks(context: dg.AssetExecutionContext, audit: AuditResource):
     window = context.partition_time_window
     months = (window.start.date(), window.end.date())
     outcome = run_checks(
-        cfg, months=months, bounds=_bounds(), docs_dir=audit.output_path() / "data_docs",
+        cfg,
+        months=months,
+        bounds=_bounds(),
+        docs_dir=audit.output_path() / "data_docs",
         progress=context.log.info,
     )
     mismatches = outcome.mismatches()
@@ -80,30 +90,32 @@ def quality_checks(context: dg.AssetExecutionContext, audit: AuditResource):
             "data_docs": dg.MetadataValue.path(str(outcome.docs_index or "")),
         }
     )
-    uncovered = [
-        m for m in mismatches if m["gx_elements"] != m["tickets"] or m["raised"]
-    ]
+    uncovered = [m for m in mismatches if m["gx_elements"] != m["tickets"] or m["raised"]]
     yield dg.AssetCheckResult(
-        check_name=CHECKS_COVER_WINDOW, passed=not uncovered,
+        check_name=CHECKS_COVER_WINDOW,
+        passed=not uncovered,
         metadata={"tickets": outcome.tickets, "problems": dg.MetadataValue.json(uncovered[:20])},
     )
     yield dg.AssetCheckResult(
-        check_name=GX_MATCHES_SQL, passed=not mismatches,
-        metadata={"mismatches": len(mismatches),
-                  "first": dg.MetadataValue.json(mismatches[:20])},
+        check_name=GX_MATCHES_SQL,
+        passed=not mismatches,
+        metadata={"mismatches": len(mismatches), "first": dg.MetadataValue.json(mismatches[:20])},
     )
     for suite, name in SUITE_CHECKS.items():
         counts = by_suite.get(suite, {})
         failing = {k: v for k, v in counts.items() if v}
         yield dg.AssetCheckResult(
-            check_name=name, passed=not failing, severity=dg.AssetCheckSeverity.WARN,
-            metadata={"failing_checks": dg.MetadataValue.json(failing),
-                      "tickets": outcome.tickets},
+            check_name=name,
+            passed=not failing,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"failing_checks": dg.MetadataValue.json(failing), "tickets": outcome.tickets},
         )
 
 
 @dg.asset(deps=["canonical_tickets"], group_name=GROUP, kinds={"duckdb"})
-def duplicate_tickets(context: dg.AssetExecutionContext, audit: AuditResource) -> dg.MaterializeResult:
+def duplicate_tickets(
+    context: dg.AssetExecutionContext, audit: AuditResource
+) -> dg.MaterializeResult:
     """audit.duplicate_groups: exact and near duplicates (MinHash/LSH, verified Jaccard)."""
     found = run_duplicates(audit.load(), context.log.info)
     s = found.stats
@@ -119,7 +131,9 @@ def duplicate_tickets(context: dg.AssetExecutionContext, audit: AuditResource) -
 
 
 @dg.asset(deps=[duplicate_tickets], group_name=GROUP, kinds={"duckdb", "scikit-learn"})
-def label_consistency(context: dg.AssetExecutionContext, audit: AuditResource) -> dg.MaterializeResult:
+def label_consistency(
+    context: dg.AssetExecutionContext, audit: AuditResource
+) -> dg.MaterializeResult:
     """audit.label_issues: implausible labels (confident learning over out-of-fold
     probabilities), conflicting duplicate labels, catch-all and rare categories."""
     s = run_label_consistency(audit.load(), context.log.info).stats
@@ -136,7 +150,9 @@ def label_consistency(context: dg.AssetExecutionContext, audit: AuditResource) -
 
 
 @dg.asset(deps=["canonical_tickets"], group_name=GROUP, kinds={"duckdb"})
-def reply_variability(context: dg.AssetExecutionContext, audit: AuditResource) -> dg.MaterializeResult:
+def reply_variability(
+    context: dg.AssetExecutionContext, audit: AuditResource
+) -> dg.MaterializeResult:
     """audit.reply_variability: how standardised agent replies are, per category."""
     table = run_reply_variability(audit.load(), context.log.info)
     overall = table.filter(table["category"] == ALL).to_dicts() if table.height else []
@@ -156,7 +172,9 @@ def reply_variability(context: dg.AssetExecutionContext, audit: AuditResource) -
     group_name=GROUP,
     kinds={"duckdb"},
 )
-def quality_summary(context: dg.AssetExecutionContext, audit: AuditResource) -> dg.MaterializeResult:
+def quality_summary(
+    context: dg.AssetExecutionContext, audit: AuditResource
+) -> dg.MaterializeResult:
     """audit.quality_ticket_flags (one row per ticket, a boolean per criterion) and the
     `quality` layer summary: usable labelled share and the funnel."""
     s = run_quality_summary(audit.load(), context.log.info)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -79,12 +80,40 @@ def run_cli(
     )
 
 
+def _normalized(value):
+    """Order of ties and the last bit of float sums are not part of the result.
+
+    The quality layer breaks ties between equal counts (rare categories in the same count,
+    the most common sign-off of a category) and sums floats in an order that can vary
+    between processes; see the operations report. Everything else must match exactly.
+    """
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, dict):
+        # `top_*`: the most common greeting, sign-off or format of a category; a tie
+        # between two has no defined winner yet.
+        return {k: _normalized(v) for k, v in value.items() if not k.startswith("top_")}
+    if isinstance(value, list):
+        items = [_normalized(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, default=str))
+    return value
+
+
 def stable_scorecard(output_dir: Path) -> dict:
     card = json.loads((output_dir / "scorecard.json").read_text())
     stable = {k: card[k] for k in STABLE_SCORECARD_KEYS if k in card}
     stable["verdict"] = card["readiness"]["verdict"]
     stable["ownership_score"] = card["ownership"]["score"]
-    return stable
+    return _normalized(stable)
+
+
+def report_files(output_dir: Path) -> list[str]:
+    """Files of an output directory; Great Expectations names Data Docs pages by run time."""
+    return sorted(
+        re.sub(r"\d{8}T\d{6}\.\d+Z", "<run time>", str(p.relative_to(output_dir)))
+        for p in output_dir.rglob("*")
+        if p.is_file()
+    )
 
 
 def stable_profile(output_dir: Path) -> dict:
@@ -92,16 +121,24 @@ def stable_profile(output_dir: Path) -> dict:
     return {k: v for k, v in profile.items() if not k.endswith("_at")}
 
 
+def _read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
+    # A fixed catalog name: a file called audit.duckdb would otherwise shadow the `audit` schema.
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{db_path}' AS ta (READ_ONLY)")
+    con.execute("USE ta")
+    return con
+
+
 def table_counts(db_path: Path) -> dict[str, int]:
     """Rows per table in the raw, canonical and audit schemas."""
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = _read_only(db_path)
     try:
         tables = con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() "
-            "WHERE schema_name IN ('raw', 'canonical', 'audit')"
+            "WHERE database_name = 'ta' AND schema_name IN ('raw', 'canonical', 'audit')"
         ).fetchall()
         return {
-            f"{s}.{t}": con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]
+            f"{s}.{t}": con.execute(f'SELECT count(*) FROM ta."{s}"."{t}"').fetchone()[0]
             for s, t in tables
         }
     finally:
@@ -109,10 +146,10 @@ def table_counts(db_path: Path) -> dict[str, int]:
 
 
 def duplicate_rows(db_path: Path, table: str, key: str) -> int:
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = _read_only(db_path)
     try:
         return con.execute(
-            f"SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY ALL HAVING count(*) > 1)"
+            f"SELECT count(*) FROM (SELECT {key} FROM ta.{table} GROUP BY ALL HAVING count(*) > 1)"
         ).fetchone()[0]
     finally:
         con.close()

@@ -1,8 +1,8 @@
 """dagster-celery end to end on loopback: a real worker on the machine's Redis runs the audit.
 
 The worker is started with the documented command (`dagster-celery worker start -y
-deploy/celery.yaml`), two prefork processes. Redis database 13 (TICKET_AUDIT_TEST_REDIS_DB)
-belongs to this test: it is flushed before the worker starts.
+deploy/celery.yaml`), two prefork processes, listening on a queue of its own so that test
+sessions running at the same time on this machine never execute each other's steps.
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ REDIS_DB = int(os.environ.get("TICKET_AUDIT_TEST_REDIS_DB", "13"))
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 
 
-def _flush_test_db() -> None:
+def _require_redis() -> None:
     import redis
 
     try:
-        redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_timeout=5).flushdb()
+        redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_timeout=5).ping()
     except redis.exceptions.ConnectionError as exc:  # pragma: no cover - service missing
         pytest.skip(f"Redis not reachable on 127.0.0.1:6379: {exc}")
 
@@ -67,15 +67,16 @@ class Celery:
 def celery(ops_history, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Celery]:
     base = tmp_path_factory.mktemp("celery")
     config = audit_config(ops_history, base)
+    name = f"ticket-audit-test-{uuid.uuid4().hex[:8]}"
     env = cli_env(
         base / "home",
         TICKET_AUDIT_CONFIG=str(config),
         TICKET_AUDIT_CELERY_BROKER=REDIS_URL,
         TICKET_AUDIT_CELERY_BACKEND=REDIS_URL,
+        TICKET_AUDIT_CELERY_QUEUE=name,
         PYTHONPATH=str(REPO),
     )
-    _flush_test_db()
-    name = f"ticket-audit-test-{uuid.uuid4().hex[:6]}"
+    _require_redis()
     log_path = base / "worker.log"
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
@@ -88,6 +89,8 @@ def celery(ops_history, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ce
                 "-y",
                 str(REPO / "deploy" / "celery.yaml"),
                 "-n",
+                name,
+                "-q",
                 name,
                 "--",
                 "--concurrency=2",

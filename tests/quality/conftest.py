@@ -21,17 +21,32 @@ RATE_SETTINGS: dict[str, dict[str, float]] = {
     # The generator's defaults.
     "default": dict(BASE),
     # The brief's example: 40% of tickets without a category, plus heavy label noise.
-    "missing40": {**BASE, "missing_category": 0.40, "wrong_category": 0.08,
-                  "catch_all_category": 0.10, "exact_duplicate": 0.06,
-                  "near_duplicate_conflict": 0.04},
+    "missing40": {
+        **BASE,
+        "missing_category": 0.40,
+        "wrong_category": 0.08,
+        "catch_all_category": 0.10,
+        "exact_duplicate": 0.06,
+        "near_duplicate_conflict": 0.04,
+    },
     # Messy metadata and text, few label problems.
-    "messy_metadata": {**BASE, "missing_category": 0.03, "wrong_category": 0.02,
-                       "missing_priority": 0.15, "invalid_priority": 0.05,
-                       "missing_channel": 0.10, "missing_team": 0.25, "missing_product": 0.12,
-                       "resolved_before_created": 0.06, "first_response_after_resolution": 0.05,
-                       "future_created_at": 0.02, "invalid_timestamp": 0.04,
-                       "template_leftover": 0.10, "html_debris": 0.08,
-                       "empty_description": 0.04},
+    "messy_metadata": {
+        **BASE,
+        "missing_category": 0.03,
+        "wrong_category": 0.02,
+        "missing_priority": 0.15,
+        "invalid_priority": 0.05,
+        "missing_channel": 0.10,
+        "missing_team": 0.25,
+        "missing_product": 0.12,
+        "resolved_before_created": 0.06,
+        "first_response_after_resolution": 0.05,
+        "future_created_at": 0.02,
+        "invalid_timestamp": 0.04,
+        "template_leftover": 0.10,
+        "html_debris": 0.08,
+        "empty_description": 0.04,
+    },
 }
 SEEDS = {"default": 21, "missing40": 22, "messy_metadata": 23}
 
@@ -60,15 +75,23 @@ def audit_history(name: str, spec: GeneratorSpec, directory: Path) -> Audited:
     return Audited(name, history, cfg, run)
 
 
+_AUDITED: dict[str, Audited] = {}
+
+
+def _audited(name: str, tmp_path_factory: pytest.TempPathFactory) -> Audited:
+    if name not in _AUDITED:
+        spec = GeneratorSpec(tickets=2500, months=6, seed=SEEDS[name], rates=RATE_SETTINGS[name])
+        _AUDITED[name] = audit_history(name, spec, tmp_path_factory.mktemp(f"quality_{name}"))
+    return _AUDITED[name]
+
+
 @pytest.fixture(scope="session", params=list(RATE_SETTINGS))
 def audited(request, tmp_path_factory: pytest.TempPathFactory) -> Audited:
-    name = request.param
-    spec = GeneratorSpec(tickets=2500, months=6, seed=SEEDS[name], rates=RATE_SETTINGS[name])
-    return audit_history(name, spec, tmp_path_factory.mktemp(f"quality_{name}"))
+    return _audited(request.param, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def default_audit(tmp_path_factory: pytest.TempPathFactory) -> Audited:
-    """The default setting on its own (for tests that need one history, not all)."""
-    spec = GeneratorSpec(tickets=2500, months=6, seed=SEEDS["default"])
-    return audit_history("default", spec, tmp_path_factory.mktemp("quality_default_only"))
+    """The default setting on its own (for tests that need one history, not all). Tests
+    that rewrite its tables must leave them as they found them."""
+    return _audited("default", tmp_path_factory)

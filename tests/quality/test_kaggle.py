@@ -31,8 +31,9 @@ def raw(kaggle_csv: Path) -> pl.DataFrame:
 def test_finds_the_unfilled_product_token(kaggle, raw) -> None:
     _, s = kaggle
     tokens = {t["token"]: t["tickets"] for t in s["template_tokens"] if t["field"] == "description"}
-    expected = raw.filter(pl.col("Ticket Description").str.contains("{product_purchased}",
-                                                                  literal=True)).height
+    expected = raw.filter(
+        pl.col("Ticket Description").str.contains("{product_purchased}", literal=True)
+    ).height
     assert tokens["{product_purchased}"] == expected
     assert expected / raw.height > 0.9
     check = next(c for c in s["checks"] if c["check"] == "description_no_template_token")

@@ -19,8 +19,9 @@ from ticket_audit.store import open_store
 @pytest.fixture(scope="module")
 def needles(default_audit) -> list[str]:
     h = default_audit.history
-    tickets = pl.read_csv(h.tickets_path, schema_overrides={"ticket_id": pl.Utf8},
-                          infer_schema_length=None)
+    tickets = pl.read_csv(
+        h.tickets_path, schema_overrides={"ticket_id": pl.Utf8}, infer_schema_length=None
+    )
     out: set[str] = set()
     for column in ("description", "subject"):
         for text in tickets[column].drop_nulls().to_list():
@@ -31,7 +32,7 @@ def needles(default_audit) -> list[str]:
     for line in h.pii_truth_path.read_text().splitlines():
         span = json.loads(line)
         if span["field"] in ("description", "subject"):
-            value = (by_id[span["ticket_id"]][span["field"]] or "")[span["start"]:span["end"]]
+            value = (by_id[span["ticket_id"]][span["field"]] or "")[span["start"] : span["end"]]
             if len(value) >= 6:
                 out.add(value)
     out.update(e for e in tickets["customer_email"].drop_nulls().to_list())
@@ -45,7 +46,8 @@ def _leaks(text: str, needles: list[str]) -> list[str]:
 
 def _files(root: Path, *suffixes: str) -> str:
     return "\n".join(
-        p.read_text(errors="replace") for p in root.rglob("*")
+        p.read_text(errors="replace")
+        for p in root.rglob("*")
         if p.is_file() and p.suffix in suffixes
     )
 
@@ -58,8 +60,13 @@ def test_gx_results_hold_counts_only(default_audit, needles) -> None:
         doc = json.loads(path.read_text())
         for r in doc["results"]:
             assert set(r["result"]) <= {
-                "element_count", "unexpected_count", "unexpected_percent", "missing_count",
-                "missing_percent", "unexpected_percent_total", "unexpected_percent_nonmissing",
+                "element_count",
+                "unexpected_count",
+                "unexpected_percent",
+                "missing_count",
+                "missing_percent",
+                "unexpected_percent_total",
+                "unexpected_percent_nonmissing",
                 "observed_value",
             }, path
     assert _leaks(_files(results, ".json"), needles) == []
@@ -75,15 +82,24 @@ def test_data_docs_hold_no_ticket_text(default_audit, needles) -> None:
 
 def test_audit_tables_hold_no_ticket_text(default_audit, needles) -> None:
     with open_store(default_audit.cfg.duckdb_path) as con:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'audit'"
-        ).fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'audit'"
+            ).fetchall()
+        ]
         dumps = []
         for t in tables:
             frame = con.sql(f'SELECT * FROM audit."{t}"').pl()
             dumps.append(frame.select(pl.all().cast(pl.Utf8)).write_csv())
-    assert {"quality_check_results", "quality_check_violations", "quality_ticket_flags",
-            "duplicate_groups", "label_issues", "reply_variability"} <= set(tables)
+    assert {
+        "quality_check_results",
+        "quality_check_violations",
+        "quality_ticket_flags",
+        "duplicate_groups",
+        "label_issues",
+        "reply_variability",
+    } <= set(tables)
     assert _leaks("\n".join(dumps), needles) == []
 
 
@@ -91,3 +107,26 @@ def test_summary_and_section_hold_no_ticket_text(default_audit, needles) -> None
     s = default_audit.summary
     text = json.dumps(s, default=str) + render_html(s) + render_markdown(s)
     assert _leaks(text, needles) == []
+
+
+def test_runner_refuses_results_that_carry_values(tmp_path) -> None:
+    """If GX ever ignored the result format, the month is discarded, not stored."""
+    from datetime import date
+
+    import pandas as pd
+
+    import expectations.runner as runner_module
+    from expectations.checks import Check, no_regex
+
+    check: Check = no_regex(
+        "text", "description_no_template_token", "description", [r"\{[a-z_]+\}"], "no tokens", None
+    )
+    runner = runner_module.GxRunner([check], results_dir=tmp_path / "results", docs_dir=None)
+    loose = {"result_format": "SUMMARY"}
+    for checkpoint in runner.checkpoints.values():
+        checkpoint.result_format = loose
+        checkpoint.save()
+    frame = pd.DataFrame({"description": ["secret {name} text", "fine"], "subject": ["a", "b"]})
+    with pytest.raises(RuntimeError, match="flagged values"):
+        runner.validate(date(2026, 1, 1), {"text": frame})
+    assert not list((tmp_path / "results").rglob("*.json"))

@@ -27,8 +27,7 @@ from ticket_audit.generator import GeneratorSpec, generate_history
 from ticket_audit.store import open_store
 from ticket_audit.summaries import load_summaries
 
-ASSETS = [quality_checks, duplicate_tickets, label_consistency, reply_variability,
-          quality_summary]
+ASSETS = [quality_checks, duplicate_tickets, label_consistency, reply_variability, quality_summary]
 
 
 @pytest.fixture(scope="module")
@@ -45,15 +44,18 @@ def loaded(tmp_path_factory: pytest.TempPathFactory):
 
 def _range_tags() -> dict:
     keys = monthly_partitions.get_partition_keys()
-    return {"dagster/asset_partition_range_start": keys[0],
-            "dagster/asset_partition_range_end": keys[-1]}
+    return {
+        "dagster/asset_partition_range_start": keys[0],
+        "dagster/asset_partition_range_end": keys[-1],
+    }
 
 
 def test_range_run_then_unpartitioned_assets(loaded) -> None:
     resources = {"audit": AuditResource(config_path=str(loaded))}
     instance = dg.DagsterInstance.ephemeral()
-    checks = dg.materialize([quality_checks], resources=resources, instance=instance,
-                            tags=_range_tags())
+    checks = dg.materialize(
+        [quality_checks], resources=resources, instance=instance, tags=_range_tags()
+    )
     assert checks.success
     evaluations = {c.check_name: c for c in checks.get_asset_check_evaluations()}
     assert evaluations[CHECKS_COVER_WINDOW].passed
@@ -62,8 +64,12 @@ def test_range_run_then_unpartitioned_assets(loaded) -> None:
     for name in SUITE_CHECKS.values():
         assert not evaluations[name].passed
         assert evaluations[name].severity == dg.AssetCheckSeverity.WARN
-    rest = dg.materialize(ASSETS, resources=resources, instance=instance,
-                          selection=[a for a in ASSETS if a is not quality_checks])
+    rest = dg.materialize(
+        ASSETS,
+        resources=resources,
+        instance=instance,
+        selection=[a for a in ASSETS if a is not quality_checks],
+    )
     assert rest.success
     with open_store(load_config(loaded).duckdb_path) as con:
         summary = load_summaries(con)["quality"]
@@ -76,13 +82,18 @@ def test_blocking_check_stops_the_run_when_gx_and_sql_disagree(loaded, monkeypat
     import ticket_audit.quality.checks as checks_module
 
     def tampered(cfg, cutoff=None):
-        return [dataclasses.replace(c, unexpected_sql="FALSE") if c.name == "category_present"
-                else c for c in all_checks(cfg, cutoff)]
+        return [
+            dataclasses.replace(c, unexpected_sql="FALSE") if c.name == "category_present" else c
+            for c in all_checks(cfg, cutoff)
+        ]
 
     monkeypatch.setattr(checks_module, "all_checks", tampered)
     result = dg.materialize(
-        [quality_checks], resources={"audit": AuditResource(config_path=str(loaded))},
-        instance=dg.DagsterInstance.ephemeral(), tags=_range_tags(), raise_on_error=False,
+        [quality_checks],
+        resources={"audit": AuditResource(config_path=str(loaded))},
+        instance=dg.DagsterInstance.ephemeral(),
+        tags=_range_tags(),
+        raise_on_error=False,
     )
     evaluations = {c.check_name: c for c in result.get_asset_check_evaluations()}
     assert evaluations[GX_MATCHES_SQL].passed is False

@@ -11,13 +11,21 @@ TOL = 0.01  # one percentage point
 
 def test_headline_numbers_match_truth(audited) -> None:
     s, want = audited.summary, expected(audited.history)
-    for key in ("tagging_coverage", "usable_labeled_share", "label_conflict_share",
-                "duplicate_share", "catch_all_share", "label_issue_share"):
+    for key in (
+        "tagging_coverage",
+        "usable_labeled_share",
+        "label_conflict_share",
+        "duplicate_share",
+        "catch_all_share",
+        "label_issue_share",
+    ):
         assert s[key] == pytest.approx(want[key], abs=TOL), key
     assert s["duplicates"]["exact_duplicate_share"] == pytest.approx(
-        want["exact_duplicate_share"], abs=TOL)
+        want["exact_duplicate_share"], abs=TOL
+    )
     assert s["duplicates"]["near_duplicate_share"] == pytest.approx(
-        want["near_duplicate_share"], abs=TOL)
+        want["near_duplicate_share"], abs=TOL
+    )
     for field, value in want["metadata_completeness"].items():
         assert s["metadata_completeness"][field] == pytest.approx(value, abs=TOL), field
 
@@ -28,9 +36,9 @@ def test_funnel_matches_truth_step_by_step(audited) -> None:
     read = want[0]["remaining"]
     assert funnel["read"] == read
     for step in want:
-        assert funnel[step["key"]] / read == pytest.approx(step["remaining"] / read, abs=TOL), (
-            step["key"]
-        )
+        assert funnel[step["key"]] / read == pytest.approx(step["remaining"] / read, abs=TOL), step[
+            "key"
+        ]
 
 
 def test_every_check_finds_its_planted_defect(audited) -> None:
@@ -54,11 +62,11 @@ def test_forty_percent_missing_categories_reads_forty_percent(audited) -> None:
     share = criteria["category_present"] / audited.summary["tickets_loaded"]
     assert share == pytest.approx(0.40, abs=TOL)
     assert audited.summary["metadata_completeness"]["team"] == pytest.approx(
-        1 - audited.history.manifest()["rates"]["missing_team"], abs=TOL)
+        1 - audited.history.manifest()["rates"]["missing_team"], abs=TOL
+    )
 
 
 def test_templated_reply_share_matches_the_macros_used(audited) -> None:
     overall = audited.summary["response_variability_detail"]["overall"]
-    assert overall["templated_share"] == pytest.approx(macro_reply_share(audited.history),
-                                                       abs=TOL)
+    assert overall["templated_share"] == pytest.approx(macro_reply_share(audited.history), abs=TOL)
     assert 0 < audited.summary["response_variability"] < 1

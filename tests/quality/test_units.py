@@ -14,30 +14,52 @@ from ticket_audit.quality.classifier import confident_learning
 from ticket_audit.quality.duplicates import find_duplicates
 from ticket_audit.quality.variability import reply_labels, summarise
 
-TEXT = ("My router keeps disconnecting from the network every few minutes and the "
-        "lights blink orange while the app says everything is fine")
+TEXT = (
+    "My router keeps disconnecting from the network every few minutes and the "
+    "lights blink orange while the app says everything is fine"
+)
 
 
 def _tickets(rows: list[tuple]) -> pl.DataFrame:
     t0 = datetime(2026, 1, 1)
     return pl.DataFrame(
-        [{"source": "s", "ticket_id": tid, "customer_id": cust,
-          "created_at": t0 + timedelta(hours=i), "category": cat, "subject": "Help",
-          "description": desc} for i, (tid, cust, cat, desc) in enumerate(rows)],
-        schema={"source": pl.Utf8, "ticket_id": pl.Utf8, "customer_id": pl.Utf8,
-                "created_at": pl.Datetime, "category": pl.Utf8, "subject": pl.Utf8,
-                "description": pl.Utf8},
+        [
+            {
+                "source": "s",
+                "ticket_id": tid,
+                "customer_id": cust,
+                "created_at": t0 + timedelta(hours=i),
+                "category": cat,
+                "subject": "Help",
+                "description": desc,
+            }
+            for i, (tid, cust, cat, desc) in enumerate(rows)
+        ],
+        schema={
+            "source": pl.Utf8,
+            "ticket_id": pl.Utf8,
+            "customer_id": pl.Utf8,
+            "created_at": pl.Datetime,
+            "category": pl.Utf8,
+            "subject": pl.Utf8,
+            "description": pl.Utf8,
+        },
     )
 
 
 def test_exact_and_near_duplicates_within_one_customer() -> None:
-    found = find_duplicates(_tickets([
-        ("a", "c1", "Tech", TEXT),
-        ("b", "c1", "Tech", TEXT.upper() + "!!"),          # same words: exact
-        ("c", "c1", "Billing", TEXT + " Please advise."),  # near copy, other label
-        ("d", "c2", "Tech", TEXT),                         # another customer: not a copy
-        ("e", "c3", "Tech", "Completely different words about an invoice address"),
-    ]), QualitySection()).groups
+    found = find_duplicates(
+        _tickets(
+            [
+                ("a", "c1", "Tech", TEXT),
+                ("b", "c1", "Tech", TEXT.upper() + "!!"),  # same words: exact
+                ("c", "c1", "Billing", TEXT + " Please advise."),  # near copy, other label
+                ("d", "c2", "Tech", TEXT),  # another customer: not a copy
+                ("e", "c3", "Tech", "Completely different words about an invoice address"),
+            ]
+        ),
+        QualitySection(),
+    ).groups
     kinds = dict(zip(found["ticket_id"], found["kind"], strict=True))
     assert kinds == {"a": "original", "b": "exact", "c": "near"}
     assert found["label_conflict"].all()
@@ -45,17 +67,22 @@ def test_exact_and_near_duplicates_within_one_customer() -> None:
 
 
 def test_global_scope_ignores_the_customer() -> None:
-    found = find_duplicates(_tickets([("a", "c1", "T", TEXT), ("d", "c2", "T", TEXT)]),
-                            QualitySection(duplicate_scope="global")).groups
-    assert dict(zip(found["ticket_id"], found["kind"], strict=True)) == {"a": "original",
-                                                                         "d": "exact"}
+    found = find_duplicates(
+        _tickets([("a", "c1", "T", TEXT), ("d", "c2", "T", TEXT)]),
+        QualitySection(duplicate_scope="global"),
+    ).groups
+    assert dict(zip(found["ticket_id"], found["kind"], strict=True)) == {
+        "a": "original",
+        "d": "exact",
+    }
 
 
 def test_near_duplicate_threshold_is_exact_jaccard() -> None:
     words = TEXT.split()
     half = " ".join(words[: len(words) // 2] + ["x"] * (len(words) // 2))
-    found = find_duplicates(_tickets([("a", "c", "T", TEXT), ("b", "c", "T", half)]),
-                            QualitySection()).groups
+    found = find_duplicates(
+        _tickets([("a", "c", "T", TEXT), ("b", "c", "T", half)]), QualitySection()
+    ).groups
     assert found.height == 0
 
 
@@ -84,8 +111,9 @@ def test_reply_labels_read_greeting_signoff_and_templates() -> None:
         "Thanks for the details. I checked with the team and it is fixed now.",
         "Hi,\n\nSorry about that!\n\n- Restart the device\n- Check for updates",
     ]
-    labels = reply_labels(pl.DataFrame({"category": ["A"] * 5, "body": bodies,
-                                        "sampled": [True] * 5}))
+    labels = reply_labels(
+        pl.DataFrame({"category": ["A"] * 5, "body": bodies, "sampled": [True] * 5})
+    )
     assert labels["greeting"].to_list() == ["hi {name}", "dear customer", "hello", "none", "hi"]
     assert labels["signoff"].to_list() == ["regards", "cheers", "none", "none", "none"]
     assert labels["formatting"][4] == "bullets"
@@ -102,13 +130,17 @@ def test_reply_labels_read_greeting_signoff_and_templates() -> None:
 
 def test_section_renders_charts_and_escapes() -> None:
     summary = {
-        "usable_labeled_share": 0.5, "tickets_read": 10, "usable_labeled_tickets": 5,
+        "usable_labeled_share": 0.5,
+        "tickets_read": 10,
+        "usable_labeled_tickets": 5,
         "tickets_loaded": 10,
-        "funnel": [{"step": "all tickets read", "key": "read", "remaining": 10, "removed": 0},
-                   {"step": "<b>usable</b>", "key": "label_plausible", "remaining": 5,
-                    "removed": 5}],
-        "by_month": [{"value": "2026-01", "tickets": 10, "tagging_coverage": 0.9,
-                      "usable_share": 0.5}],
+        "funnel": [
+            {"step": "all tickets read", "key": "read", "remaining": 10, "removed": 0},
+            {"step": "<b>usable</b>", "key": "label_plausible", "remaining": 5, "removed": 5},
+        ],
+        "by_month": [
+            {"value": "2026-01", "tickets": 10, "tagging_coverage": 0.9, "usable_share": 0.5}
+        ],
         "template_tokens": [{"field": "description", "token": "{x}", "tickets": 2}],
     }
     html = render_html(summary)

@@ -21,8 +21,10 @@ CHECK_TRUTH: dict[str, tuple[str, ...]] = {
     "product_present": ("missing_product",),
     "resolved_not_before_created": ("resolved_before_created",),
     # A ticket resolved before it was created is also resolved before its first response.
-    "first_response_not_after_resolution": ("first_response_after_resolution",
-                                            "resolved_before_created"),
+    "first_response_not_after_resolution": (
+        "first_response_after_resolution",
+        "resolved_before_created",
+    ),
     "created_at_not_in_future": ("future_created_at",),
     "description_present": ("empty_description",),
     "description_no_template_token": ("template_leftover",),
@@ -67,8 +69,11 @@ def macro_reply_share(history: GeneratedHistory) -> float:
     """Share of public agent replies (of loaded tickets) built from a canned macro."""
     loaded = set(loaded_truth(history)["ticket_id"].to_list())
     m = pl.read_csv(history.messages_path, schema_overrides={"ticket_id": pl.Utf8})
-    agent = m.filter((pl.col("role") == "agent") & (pl.col("public") == "true")
-                     & pl.col("ticket_id").is_in(loaded))
+    agent = m.filter(
+        (pl.col("role") == "agent")
+        & (pl.col("public") == "true")
+        & pl.col("ticket_id").is_in(loaded)
+    )
     macro = pl.any_horizontal(
         [pl.col("body").str.contains(text, literal=True) for text in vocab.MACRO_REPLIES.values()]
     )

@@ -54,10 +54,17 @@ class ChecksOutcome:
             sql = self.sql_counts.get((r.partition_month, r.check), 0)
             tickets = self.tickets_by_month.get(r.partition_month, 0)
             if r.raised or r.unexpected_count != sql or r.element_count != tickets:
-                out.append({"month": r.partition_month.isoformat(), "check": r.check,
-                            "gx": r.unexpected_count, "sql": sql,
-                            "gx_elements": r.element_count, "tickets": tickets,
-                            "raised": r.raised})
+                out.append(
+                    {
+                        "month": r.partition_month.isoformat(),
+                        "check": r.check,
+                        "gx": r.unexpected_count,
+                        "sql": sql,
+                        "gx_elements": r.element_count,
+                        "tickets": tickets,
+                        "raised": r.raised,
+                    }
+                )
         return out
 
     def by_suite(self) -> dict[str, dict[str, int]]:
@@ -115,38 +122,57 @@ def run_checks(
 
 
 def _write(cfg, checks, results, bounds, months) -> dict[tuple[date, str], int]:
-    meta = pl.DataFrame({
-        "check_name": [c.name for c in checks],
-        "suite": [c.suite for c in checks],
-        "criterion": [c.criterion for c in checks],
-    })
+    meta = pl.DataFrame(
+        {
+            "check_name": [c.name for c in checks],
+            "suite": [c.suite for c in checks],
+            "criterion": [c.criterion for c in checks],
+        }
+    )
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = pl.DataFrame(
         [
             {
-                "suite": r.suite, "check_name": r.check, "expectation_type": r.expectation_type,
-                "column_name": r.column, "partition_month": r.partition_month,
-                "success": r.success, "unexpected_count": r.unexpected_count,
-                "element_count": r.element_count, "unexpected_percent": r.unexpected_percent,
+                "suite": r.suite,
+                "check_name": r.check,
+                "expectation_type": r.expectation_type,
+                "column_name": r.column,
+                "partition_month": r.partition_month,
+                "success": r.success,
+                "unexpected_count": r.unexpected_count,
+                "element_count": r.element_count,
+                "unexpected_percent": r.unexpected_percent,
                 "raised": r.raised,
             }
             for r in results
         ],
-        schema={"suite": pl.Utf8, "check_name": pl.Utf8, "expectation_type": pl.Utf8,
-                "column_name": pl.Utf8, "partition_month": pl.Date, "success": pl.Boolean,
-                "unexpected_count": pl.Int64, "element_count": pl.Int64,
-                "unexpected_percent": pl.Float64, "raised": pl.Boolean},
+        schema={
+            "suite": pl.Utf8,
+            "check_name": pl.Utf8,
+            "expectation_type": pl.Utf8,
+            "column_name": pl.Utf8,
+            "partition_month": pl.Date,
+            "success": pl.Boolean,
+            "unexpected_count": pl.Int64,
+            "element_count": pl.Int64,
+            "unexpected_percent": pl.Float64,
+            "raised": pl.Boolean,
+        },
     )
     month_filter = "TRUE"
     if months is not None:
-        month_filter = (f"partition_month >= DATE '{months[0].isoformat()}' "
-                        f"AND partition_month < DATE '{months[1].isoformat()}'")
+        month_filter = (
+            f"partition_month >= DATE '{months[0].isoformat()}' "
+            f"AND partition_month < DATE '{months[1].isoformat()}'"
+        )
     with open_store(cfg.duckdb_path) as con:
         ensure_tables(con)
         con.register("check_meta", meta.to_arrow())
         con.register("gx_rows", rows.to_arrow())
         con.execute("BEGIN TRANSACTION")
         try:
+            con.execute("DELETE FROM audit.quality_partition_bounds")
+            con.execute("INSERT INTO audit.quality_partition_bounds VALUES (?, ?)", list(bounds))
             con.execute(f"DELETE FROM audit.quality_check_violations WHERE {month_filter}")
             con.execute(
                 f"""INSERT INTO audit.quality_check_violations

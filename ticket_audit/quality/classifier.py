@@ -29,7 +29,8 @@ def token_matrices(words: Words, n_features: int) -> list[sparse.csr_matrix]:
     n, mask = words.n, np.uint64(n_features - 1)
     lens = words.lengths
     uni = (words.hashes & mask).astype(np.int32)
-    _, bi_hash = ngrams(words, 2, short_whole=False)
+    # Only the low bits are used: no final mixing needed.
+    _, bi_hash = ngrams(words, 2, short_whole=False, mix=False)
     bi = (bi_hash & mask).astype(np.int32)
     del bi_hash
     parts = [(uni, lens), (bi, np.maximum(lens - 1, 0))]
@@ -38,12 +39,18 @@ def token_matrices(words: Words, n_features: int) -> list[sparse.csr_matrix]:
     occurrences = np.minimum(sum(np.bincount(ids, minlength=n_features) for ids, _ in parts), n)
     idf = (np.log((1 + n) / (1 + occurrences)) + 1).astype(np.float32)
     weights = [idf[ids] for ids, _ in parts]
-    owners = [np.repeat(np.arange(n, dtype=np.int32), counts) for _, counts in parts]
-    sq = sum(np.bincount(o, weights=w * w, minlength=n) for o, w in zip(owners, weights, strict=True))
+    # Tokens are grouped by ticket: per-ticket sums are segment sums, per-ticket scaling a
+    # repeat; no per-token ticket index is ever materialised.
+    sq = np.zeros(n, np.float64)
+    for (_, counts), w in zip(parts, weights, strict=True):
+        has = counts > 0
+        if has.any():
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[has]
+            sq[has] += np.add.reduceat(w * w, starts, dtype=np.float64)
     inv = np.where(sq > 0, 1 / np.sqrt(np.maximum(sq, 1e-12)), 0).astype(np.float32)
     out = []
-    for (ids, counts), w, o in zip(parts, weights, owners, strict=True):
-        w *= inv[o]
+    for (ids, counts), w in zip(parts, weights, strict=True):
+        w *= np.repeat(inv, counts)
         # int32 offsets keep scipy from widening (copying) the int32 token ids.
         index_type = np.int32 if len(ids) < 2**31 else np.int64
         indptr = np.zeros(n + 1, index_type)
@@ -96,9 +103,13 @@ def out_of_fold(
     if len(classes) < 2:
         return None
     k, d, folds = len(classes), settings.hash_features, settings.cv_folds
-    y = labels.replace_strict(
-        {c: i for i, c in enumerate(classes)}, default=-1, return_dtype=pl.Int32
-    ).fill_null(-1).to_numpy()
+    y = (
+        labels.replace_strict(
+            {c: i for i, c in enumerate(classes)}, default=-1, return_dtype=pl.Int32
+        )
+        .fill_null(-1)
+        .to_numpy()
+    )
     fold = (groups.hash(seed=settings.seed).to_numpy() % np.uint64(folds)).astype(np.int64)
     fold[y < 0] = folds  # unlabelled tickets are scored by the all-data model
     n = len(y)

@@ -34,12 +34,25 @@ from ticket_audit.store import open_store
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
-INPUT_COLUMNS = ("source", "ticket_id", "customer_id", "created_at", "category", "subject",
-                 "description")
+INPUT_COLUMNS = (
+    "source",
+    "ticket_id",
+    "customer_id",
+    "created_at",
+    "category",
+    "subject",
+    "description",
+)
 GROUP_SCHEMA = {
-    "source": pl.Utf8, "ticket_id": pl.Utf8, "group_id": pl.Utf8, "kind": pl.Utf8,
-    "group_size": pl.Int32, "is_first": pl.Boolean, "similarity": pl.Float64,
-    "distinct_categories": pl.Int32, "label_conflict": pl.Boolean,
+    "source": pl.Utf8,
+    "ticket_id": pl.Utf8,
+    "group_id": pl.Utf8,
+    "kind": pl.Utf8,
+    "group_size": pl.Int32,
+    "is_first": pl.Boolean,
+    "similarity": pl.Float64,
+    "distinct_categories": pl.Int32,
+    "label_conflict": pl.Boolean,
 }
 
 
@@ -61,17 +74,22 @@ class Duplicates:
     stats: dict = field(default_factory=dict)
 
 
-def _minhash(owner: np.ndarray, shingles: np.ndarray, n: int, perms: int, seed: int,
-             block: int = 1 << 16):
+def _minhash(
+    owner: np.ndarray, shingles: np.ndarray, n: int, perms: int, seed: int, block: int = 1 << 16
+):
     """(n, perms) uint32 signatures; rows of texts without shingles stay at the max value.
 
-    `owner` must be sorted. Blocks of ~64k shingles (aligned to text boundaries) go
-    through every permutation while they sit in the CPU cache.
+    Each text's shingles must be contiguous in `owner`. Blocks of ~64k shingles (aligned to
+    text boundaries) go through every permutation while they sit in the CPU cache.
     """
-    counts = np.bincount(owner, minlength=n)
-    has = counts > 0
-    texts = np.nonzero(has)[0]
-    starts = np.concatenate(([0], np.cumsum(counts[has])[:-1]))
+    has = np.zeros(n, bool)
+    starts = (
+        np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+        if len(owner)
+        else (np.zeros(0, np.int64))
+    )
+    texts = owner[starts].astype(np.int64)
+    has[texts] = True
     rng = np.random.default_rng(seed)
     a = rng.integers(1, 2**63, size=perms, dtype=np.uint64) | np.uint64(1)
     b = rng.integers(0, 2**63, size=perms, dtype=np.uint64)
@@ -108,9 +126,12 @@ def _band_pairs(keys: np.ndarray, idx: np.ndarray, max_bucket: int) -> tuple[np.
     pairs = []
     two = run_start[run_len == 2]
     pairs.append(np.stack([i[two], i[two + 1]], axis=1))
-    for start, length in zip(run_start[(run_len > 2) & (run_len <= max_bucket)],
-                             run_len[(run_len > 2) & (run_len <= max_bucket)], strict=True):
-        members = i[start:start + length]
+    for start, length in zip(
+        run_start[(run_len > 2) & (run_len <= max_bucket)],
+        run_len[(run_len > 2) & (run_len <= max_bucket)],
+        strict=True,
+    ):
+        members = i[start : start + length]
         aa, bb = np.triu_indices(length, 1)
         pairs.append(np.stack([members[aa], members[bb]], axis=1))
     return np.concatenate(pairs), skipped
@@ -150,7 +171,8 @@ def _jaccard(pairs: pl.DataFrame, owner: np.ndarray, shingles: np.ndarray) -> pl
     inter = (
         pairs.join(sets.rename({"idx": "a"}), on="a")
         .join(sets.rename({"idx": "b"}), on=["b", "sh"])
-        .group_by("a", "b").len("inter")
+        .group_by("a", "b")
+        .len("inter")
     )
     return (
         pairs.join(inter, on=["a", "b"], how="left")
@@ -169,18 +191,21 @@ def find_duplicates(tickets: pl.DataFrame, settings: QualitySection) -> Duplicat
         return Duplicates(pl.DataFrame(schema=GROUP_SCHEMA), {"tickets": 0})
     timer = _Timer()
     text = tickets.select(
-        pl.concat_str([pl.col("subject"), pl.col("description")], separator="\n",
-                      ignore_nulls=True)
+        pl.concat_str([pl.col("subject"), pl.col("description")], separator="\n", ignore_nulls=True)
     ).to_series()
     words = word_hashes(text)
     del text
     timer("words")
-    scope = (tickets["customer_id"] if settings.duplicate_scope == "customer"
-             else pl.Series([None] * n, dtype=pl.Utf8)).fill_null("")
+    scope = (
+        tickets["customer_id"]
+        if settings.duplicate_scope == "customer"
+        else pl.Series([None] * n, dtype=pl.Utf8)
+    ).fill_null("")
     scope_hash = scope.hash(seed=2).to_numpy()
     # Same words in the same order, same scope; 0 for a ticket without text.
-    exact_key = np.where(words.sequence != 0, _mix(words.sequence ^ _mix(scope_hash.copy())),
-                         np.uint64(0))
+    exact_key = np.where(
+        words.sequence != 0, _mix(words.sequence ^ _mix(scope_hash.copy())), np.uint64(0)
+    )
     # Order inside a group: the earliest ticket is the original.
     order = tickets.select(pl.arg_sort_by("created_at", "ticket_id")).to_series().to_numpy()
     rank = np.empty(n, np.int64)
@@ -202,8 +227,9 @@ def find_duplicates(tickets: pl.DataFrame, settings: QualitySection) -> Duplicat
     timer("shingles")
     sig, has = _minhash(owner, shingles, n, settings.minhash_permutations, seed=17)
     timer("minhash")
-    pairs, skipped = _candidate_pairs(sig, has, scope_hash, settings.lsh_bands,
-                                      settings.max_bucket_size)
+    pairs, skipped = _candidate_pairs(
+        sig, has, scope_hash, settings.lsh_bands, settings.max_bucket_size
+    )
     del sig
     if not pairs.is_empty():
         a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
@@ -217,9 +243,14 @@ def find_duplicates(tickets: pl.DataFrame, settings: QualitySection) -> Duplicat
     timer("verify")
 
     edges = pl.concat([exact_edges, verified.select("a", "b")])
-    stats = {"tickets": n, "candidate_pairs": pairs.height, "near_pairs": verified.height,
-             "exact_edges": exact_edges.height, "lsh_buckets_skipped": skipped,
-             "timings": timer.laps}
+    stats = {
+        "tickets": n,
+        "candidate_pairs": pairs.height,
+        "near_pairs": verified.height,
+        "exact_edges": exact_edges.height,
+        "lsh_buckets_skipped": skipped,
+        "timings": timer.laps,
+    }
     if edges.is_empty():
         return Duplicates(pl.DataFrame(schema=GROUP_SCHEMA), stats)
 
@@ -227,14 +258,19 @@ def find_duplicates(tickets: pl.DataFrame, settings: QualitySection) -> Duplicat
     graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
     _, component = connected_components(graph, directed=False)
     best_sim = (
-        pl.concat([verified.select(idx="a", s="similarity"), verified.select(idx="b", s="similarity")])
-        .group_by("idx").agg(pl.col("s").max())
+        pl.concat(
+            [verified.select(idx="a", s="similarity"), verified.select(idx="b", s="similarity")]
+        )
+        .group_by("idx")
+        .agg(pl.col("s").max())
     )
     in_group = np.nonzero(np.bincount(component)[component] > 1)[0]
     members = (
         tickets.select("source", "ticket_id", "category")[in_group]
         .with_columns(
-            idx=in_group, comp=component[in_group], r=rank[in_group],
+            idx=in_group,
+            comp=component[in_group],
+            r=rank[in_group],
             exact_key=pl.Series(exact_key[in_group]).replace(0, None),
         )
         .with_columns(size=pl.len().over("comp"))
@@ -245,19 +281,29 @@ def find_duplicates(tickets: pl.DataFrame, settings: QualitySection) -> Duplicat
             exact_copy=pl.col("r") > pl.col("r").min().over("comp", "exact_key"),
             distinct_categories=pl.col("category").n_unique().over("comp")
             - pl.col("category").is_null().any().over("comp").cast(pl.UInt32),
-            group_id=(pl.col("source") + ":" + pl.col("ticket_id")).sort_by("r").first()
+            group_id=(pl.col("source") + ":" + pl.col("ticket_id"))
+            .sort_by("r")
+            .first()
             .over("comp"),
         )
         .with_columns(
-            kind=pl.when(pl.col("is_first")).then(pl.lit("original"))
+            kind=pl.when(pl.col("is_first"))
+            .then(pl.lit("original"))
             .when(pl.col("exact_copy") & pl.col("exact_key").is_not_null())
-            .then(pl.lit("exact")).otherwise(pl.lit("near")),
+            .then(pl.lit("exact"))
+            .otherwise(pl.lit("near")),
             similarity=pl.when(pl.col("exact_copy") & pl.col("exact_key").is_not_null())
-            .then(1.0).otherwise(pl.col("s")),
+            .then(1.0)
+            .otherwise(pl.col("s")),
         )
         .select(
-            "source", "ticket_id", "group_id", "kind",
-            pl.col("size").cast(pl.Int32).alias("group_size"), "is_first", "similarity",
+            "source",
+            "ticket_id",
+            "group_id",
+            "kind",
+            pl.col("size").cast(pl.Int32).alias("group_size"),
+            "is_first",
+            "similarity",
             pl.col("distinct_categories").cast(pl.Int32),
             (pl.col("distinct_categories") > 1).alias("label_conflict"),
         )

@@ -24,24 +24,45 @@ class Criterion:
 
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion("category_present", "category present",
-              "the ticket has a category"),
-    Criterion("category_valid", "category in taxonomy, not catch-all",
-              "the category is a configured, specific label (not 'Other'/'General')"),
-    Criterion("subcategory_consistent", "subcategory fits category",
-              "the subcategory, if any, belongs to the category"),
-    Criterion("metadata_valid", "metadata complete and valid",
-              "priority, channel, product and team present and valid"),
-    Criterion("timestamps_consistent", "timestamps consistent",
-              "created <= first response <= resolved, none after the export"),
-    Criterion("text_clean", "description clean",
-              "a description without template tokens or HTML (subject neither)"),
-    Criterion("not_duplicate", "not a duplicate",
-              "not a later copy (exact or near) of another ticket"),
-    Criterion("no_label_conflict", "no conflicting duplicate labels",
-              "not in a duplicate group whose members carry different categories"),
-    Criterion("label_plausible", "label plausible",
-              "the out-of-fold classifier does not contradict the category"),
+    Criterion("category_present", "category present", "the ticket has a category"),
+    Criterion(
+        "category_valid",
+        "category in taxonomy, not catch-all",
+        "the category is a configured, specific label (not 'Other'/'General')",
+    ),
+    Criterion(
+        "subcategory_consistent",
+        "subcategory fits category",
+        "the subcategory, if any, belongs to the category",
+    ),
+    Criterion(
+        "metadata_valid",
+        "metadata complete and valid",
+        "priority, channel, product and team present and valid",
+    ),
+    Criterion(
+        "timestamps_consistent",
+        "timestamps consistent",
+        "created <= first response <= resolved, none after the export",
+    ),
+    Criterion(
+        "text_clean",
+        "description clean",
+        "a description without template tokens or HTML (subject neither)",
+    ),
+    Criterion(
+        "not_duplicate", "not a duplicate", "not a later copy (exact or near) of another ticket"
+    ),
+    Criterion(
+        "no_label_conflict",
+        "no conflicting duplicate labels",
+        "not in a duplicate group whose members carry different categories",
+    ),
+    Criterion(
+        "label_plausible",
+        "label plausible",
+        "the out-of-fold classifier does not contradict the category",
+    ),
 )
 CRITERION_KEYS = tuple(c.key for c in CRITERIA)
 
@@ -52,10 +73,18 @@ TRUTH_DEFECTS: dict[str, tuple[str, ...]] = {
     "category_present": ("missing_category",),
     "category_valid": ("unknown_category", "catch_all_category"),
     "subcategory_consistent": ("subcategory_mismatch",),
-    "metadata_valid": ("missing_priority", "invalid_priority", "missing_channel",
-                       "missing_team", "missing_product"),
-    "timestamps_consistent": ("resolved_before_created", "first_response_after_resolution",
-                              "future_created_at"),
+    "metadata_valid": (
+        "missing_priority",
+        "invalid_priority",
+        "missing_channel",
+        "missing_team",
+        "missing_product",
+    ),
+    "timestamps_consistent": (
+        "resolved_before_created",
+        "first_response_after_resolution",
+        "future_created_at",
+    ),
     "text_clean": ("empty_description", "template_leftover", "html_debris"),
     "not_duplicate": ("exact_duplicate", "near_duplicate_conflict"),
     "no_label_conflict": ("label_conflict",),
@@ -63,8 +92,9 @@ TRUTH_DEFECTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def flags_sql(validated_months_sql: str = "SELECT DISTINCT partition_month "
-              "FROM audit.quality_check_results") -> str:
+def flags_sql(
+    validated_months_sql: str = "SELECT DISTINCT partition_month FROM audit.quality_check_results",
+) -> str:
     """One row per canonical ticket: a pass/fail boolean per criterion, and `usable`."""
     rule = [c.key for c in CRITERIA][:6]
     rule_cols = ",\n        ".join(
@@ -82,7 +112,10 @@ WITH v AS (
 ), l AS (
     SELECT DISTINCT source, ticket_id FROM audit.label_issues WHERE issue = 'implausible_label'
 ), m AS ({validated_months_sql}),
-b AS (SELECT min(partition_month) AS lo, max(partition_month) AS hi FROM m)
+b AS (SELECT coalesce((SELECT any_value(first_month) FROM audit.quality_partition_bounds),
+                      min(partition_month)) AS lo,
+             coalesce((SELECT any_value(last_month) FROM audit.quality_partition_bounds),
+                      max(partition_month)) AS hi FROM m)
 SELECT t.source, t.ticket_id, t.created_month, t.channel, t.team, t.category,
     greatest(least(t.created_month, b.hi), b.lo) IN (SELECT partition_month FROM m) AS validated,
     -- Tagging coverage: category present and a taxonomy label (catch-all labels included).
@@ -119,17 +152,21 @@ def quarantined_tickets(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dic
         name = f"{source.name}__messages"
         exists = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
-            "AND table_name = ?", [name]
+            "AND table_name = ?",
+            [name],
         ).fetchall()[0][0]
         if exists:
             message_origins += [
-                (source.name, r[0]) for r in
-                con.execute(f'SELECT DISTINCT _origin FROM raw."{name}"').fetchall()
+                (source.name, r[0])
+                for r in con.execute(f'SELECT DISTINCT _origin FROM raw."{name}"').fetchall()
             ]
-    con.register("message_origins", pl.DataFrame(
-        {"source": [s for s, _ in message_origins], "origin": [o for _, o in message_origins]},
-        schema={"source": pl.Utf8, "origin": pl.Utf8},
-    ).to_arrow())
+    con.register(
+        "message_origins",
+        pl.DataFrame(
+            {"source": [s for s, _ in message_origins], "origin": [o for _, o in message_origins]},
+            schema={"source": pl.Utf8, "origin": pl.Utf8},
+        ).to_arrow(),
+    )
     try:
         rows = con.execute(
             """SELECT coalesce(q.field, '(unreadable row)') AS field, count(*)
@@ -153,11 +190,14 @@ def funnel(con: duckdb.DuckDBPyConnection, read: int) -> list[dict]:
         f"SELECT count(*), count(*) FILTER (WHERE validated), {', '.join(parts)} "
         "FROM audit.quality_ticket_flags"
     ).fetchall()[0]
-    steps = [{"step": "all tickets read", "key": "read", "remaining": read},
-             {"step": "loaded (parseable)", "key": "loaded", "remaining": loaded}]
+    steps = [
+        {"step": "all tickets read", "key": "read", "remaining": read},
+        {"step": "loaded (parseable)", "key": "loaded", "remaining": loaded},
+    ]
     if validated != loaded:
-        steps.append({"step": "validated by the checks", "key": "validated",
-                      "remaining": validated})
+        steps.append(
+            {"step": "validated by the checks", "key": "validated", "remaining": validated}
+        )
     for c, remaining in zip(CRITERIA, after, strict=True):
         steps.append({"step": c.step, "key": c.key, "remaining": remaining})
     prev = None

@@ -28,8 +28,12 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 ISSUE_SCHEMA = {
-    "source": pl.Utf8, "ticket_id": pl.Utf8, "issue": pl.Utf8, "given_category": pl.Utf8,
-    "suggested_category": pl.Utf8, "given_probability": pl.Float64,
+    "source": pl.Utf8,
+    "ticket_id": pl.Utf8,
+    "issue": pl.Utf8,
+    "given_category": pl.Utf8,
+    "suggested_category": pl.Utf8,
+    "given_probability": pl.Float64,
     "suggested_probability": pl.Float64,
 }
 
@@ -58,15 +62,16 @@ def analyse_labels(tickets: pl.DataFrame, groups: pl.DataFrame, cfg: AuditConfig
     t0 = time.perf_counter()
     keyed = tickets.select("source", "ticket_id", "category").join(
         groups.select("source", "ticket_id", "group_id", "label_conflict"),
-        on=["source", "ticket_id"], how="left", maintain_order="left",
+        on=["source", "ticket_id"],
+        how="left",
+        maintain_order="left",
     )
     fold_group = keyed.select(
         pl.coalesce("group_id", pl.col("source") + ":" + pl.col("ticket_id"))
     ).to_series()
     labels = trainable_labels(tickets, cfg)
     texts = tickets.select(
-        pl.concat_str([pl.col("subject"), pl.col("description")], separator="\n",
-                      ignore_nulls=True)
+        pl.concat_str([pl.col("subject"), pl.col("description")], separator="\n", ignore_nulls=True)
     ).to_series()
     oof = out_of_fold(texts, labels, fold_group, q.label_issues)
     del texts
@@ -82,49 +87,67 @@ def analyse_labels(tickets: pl.DataFrame, groups: pl.DataFrame, cfg: AuditConfig
         rows = np.nonzero(cl.issue)[0] if learnable else np.zeros(0, np.int64)
         given = oof.y[rows]
         sugg = cl.suggested[rows]
-        frames.append(pl.DataFrame({
-            "source": keyed["source"].gather(rows),
-            "ticket_id": keyed["ticket_id"].gather(rows),
-            "issue": pl.Series(["implausible_label"] * len(rows), dtype=pl.Utf8),
-            "given_category": pl.Series(classes[given].tolist(), dtype=pl.Utf8),
-            "suggested_category": pl.Series(classes[sugg].tolist(), dtype=pl.Utf8),
-            "given_probability": oof.probabilities[rows, given].astype(np.float64),
-            "suggested_probability": oof.probabilities[rows, sugg].astype(np.float64),
-        }, schema=ISSUE_SCHEMA))
+        frames.append(
+            pl.DataFrame(
+                {
+                    "source": keyed["source"].gather(rows),
+                    "ticket_id": keyed["ticket_id"].gather(rows),
+                    "issue": pl.Series(["implausible_label"] * len(rows), dtype=pl.Utf8),
+                    "given_category": pl.Series(classes[given].tolist(), dtype=pl.Utf8),
+                    "suggested_category": pl.Series(classes[sugg].tolist(), dtype=pl.Utf8),
+                    "given_probability": oof.probabilities[rows, given].astype(np.float64),
+                    "suggested_probability": oof.probabilities[rows, sugg].astype(np.float64),
+                },
+                schema=ISSUE_SCHEMA,
+            )
+        )
         unl = ~oof.labelled
         best = oof.probabilities.argmax(axis=1)
-        confident_unlabelled = unl & (
-            oof.probabilities[np.arange(n), best] >= cl.thresholds[best]
+        confident_unlabelled = unl & (oof.probabilities[np.arange(n), best] >= cl.thresholds[best])
+        stats.update(
+            {
+                "classes": oof.classes,
+                "classifier_accuracy": oof.accuracy(),
+                "chance_accuracy": oof.chance_accuracy(),
+                "classifier_skill": oof.skill(),
+                # Label issues are meaningful only when text predicts the label at all.
+                "labels_learnable": learnable,
+                "thresholds": dict(zip(oof.classes, map(float, cl.thresholds), strict=True)),
+                "implausible_labels": len(rows),
+                "estimated_label_errors": cl.estimated_issues,
+                "scored_tickets": int(oof.labelled.sum()),
+                "confusion": [
+                    {
+                        "given": oof.classes[i],
+                        "suggested": oof.classes[j],
+                        "tickets": int(cl.confident_joint[i, j]),
+                    }
+                    for i in range(len(oof.classes))
+                    for j in range(len(oof.classes))
+                    if i != j and cl.confident_joint[i, j] > 0
+                ],
+                # Tickets without a usable label that the model would label confidently.
+                "auto_label_candidates": int(confident_unlabelled.sum()) if learnable else 0,
+                "unlabelled_tickets": int(unl.sum()),
+            }
         )
-        stats.update({
-            "classes": oof.classes,
-            "classifier_accuracy": oof.accuracy(),
-            "chance_accuracy": oof.chance_accuracy(),
-            "classifier_skill": oof.skill(),
-            # Label issues are meaningful only when text predicts the label at all.
-            "labels_learnable": learnable,
-            "thresholds": dict(zip(oof.classes, map(float, cl.thresholds), strict=True)),
-            "implausible_labels": len(rows),
-            "estimated_label_errors": cl.estimated_issues,
-            "scored_tickets": int(oof.labelled.sum()),
-            "confusion": [
-                {"given": oof.classes[i], "suggested": oof.classes[j],
-                 "tickets": int(cl.confident_joint[i, j])}
-                for i in range(len(oof.classes)) for j in range(len(oof.classes))
-                if i != j and cl.confident_joint[i, j] > 0
-            ],
-            # Tickets without a usable label that the model would label confidently.
-            "auto_label_candidates": int(confident_unlabelled.sum()) if learnable else 0,
-            "unlabelled_tickets": int(unl.sum()),
-        })
     else:
-        stats.update({"classes": [], "implausible_labels": 0, "labels_learnable": False,
-                      "classifier_accuracy": None, "chance_accuracy": None})
+        stats.update(
+            {
+                "classes": [],
+                "implausible_labels": 0,
+                "labels_learnable": False,
+                "classifier_accuracy": None,
+                "chance_accuracy": None,
+            }
+        )
 
     catch_all = keyed.filter(pl.col("category").is_in(cfg.taxonomy.catch_all))
     frames.append(_simple(catch_all, "catch_all"))
     counts = (
-        keyed.drop_nulls("category").group_by("category").len("tickets")
+        keyed.drop_nulls("category")
+        .group_by("category")
+        .len("tickets")
         .with_columns(share=pl.col("tickets") / max(n, 1))
     )
     rare = counts.filter(pl.col("share") < q.rare_category_share).sort("tickets")
@@ -132,22 +155,30 @@ def analyse_labels(tickets: pl.DataFrame, groups: pl.DataFrame, cfg: AuditConfig
     conflicts = keyed.filter(pl.col("label_conflict").fill_null(False))
     frames.append(_simple(conflicts, "label_conflict"))
     known = set(cfg.taxonomy.categories) | set(cfg.taxonomy.catch_all)
-    stats.update({
-        "catch_all_tickets": catch_all.height,
-        "label_conflict_tickets": conflicts.height,
-        "rare_categories": [
-            {"category": r["category"], "tickets": r["tickets"], "share": r["share"],
-             "in_taxonomy": r["category"] in known}
-            for r in rare.iter_rows(named=True)
-        ],
-        "categories_used": counts.height,
-    })
+    stats.update(
+        {
+            "catch_all_tickets": catch_all.height,
+            "label_conflict_tickets": conflicts.height,
+            "rare_categories": [
+                {
+                    "category": r["category"],
+                    "tickets": r["tickets"],
+                    "share": r["share"],
+                    "in_taxonomy": r["category"] in known,
+                }
+                for r in rare.iter_rows(named=True)
+            ],
+            "categories_used": counts.height,
+        }
+    )
     return LabelFindings(pl.concat(frames, how="vertical"), stats)
 
 
 def _simple(frame: pl.DataFrame, issue: str) -> pl.DataFrame:
     return frame.select(
-        "source", "ticket_id", pl.lit(issue).alias("issue"),
+        "source",
+        "ticket_id",
+        pl.lit(issue).alias("issue"),
         pl.col("category").alias("given_category"),
         pl.lit(None, pl.Utf8).alias("suggested_category"),
         pl.lit(None, pl.Float64).alias("given_probability"),

@@ -50,8 +50,14 @@ def run_quality_layer(
             stage_hook(name)
         return value
 
-    checks = stage("quality_checks", run_checks, cfg, bounds=bounds,
-                   docs_dir=output_dir / "data_docs", progress=progress)
+    checks = stage(
+        "quality_checks",
+        run_checks,
+        cfg,
+        bounds=bounds,
+        docs_dir=output_dir / "data_docs",
+        progress=progress,
+    )
     stage("duplicate_tickets", run_duplicates, cfg, progress)
     stage("label_consistency", run_label_consistency, cfg, progress)
     stage("reply_variability", run_reply_variability, cfg, progress)

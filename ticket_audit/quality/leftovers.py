@@ -26,11 +26,15 @@ def template_tokens(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> list[di
     rows: dict[tuple[str, str], int] = {}
     for field in ("description", "subject"):
         for pattern in cfg.quality.template_token_patterns:
+            # Only tickets the text suite flagged can hold a token: no full scan.
             found = con.execute(f"""
                 SELECT token, count(DISTINCT (source, ticket_id)) FROM (
-                    SELECT source, ticket_id,
-                        unnest(regexp_extract_all({field}, {_lit(pattern)})) AS token
-                    FROM canonical.tickets WHERE regexp_matches({field}, {_lit(pattern)}))
+                    SELECT t.source, t.ticket_id,
+                        unnest(regexp_extract_all(t.{field}, {_lit(pattern)})) AS token
+                    FROM canonical.tickets t
+                    SEMI JOIN (SELECT source, ticket_id FROM audit.quality_check_violations
+                               WHERE check_name = '{field}_no_template_token') v
+                        ON v.source = t.source AND v.ticket_id = t.ticket_id)
                 GROUP BY token""").fetchall()
             for token, n in found:
                 key = (field, token if TOKEN_SHAPE.fullmatch(token) else OTHER)
@@ -44,5 +48,7 @@ def template_tokens(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> list[di
 def store_template_tokens(con: duckdb.DuckDBPyConnection, tokens: list[dict]) -> None:
     con.execute("DELETE FROM audit.template_tokens")
     if tokens:
-        con.executemany("INSERT INTO audit.template_tokens VALUES (?, ?, ?)",
-                        [[t["field"], t["token"], t["tickets"]] for t in tokens])
+        con.executemany(
+            "INSERT INTO audit.template_tokens VALUES (?, ?, ?)",
+            [[t["field"], t["token"], t["tickets"]] for t in tokens],
+        )

@@ -32,8 +32,9 @@ def completeness_by_status(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return [dict(zip(cols_, row, strict=True)) for row in rel.fetchall()]
 
 
-def status_patterns(by_status: list[dict], *, high: float = 0.95, low: float = 0.05,
-                    min_tickets: int = 20) -> list[dict]:
+def status_patterns(
+    by_status: list[dict], *, high: float = 0.95, low: float = 0.05, min_tickets: int = 20
+) -> list[dict]:
     """[{field, present_for, absent_for, tickets_without}] for status-dependent fields."""
     rows = [r for r in by_status if r["tickets"] >= min_tickets]
     out = []
@@ -41,10 +42,14 @@ def status_patterns(by_status: list[dict], *, high: float = 0.95, low: float = 0
         present = [r for r in rows if r[field] >= high]
         absent = [r for r in rows if r[field] <= low]
         if present and absent and len(present) + len(absent) == len(rows):
-            out.append({
-                "field": field,
-                "present_for": [r["status"] for r in present],
-                "absent_for": [r["status"] for r in absent],
-                "tickets_without": int(sum(round(r["tickets"] * (1 - r[field])) for r in absent)),
-            })
+            out.append(
+                {
+                    "field": field,
+                    "present_for": [r["status"] for r in present],
+                    "absent_for": [r["status"] for r in absent],
+                    "tickets_without": int(
+                        sum(round(r["tickets"] * (1 - r[field])) for r in absent)
+                    ),
+                }
+            )
     return out

@@ -48,14 +48,22 @@ def _checks_section(con, cfg: AuditConfig, loaded: int) -> list[dict]:
     out = []
     for suite, name, column, unexpected, elements, success, months, raised, sql in rows:
         check = meta.get(name)
-        out.append({
-            "suite": suite, "check": name, "column": column,
-            "description": check.description if check else None,
-            "criterion": check.criterion if check else None,
-            "unexpected": int(unexpected or 0), "share": _share(unexpected, loaded),
-            "validated_tickets": int(elements or 0), "success": bool(success),
-            "months": months, "raised": bool(raised), "sql_unexpected": int(sql or 0),
-        })
+        out.append(
+            {
+                "suite": suite,
+                "check": name,
+                "column": column,
+                "description": check.description if check else None,
+                "criterion": check.criterion if check else None,
+                "unexpected": int(unexpected or 0),
+                "share": _share(unexpected, loaded),
+                "validated_tickets": int(elements or 0),
+                "success": bool(success),
+                "months": months,
+                "raised": bool(raised),
+                "sql_unexpected": int(sql or 0),
+            }
+        )
     return out
 
 
@@ -63,50 +71,79 @@ def build_summary(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dict:
     ensure_tables(con)
     build_flags(con)
     quarantined = quarantined_tickets(con, cfg)
-    loaded, validated, tagged, usable = _one(con, """
+    loaded, validated, tagged, usable = _one(
+        con,
+        """
         SELECT count(*), count(*) FILTER (WHERE validated), count(*) FILTER (WHERE tagged),
-            count(*) FILTER (WHERE usable) FROM audit.quality_ticket_flags""")
+            count(*) FILTER (WHERE usable) FROM audit.quality_ticket_flags""",
+    )
     read = loaded + sum(quarantined.values())
     steps = funnel(con, read)
 
     present = ", ".join(f"count({f})" for f in REQUIRED_FIELDS)
-    completeness = dict(zip(
-        REQUIRED_FIELDS, (_share(n, loaded) for n in _one(con, f"SELECT {present} FROM canonical.tickets")),
-        strict=True,
-    ))
-    invalid = dict(con.execute("""
+    completeness = dict(
+        zip(
+            REQUIRED_FIELDS,
+            (_share(n, loaded) for n in _one(con, f"SELECT {present} FROM canonical.tickets")),
+            strict=True,
+        )
+    )
+    invalid = dict(
+        con.execute("""
         SELECT check_name, count(DISTINCT (source, ticket_id))
-        FROM audit.quality_check_violations GROUP BY check_name""").fetchall())
+        FROM audit.quality_check_violations GROUP BY check_name""").fetchall()
+    )
     validity = {}
     for f in REQUIRED_FIELDS:
         bad = con.execute(
             "SELECT count(DISTINCT (source, ticket_id)) FROM audit.quality_check_violations "
-            "WHERE check_name IN (?, ?)", [f"{f}_present", f"{f}_valid"]).fetchall()[0][0]
+            "WHERE check_name IN (?, ?)",
+            [f"{f}_present", f"{f}_valid"],
+        ).fetchall()[0][0]
         validity[f] = 1 - _share(bad, loaded)
-    ts_bad = _one(con, "SELECT count(*) FILTER (WHERE NOT timestamps_consistent) "
-                       "FROM audit.quality_ticket_flags")[0]
+    failing = _one(
+        con,
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE NOT {c.key})" for c in CRITERIA)
+        + " FROM audit.quality_ticket_flags",
+    )
+    ts_bad = _one(
+        con,
+        "SELECT count(*) FILTER (WHERE NOT timestamps_consistent) FROM audit.quality_ticket_flags",
+    )[0]
     validity["timestamps"] = 1 - _share(ts_bad, loaded)
 
-    dup = _one(con, """
+    dup = _one(
+        con,
+        """
         SELECT count(*) FILTER (WHERE kind = 'exact'), count(*) FILTER (WHERE kind = 'near'),
             count(*) FILTER (WHERE is_first), count(*) FILTER (WHERE label_conflict),
             count(DISTINCT group_id) FILTER (WHERE label_conflict)
-        FROM audit.duplicate_groups""")
+        FROM audit.duplicate_groups""",
+    )
     exact, near, groups, conflict_tickets, conflict_groups = (int(x or 0) for x in dup)
-    issues = dict(con.execute(
-        "SELECT issue, count(*) FROM audit.label_issues GROUP BY issue").fetchall())
+    issues = dict(
+        con.execute("SELECT issue, count(*) FROM audit.label_issues GROUP BY issue").fetchall()
+    )
     stats = load_stage_stats(con)
     labels = stats.get("label_consistency", {})
 
-    variability = _rows(con, "SELECT * FROM audit.reply_variability") if _exists(
-        con, "reply_variability") else []
+    variability = (
+        _rows(con, "SELECT * FROM audit.reply_variability")
+        if _exists(con, "reply_variability")
+        else []
+    )
     overall = next((r for r in variability if r["category"] == ALL), None)
 
     tokens = template_tokens(con, cfg)
     store_template_tokens(con, tokens)
     by_status = completeness_by_status(con)
-    validated_months = [r[0].isoformat() for r in con.execute(
-        "SELECT DISTINCT partition_month FROM audit.quality_check_results ORDER BY 1").fetchall()]
+    validated_months = [
+        r[0].isoformat()
+        for r in con.execute(
+            "SELECT DISTINCT partition_month FROM audit.quality_check_results ORDER BY 1"
+        ).fetchall()
+    ]
     checks = _checks_section(con, cfg, loaded)
     mismatches = [c for c in checks if c["raised"] or c["unexpected"] != c["sql_unexpected"]]
 
@@ -127,10 +164,8 @@ def build_summary(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dict:
         "quarantined": quarantined,
         # what is wrong with the rest
         "criteria": [
-            {"key": c.key, "step": c.step, "meaning": c.meaning,
-             "failing_tickets": _one(con, f"SELECT count(*) FILTER (WHERE NOT {c.key}) "
-                                          "FROM audit.quality_ticket_flags")[0]}
-            for c in CRITERIA
+            {"key": c.key, "step": c.step, "meaning": c.meaning, "failing_tickets": n}
+            for c, n in zip(CRITERIA, failing, strict=True)
         ],
         "metadata_validity": validity,
         # Required fields no source maps: reported as 0% complete, not held against tickets.
@@ -140,15 +175,29 @@ def build_summary(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dict:
         "label_issue_share": _share(issues.get("implausible_label", 0), loaded),
         "catch_all_share": _share(issues.get("catch_all", 0), loaded),
         "rare_categories": labels.get("rare_categories", []),
-        "label_classifier": {k: labels.get(k) for k in (
-            "classifier_accuracy", "chance_accuracy", "classifier_skill", "labels_learnable", "scored_tickets",
-            "estimated_label_errors", "auto_label_candidates", "unlabelled_tickets", "classes",
-            "confusion")},
+        "label_classifier": {
+            k: labels.get(k)
+            for k in (
+                "classifier_accuracy",
+                "chance_accuracy",
+                "classifier_skill",
+                "labels_learnable",
+                "scored_tickets",
+                "estimated_label_errors",
+                "auto_label_candidates",
+                "unlabelled_tickets",
+                "classes",
+                "confusion",
+            )
+        },
         "duplicates": {
-            "exact_copies": exact, "near_copies": near, "groups": groups,
+            "exact_copies": exact,
+            "near_copies": near,
+            "groups": groups,
             "exact_duplicate_share": _share(exact, loaded),
             "near_duplicate_share": _share(near, loaded),
-            "conflicting_groups": conflict_groups, "scope": cfg.quality.duplicate_scope,
+            "conflicting_groups": conflict_groups,
+            "scope": cfg.quality.duplicate_scope,
             "threshold": cfg.quality.near_duplicate_threshold,
         },
         "response_variability_detail": {
@@ -176,8 +225,14 @@ def _rows(con, sql: str) -> list[dict]:
 
 
 def _exists(con, table: str) -> bool:
-    return bool(_one(con, "SELECT count(*) FROM information_schema.tables "
-                          "WHERE table_schema = 'audit' AND table_name = ?", [table])[0])
+    return bool(
+        _one(
+            con,
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'audit' AND table_name = ?",
+            [table],
+        )[0]
+    )
 
 
 def run_quality_summary(cfg: AuditConfig, progress: Progress = log.info) -> dict:

@@ -30,6 +30,9 @@ DDL = (
         suggested_category VARCHAR, given_probability DOUBLE, suggested_probability DOUBLE)""",
     """CREATE TABLE IF NOT EXISTS audit.template_tokens (
         field VARCHAR, token VARCHAR, tickets BIGINT)""",
+    # The partition range the checks ran with: tickets outside it belong to its edges.
+    """CREATE TABLE IF NOT EXISTS audit.quality_partition_bounds (
+        first_month DATE, last_month DATE)""",
     # Numbers a stage computes but no table holds (classifier accuracy, timings...).
     """CREATE TABLE IF NOT EXISTS audit.quality_stage_stats (
         stage VARCHAR PRIMARY KEY, computed_at TIMESTAMP, stats JSON)""",

@@ -52,8 +52,8 @@ class Words:
 
 
 def _chunk_words(texts: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    words = texts.str.to_lowercase().str.extract_all(WORD_PATTERN).list.eval(
-        pl.element().hash(seed=0)
+    words = (
+        texts.str.to_lowercase().str.extract_all(WORD_PATTERN).list.eval(pl.element().hash(seed=0))
     )
     n_words = words.list.len().fill_null(0)
     seq = pl.select(pl.when(n_words > 0).then(words.hash(seed=5)).otherwise(0)).to_series()
@@ -81,12 +81,14 @@ def word_hashes(texts: pl.Series, chunk: int = 100_000) -> Words:
     return Words(offsets, flat, seq)
 
 
-def ngrams(words: Words, k: int, *, short_whole: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(owner text index int32, hash uint64) of every run of k consecutive words, in text
-    order.
+def ngrams(
+    words: Words, k: int, *, short_whole: bool, mix: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """(owner text index int32, hash uint64) of every run of k consecutive words.
 
-    With `short_whole`, a text of 1..k-1 words yields one n-gram of all its words (so short
-    texts still have a shingle to compare).
+    Each text's n-grams are contiguous, in text order. With `short_whole`, a text of 1..k-1
+    words yields one n-gram of all its words (so short texts still have a shingle to
+    compare); those come last, after every other text's.
     """
     h, n_words = words.hashes, len(words.hashes)
     lens = words.lengths
@@ -100,13 +102,15 @@ def ngrams(words: Words, k: int, *, short_whole: bool) -> tuple[np.ndarray, np.n
         combined = h[: n_words - k + 1].copy()
         for j in range(1, k):
             combined *= _MULT
-            combined += h[j: n_words - k + 1 + j]
+            combined += h[j : n_words - k + 1 + j]
         # Valid where the run stays inside one text.
         word_owner = words.owner()
-        valid = word_owner[: n_words - k + 1] == word_owner[k - 1:]
+        valid = word_owner[: n_words - k + 1] == word_owner[k - 1 :]
         del word_owner
     owner = np.repeat(np.arange(words.n, dtype=np.int32), np.maximum(lens - k + 1, 0))
-    out = _mix(combined[valid])
+    out = combined[valid]
+    if mix:
+        out = _mix(out)
     if short_whole:
         short = np.nonzero((lens > 0) & (lens < k))[0]
         if len(short):
@@ -115,8 +119,6 @@ def ngrams(words: Words, k: int, *, short_whole: bool) -> tuple[np.ndarray, np.n
                 has = lens[short] > j
                 idx = np.minimum(words.offsets[short] + j, n_words - 1)
                 extra = np.where(has, extra * _MULT + h[idx], extra)
-            # Both are sorted by owner: merge by insertion, not by sorting everything.
-            at = np.searchsorted(owner, short)
-            owner = np.insert(owner, at, short.astype(np.int32))
-            out = np.insert(out, at, _mix(extra))
+            owner = np.concatenate([owner, short.astype(np.int32)])
+            out = np.concatenate([out, _mix(extra)])
     return owner, out

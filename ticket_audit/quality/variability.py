@@ -33,13 +33,33 @@ UNTAGGED = "(untagged)"
 BATCH_ROWS = 250_000
 
 GREETING_WORDS = (
-    "good morning", "good afternoon", "good evening", "hi", "hello", "hey", "dear",
-    "greetings", "hallo", "guten tag", "bonjour", "hola", "ciao",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "hi",
+    "hello",
+    "hey",
+    "dear",
+    "greetings",
+    "hallo",
+    "guten tag",
+    "bonjour",
+    "hola",
+    "ciao",
 )
 # Words after a greeting that are not a name (anything else becomes "{name}").
 GENERIC_ADDRESSEES = (
-    "customer", "valued customer", "team", "there", "all", "sir", "madam", "sir or madam",
-    "friend", "user", "client",
+    "customer",
+    "valued customer",
+    "team",
+    "there",
+    "all",
+    "sir",
+    "madam",
+    "sir or madam",
+    "friend",
+    "user",
+    "client",
 )
 SIGNOFFS = (
     ("regards", r"^(best|kind|warm|warmest)? ?regards"),
@@ -63,13 +83,13 @@ LABELS = ("greeting", "signoff", "formatting", "language", "tone")
 def languages_of(frame: pl.DataFrame, text: str) -> pl.Series:
     """Language with the most stopword hits; NULL when none hits (very short replies)."""
     padded = frame.select(
-        pl.lit(" ") + pl.col(text).str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        pl.lit(" ")
+        + pl.col(text).str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ")
         + pl.lit(" ")
     ).to_series()
     scores = {
         code: pl.sum_horizontal(
-            [pl.col("padded").str.contains(f" {w} ", literal=True).cast(pl.Int32)
-             for w in words]
+            [pl.col("padded").str.contains(f" {w} ", literal=True).cast(pl.Int32) for w in words]
         )
         for code, words in STOPWORDS.items()
     }
@@ -88,19 +108,28 @@ def reply_labels(batch: pl.DataFrame) -> pl.DataFrame:
     # Language detection is the costly label, so only the sampled replies get one.
     sample = batch.filter(pl.col("sampled"))
     languages = sample.select("_i").with_columns(language=languages_of(sample, "body"))
-    frame = batch.lazy().with_columns(body=body).with_columns(
-        lb=pl.col("body").str.to_lowercase(),
-        paras=pl.col("body").str.split("\n\n"),
-    ).with_columns(
-        n_paras=pl.col("paras").list.len().cast(pl.Int32),
-        first_line=pl.col("lb").str.extract(r"^([^\n]*)", 1),
-        last_para=pl.col("paras").list.last().str.to_lowercase(),
-    ).with_columns(
-        gw=pl.col("first_line").str.extract(rf"^({greet})(?:[^a-z]|$)", 1).fill_null(""),
-    ).with_columns(
-        has_gw=(pl.col("gw") != "").cast(pl.Int32),
-        addressee=pl.col("first_line").str.slice(pl.col("gw").str.len_chars())
-        .str.replace(r"[,!.:;]+ *$", "").str.strip_chars(),
+    frame = (
+        batch.lazy()
+        .with_columns(body=body)
+        .with_columns(
+            lb=pl.col("body").str.to_lowercase(),
+            paras=pl.col("body").str.split("\n\n"),
+        )
+        .with_columns(
+            n_paras=pl.col("paras").list.len().cast(pl.Int32),
+            first_line=pl.col("lb").str.extract(r"^([^\n]*)", 1),
+            last_para=pl.col("paras").list.last().str.to_lowercase(),
+        )
+        .with_columns(
+            gw=pl.col("first_line").str.extract(rf"^({greet})(?:[^a-z]|$)", 1).fill_null(""),
+        )
+        .with_columns(
+            has_gw=(pl.col("gw") != "").cast(pl.Int32),
+            addressee=pl.col("first_line")
+            .str.slice(pl.col("gw").str.len_chars())
+            .str.replace(r"[,!.:;]+ *$", "")
+            .str.strip_chars(),
+        )
     )
     # A sign-off is a short last paragraph that leaves at least one body paragraph.
     signoff = pl.when(
@@ -111,35 +140,64 @@ def reply_labels(batch: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(signoff=signoff.otherwise(pl.lit("none")))
     has_signoff = (pl.col("signoff") != "none").cast(pl.Int32)
     core = (
-        pl.col("paras").list.slice(pl.col("has_gw"), pl.col("n_paras") - pl.col("has_gw")
-                                   - has_signoff)
-        .list.join(" ").str.to_lowercase()
-        .str.replace_all(r"[0-9]+", "0").str.replace_all(r"\s+", " ").str.strip_chars()
+        pl.col("paras")
+        .list.slice(pl.col("has_gw"), pl.col("n_paras") - pl.col("has_gw") - has_signoff)
+        .list.join(" ")
+        .str.to_lowercase()
+        .str.replace_all(r"[0-9]+", "0")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
     )
     apology = pl.col("lb").str.contains(r"sorry|apolog|unfortunately|regret")
     positive = pl.col("lb").str.contains(r"great news|good news|happy to|glad|pleased|delighted")
     exclamation = pl.col("body").str.contains("!", literal=True)
-    return frame.with_columns(core=core).select(
-        "_i", "category",
-        (pl.col("body").str.count_matches(" ", literal=True)
-         + pl.col("body").str.count_matches("\n", literal=True) + 1).cast(pl.Int32).alias("words"),
-        pl.when(pl.col("gw") == "").then(pl.lit("none"))
-        .when(pl.col("addressee") == "").then(pl.col("gw"))
-        .when(pl.col("addressee").is_in(GENERIC_ADDRESSEES))
-        .then(pl.col("gw") + " " + pl.col("addressee"))
-        .otherwise(pl.col("gw") + " {name}").alias("greeting"),
-        "signoff",
-        pl.when(pl.col("core") != "").then(pl.col("core").hash(seed=3)).alias("core_hash"),
-        pl.when(pl.col("body").str.contains(r"(?m)^[ \t]*(?:[-*•]|[0-9]+[.)])[ \t]"))
-        .then(pl.lit("bullets"))
-        .when(pl.col("lb").str.contains(r"</?(?:p|br|div|ul|li|span)[ />]")).then(pl.lit("html"))
-        .when(pl.col("n_paras") - pl.col("has_gw") - has_signoff > 1).then(pl.lit("paragraphs"))
-        .otherwise(pl.lit("single block")).alias("formatting"),
-        (pl.when(apology).then(pl.lit("apologetic")).when(positive).then(pl.lit("positive"))
-         .when(exclamation).then(pl.lit("exclamatory")).otherwise(pl.lit("neutral"))
-         ).alias("tone"),
-        apology.alias("apology"), positive.alias("positive"), exclamation.alias("exclamation"),
-    ).collect().join(languages, on="_i", how="left").drop("_i")
+    return (
+        frame.with_columns(core=core)
+        .select(
+            "_i",
+            "category",
+            (
+                pl.col("body").str.count_matches(" ", literal=True)
+                + pl.col("body").str.count_matches("\n", literal=True)
+                + 1
+            )
+            .cast(pl.Int32)
+            .alias("words"),
+            pl.when(pl.col("gw") == "")
+            .then(pl.lit("none"))
+            .when(pl.col("addressee") == "")
+            .then(pl.col("gw"))
+            .when(pl.col("addressee").is_in(GENERIC_ADDRESSEES))
+            .then(pl.col("gw") + " " + pl.col("addressee"))
+            .otherwise(pl.col("gw") + " {name}")
+            .alias("greeting"),
+            "signoff",
+            pl.when(pl.col("core") != "").then(pl.col("core").hash(seed=3)).alias("core_hash"),
+            pl.when(pl.col("body").str.contains(r"(?m)^[ \t]*(?:[-*•]|[0-9]+[.)])[ \t]"))
+            .then(pl.lit("bullets"))
+            .when(pl.col("lb").str.contains(r"</?(?:p|br|div|ul|li|span)[ />]"))
+            .then(pl.lit("html"))
+            .when(pl.col("n_paras") - pl.col("has_gw") - has_signoff > 1)
+            .then(pl.lit("paragraphs"))
+            .otherwise(pl.lit("single block"))
+            .alias("formatting"),
+            (
+                pl.when(apology)
+                .then(pl.lit("apologetic"))
+                .when(positive)
+                .then(pl.lit("positive"))
+                .when(exclamation)
+                .then(pl.lit("exclamatory"))
+                .otherwise(pl.lit("neutral"))
+            ).alias("tone"),
+            apology.alias("apology"),
+            positive.alias("positive"),
+            exclamation.alias("exclamation"),
+        )
+        .collect()
+        .join(languages, on="_i", how="left")
+        .drop("_i")
+    )
 
 
 def read_replies(con: duckdb.DuckDBPyConnection, language_sample: int) -> pa.Table:
@@ -167,17 +225,23 @@ def labels_of(replies: pa.Table) -> pl.DataFrame:
 def _diversity(labels: pl.DataFrame, column: str) -> pl.DataFrame:
     """Gini-Simpson diversity and the most common label, per category and overall."""
     counts = labels.drop_nulls(column).group_by("category", column).len()
-    counts = pl.concat([
-        counts,
-        counts.group_by(column).agg(pl.col("len").sum()).with_columns(category=pl.lit(ALL))
-        .select("category", column, "len"),
-    ])
-    return counts.with_columns(p=pl.col("len") / pl.col("len").sum().over("category")).group_by(
-        "category"
-    ).agg(
-        (1 - (pl.col("p") ** 2).sum()).alias(f"{column}_diversity"),
-        pl.col(column).sort_by("len").last().alias(f"top_{column}"),
-        pl.col("p").max().alias(f"top_{column}_share"),
+    counts = pl.concat(
+        [
+            counts,
+            counts.group_by(column)
+            .agg(pl.col("len").sum())
+            .with_columns(category=pl.lit(ALL))
+            .select("category", column, "len"),
+        ]
+    )
+    return (
+        counts.with_columns(p=pl.col("len") / pl.col("len").sum().over("category"))
+        .group_by("category")
+        .agg(
+            (1 - (pl.col("p") ** 2).sum()).alias(f"{column}_diversity"),
+            pl.col(column).sort_by("len").last().alias(f"top_{column}"),
+            pl.col("p").max().alias(f"top_{column}_share"),
+        )
     )
 
 
@@ -186,15 +250,16 @@ def summarise(labels: pl.DataFrame, min_share: float, min_count: int) -> pl.Data
     total = labels.height
     threshold = max(min_count, min_share * total)
     labels = labels.with_columns(
-        templated=pl.col("core_hash").is_not_null()
-        & (pl.len().over("core_hash") >= threshold)
+        templated=pl.col("core_hash").is_not_null() & (pl.len().over("core_hash") >= threshold)
     )
     measures = [
         pl.len().alias("replies"),
         pl.col("words").median().cast(pl.Float64).alias("median_words"),
         pl.col("words").quantile(0.1, "linear").alias("p10_words"),
         pl.col("words").quantile(0.9, "linear").alias("p90_words"),
-        (pl.col("words").std(ddof=0) / pl.col("words").mean()).fill_nan(0).fill_null(0)
+        (pl.col("words").std(ddof=0) / pl.col("words").mean())
+        .fill_nan(0)
+        .fill_null(0)
         .alias("length_cv"),
         pl.col("templated").mean().alias("templated_share"),
         (pl.col("greeting") != "none").mean().alias("greeting_share"),
@@ -205,10 +270,13 @@ def summarise(labels: pl.DataFrame, min_share: float, min_count: int) -> pl.Data
         pl.col("positive").mean().alias("positive_share"),
         pl.col("exclamation").mean().alias("exclamation_share"),
     ]
-    base = pl.concat([
-        labels.group_by("category").agg(measures),
-        labels.select(measures).with_columns(category=pl.lit(ALL)),
-    ], how="diagonal")
+    base = pl.concat(
+        [
+            labels.group_by("category").agg(measures),
+            labels.select(measures).with_columns(category=pl.lit(ALL)),
+        ],
+        how="diagonal",
+    )
     out = base
     for column in LABELS:
         out = out.join(_diversity(labels, column), on="category", how="left")
@@ -245,8 +313,10 @@ def run_reply_variability(cfg: AuditConfig, progress: Progress = log.info) -> pl
             con.execute("CREATE TABLE audit.reply_variability AS SELECT * FROM variability_rows")
             con.unregister("variability_rows")
         else:
-            con.execute("CREATE TABLE audit.reply_variability (category VARCHAR, replies BIGINT,"
-                        " variability_score DOUBLE)")
+            con.execute(
+                "CREATE TABLE audit.reply_variability (category VARCHAR, replies BIGINT,"
+                " variability_score DOUBLE)"
+            )
         con.execute("COMMIT")
     overall = table.filter(pl.col("category") == ALL) if table.height else table
     progress(
