@@ -37,6 +37,8 @@ def _table(headers: list[str], rows: list[list[str]], cls: str = "") -> str:
 
 
 def _monthly(summary: dict) -> list[dict]:
+    # Months after the export hold only future-dated defects: no coverage to chart.
+    last = str(summary.get("as_of") or "9999-12")[:7]
     return [
         {
             "month": str(r["value"]),
@@ -44,7 +46,7 @@ def _monthly(summary: dict) -> list[dict]:
             "tagged": round((r.get("tagging_coverage") or 0) * r["tickets"]),
         }
         for r in summary.get("by_month") or []
-        if r.get("tickets")
+        if r.get("tickets") and str(r["value"])[:7] <= last
     ]
 
 
@@ -126,6 +128,7 @@ def render_html(summary: dict, *, charts: bool = True) -> str:
             + ".</p>"
         )
     parts.append("<h4>Checks (Great Expectations suites, per month)</h4>")
+    step_of = {c["key"]: c["step"] for c in s.get("criteria") or []}
     parts.append(
         _table(
             ["suite", "check", "tickets failing", "share", "removes from usable"],
@@ -135,7 +138,7 @@ def render_html(summary: dict, *, charts: bool = True) -> str:
                     _e(c["check"]),
                     num(c["unexpected"]),
                     pct(c["share"]),
-                    _e(c.get("criterion") or "no (reported)"),
+                    _e(step_of.get(c.get("criterion"), c.get("criterion")) or "no (reported)"),
                 ]
                 for c in s.get("checks") or []
             ],

@@ -243,7 +243,12 @@ def read_chunks(
                 )
             messages = None
             if source.messages is not None:
-                messages = _messages_for(source, driver, _ticket_ids(tickets, id_columns))
+                # The database's own text of the key is the safest literal to send back.
+                if id_columns == [source.key()]:
+                    ids = [k.strip() for k in table.column(KEY_COL).to_pylist() if k and k.strip()]
+                else:
+                    ids = _ticket_ids(tickets, id_columns)
+                messages = _messages_for(source, driver, ids)
                 if messages is None:
                     messages = pa.table(
                         {

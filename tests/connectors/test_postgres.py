@@ -54,3 +54,13 @@ def test_null_keys_are_refused_rather_than_skipped(tmp_path: Path) -> None:
 
         with pytest.raises(IngestError, match="key column 'ext_id' has NULL values"):
             ingest_config(cfg, progress=lambda _m: None)
+
+
+def test_key_column_other_than_the_ticket_id(tmp_path: Path) -> None:
+    with tables("postgres") as t:
+        t.insert(ticket_rows(12))
+        t.execute("ALTER TABLE {t} ADD COLUMN ext_id bigserial")
+        cfg = config(tmp_path, source("postgres", t, key_column="ext_id"), batch_rows=5)
+        report = ingest_config(cfg, progress=lambda _m: None)
+    assert report.totals()["rows_loaded"] == 12
+    assert report.totals("messages") == {"rows_read": 24, "rows_loaded": 24, "rows_quarantined": 0}

@@ -95,3 +95,8 @@ def default_audit(tmp_path_factory: pytest.TempPathFactory) -> Audited:
     """The default setting on its own (for tests that need one history, not all). Tests
     that rewrite its tables must leave them as they found them."""
     return _audited("default", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def missing40_audit(tmp_path_factory: pytest.TempPathFactory) -> Audited:
+    return _audited("missing40", tmp_path_factory)

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from reports.quality_section import render_html, render_markdown
+from ticket_audit.quality.checks import gx_results_dir
 from ticket_audit.store import open_store
 
 
@@ -53,7 +54,7 @@ def _files(root: Path, *suffixes: str) -> str:
 
 
 def test_gx_results_hold_counts_only(default_audit, needles) -> None:
-    results = default_audit.cfg.duckdb_path.parent / "gx_validations"
+    results = gx_results_dir(default_audit.cfg)
     stored = list(results.rglob("*.json"))
     assert stored, "GX stored no validation results"
     for path in stored:

@@ -217,9 +217,10 @@ class Scanner:
     # -- scanning -------------------------------------------------------------------------------
 
     def pattern_findings(self, text: str) -> list[Finding]:
+        lowered = text.lower()
         out: list[Finding] = []
         for recognizer in self.patterns:
-            out.extend(recognizer.find(text))
+            out.extend(recognizer.find(text, lowered))
         return out
 
     def scan(

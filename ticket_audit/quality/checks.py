@@ -34,6 +34,12 @@ def default_bounds(cfg: AuditConfig, today: date | None = None) -> tuple[date, d
     return cfg.audit.partitions_start.replace(day=1), today.replace(day=1)
 
 
+def gx_results_dir(cfg: AuditConfig) -> Path:
+    """GX's validation result store, beside (and named after) the audit's DuckDB file, so
+    two audits sharing a directory never mix their Data Docs."""
+    return cfg.duckdb_path.with_name(cfg.duckdb_path.name + ".gx")
+
+
 @dataclass
 class ChecksOutcome:
     results: list[CheckResult]
@@ -100,8 +106,8 @@ def run_checks(
     timings["read"] = time.perf_counter() - t0
     progress(f"quality checks: {tickets.height:,} tickets read")
 
-    t0 = time.perf_counter()
-    results_dir = cfg.duckdb_path.parent / "gx_validations"
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    results_dir = gx_results_dir(cfg)
     runner = GxRunner(checks, results_dir=results_dir, docs_dir=docs_dir)
     results: list[CheckResult] = []
     tickets_by_month: dict[date, int] = {}
@@ -111,6 +117,7 @@ def run_checks(
         progress(f"quality checks: {month:%Y-%m} validated ({part.height:,} tickets)")
     del tickets
     timings["gx"] = time.perf_counter() - t0
+    timings["gx_cpu"] = time.process_time() - cpu0
     t0 = time.perf_counter()
     docs_index = runner.build_docs()
     timings["data_docs"] = time.perf_counter() - t0

@@ -19,25 +19,45 @@ class TicketAccessTokenRecognizer(TicketPatternRecognizer):
             r"(?<![\w-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?![\w-])",
             0.95,
         ),
-        ("bearer token", r"(?i:\bbearer)\s+(?P<value>[A-Za-z0-9\-._~+/]{16,}=*)", 0.85),
+        (
+            "bearer token",
+            r"(?i:\bbearer)\s+(?P<value>[A-Za-z0-9\-._~+/]{16,}=*)",
+            0.85,
+            ("bearer",),
+        ),
         (
             "token after label",
             r"(?i:\b(?:access|auth|refresh|session|oauth|personal access|api)[ _-]?token)"
             r"(?:\s*[:=]\s*|\s+(?i:is|=)\s+|\s+)[\"']?(?P<value>[A-Za-z0-9._\-+/=]{20,512})",
             0.75,
+            ("token",),
         ),
     ]
     CONTEXT = ["token", "bearer", "authorization", "auth", "oauth", "session"]
-    TRIGGER = r"(?i)gh[pousr]_|github_pat_|glpat-|xox[abposr]-|eyJ|bearer|token"
+    TRIGGER_WORDS = (
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "ghr_",
+        "github_pat_",
+        "glpat-",
+        "xox",
+        "eyj",
+        "bearer",
+        "token",
+    )
 
     def validate_value(self, value: str) -> bool | None:
         if not any(c.isdigit() for c in value) or not any(c.isalpha() for c in value):
             return False
         return None
 
-    def raw_matches(self, text: str) -> list[tuple[int, int, float, str]]:
+    def raw_matches(
+        self, text: str, lowered: str | None = None
+    ) -> list[tuple[int, int, float, str]]:
         out = []
-        for start, end, score, name in super().raw_matches(text):
+        for start, end, score, name in super().raw_matches(text, lowered):
             while end > start and text[end - 1] in _STRIP:
                 end -= 1
             if end - start >= 16:

@@ -13,6 +13,7 @@ class TicketAccountNumberRecognizer(TicketPatternRecognizer):
             r"(?i:\b(?:account|acct|a/c|customer)\s*(?:number|no\.?|num|nr\.?|#|id)\s*(?:is|:|=)?\s*#?)"
             r"(?P<value>[A-Z0-9][A-Z0-9-]{4,24}[A-Z0-9])",
             0.6,
+            ("account", "acct", "a/c", "customer"),
         ),
     ]
     CONTEXT = ["account", "acct", "customer number", "account number", "a/c"]

@@ -28,10 +28,29 @@ class TicketApiKeyRecognizer(TicketPatternRecognizer):
             r"app[ _-]?secret|private[ _-]?key))(?:\s*[:=]\s*|\s+(?i:is|=)\s+|\s+)[\"']?"
             r"(?P<value>[A-Za-z0-9_\-+/=.]{16,256})",
             0.75,
+            ("key", "secret"),
         ),
     ]
     CONTEXT = ["api", "key", "secret", "apikey", "token"]
-    TRIGGER = r"(?i)key|secret|sk_|pk_|rk_|AKIA|ASIA|AIza|sk-|SG\.|SK[0-9a-f]"
+    TRIGGER_WORDS = (
+        "key",
+        "secret",
+        "sk_",
+        "pk_",
+        "rk_",
+        "akia",
+        "asia",
+        "agpa",
+        "aida",
+        "aroa",
+        "anpa",
+        "anva",
+        "aipa",
+        "aiza",
+        "sk-",
+        "sg.",
+    )
+    TRIGGER = r"SK[0-9a-f]{32}"
 
     def validate_value(self, value: str) -> bool | None:
         # A label followed by prose ("API key documentation") is not a key: keys mix letters
@@ -40,9 +59,11 @@ class TicketApiKeyRecognizer(TicketPatternRecognizer):
             return False
         return None
 
-    def raw_matches(self, text: str) -> list[tuple[int, int, float, str]]:
+    def raw_matches(
+        self, text: str, lowered: str | None = None
+    ) -> list[tuple[int, int, float, str]]:
         out = []
-        for start, end, score, name in super().raw_matches(text):
+        for start, end, score, name in super().raw_matches(text, lowered):
             while end > start and text[end - 1] in _STRIP:
                 end -= 1
             if end - start >= 16:

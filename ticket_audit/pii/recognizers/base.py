@@ -37,22 +37,26 @@ def context_regex(words: list[str]) -> re.Pattern[str] | None:
 
 
 class TicketPatternRecognizer(PatternRecognizer):
-    """Base class: `PATTERNS` are (name, regex, score); a named group `value` marks the span."""
+    """Base class: `PATTERNS` are (name, regex, score[, words]); a named group `value` marks
+    the span; a pattern with words only runs on texts holding one of them (lower-case)."""
 
     ENTITY: ClassVar[str] = ""
-    PATTERNS: ClassVar[list[tuple[str, str, float]]] = []
+    PATTERNS: ClassVar[list[tuple]] = []
     CONTEXT: ClassVar[list[str]] = []
     FLAGS: ClassVar[int] = 0
     # Characters before a match searched for context words (about five words, as Presidio).
     CONTEXT_WINDOW: ClassVar[int] = 40
     # Characters after a match searched too (0: Presidio's default of no suffix context).
     CONTEXT_AFTER: ClassVar[int] = 0
-    # Cheap test a text must pass before any pattern runs (most texts hold no digits, no '@').
+    # Cheap tests a text must pass before any pattern runs (most texts hold no digits, no
+    # '@', no "password"): a regex, and/or lower-case words of which one must occur (plain
+    # substring tests, far cheaper than a case-insensitive regex alternation). Either passes.
     TRIGGER: ClassVar[str | None] = None
+    TRIGGER_WORDS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
-        patterns: list[tuple[str, str, float]] | None = None,
+        patterns: list[tuple] | None = None,
         context: list[str] | None = None,
         entity: str | None = None,
         name: str | None = None,
@@ -62,12 +66,20 @@ class TicketPatternRecognizer(PatternRecognizer):
         super().__init__(
             supported_entity=entity or self.ENTITY,
             name=name or type(self).__name__,
-            patterns=[Pattern(n, r, s) for n, r, s in specs],
+            patterns=[Pattern(spec[0], spec[1], spec[2]) for spec in specs],
             context=words,
             global_regex_flags=self.FLAGS,
         )
         self.entity = entity or self.ENTITY
-        self._compiled = [(n, re.compile(r, self.FLAGS), s) for n, r, s in specs]
+        self._compiled = [
+            (
+                spec[0],
+                re.compile(spec[1], self.FLAGS),
+                spec[2],
+                tuple(spec[3]) if len(spec) > 3 else (),
+            )
+            for spec in specs
+        ]
         self._context_re = context_regex(words)
         self._trigger = re.compile(self.TRIGGER) if self.TRIGGER else None
 
@@ -83,12 +95,26 @@ class TicketPatternRecognizer(PatternRecognizer):
 
     # -- matching -------------------------------------------------------------------------------
 
-    def raw_matches(self, text: str) -> list[tuple[int, int, float, str]]:
-        """(start, end, score, pattern name) before context; one result per span (best score)."""
-        if self._trigger is not None and self._trigger.search(text) is None:
+    def triggered(self, text: str, lowered: str) -> bool:
+        if self.TRIGGER_WORDS and any(w in lowered for w in self.TRIGGER_WORDS):
+            return True
+        if self._trigger is not None:
+            return self._trigger.search(text) is not None
+        return not self.TRIGGER_WORDS
+
+    def raw_matches(
+        self, text: str, lowered: str | None = None
+    ) -> list[tuple[int, int, float, str]]:
+        """(start, end, score, pattern name) before context; one result per span (best score).
+
+        `lowered` is `text.lower()`, computed once per text by the scanner."""
+        lowered = text.lower() if lowered is None else lowered
+        if not self.triggered(text, lowered):
             return []
         best: dict[tuple[int, int], tuple[float, str]] = {}
-        for name, rx, score in self._compiled:
+        for name, rx, score, words in self._compiled:
+            if words and not any(w in lowered for w in words):
+                continue
             has_group = "value" in rx.groupindex
             for m in rx.finditer(text):
                 start, end = m.span("value") if has_group else m.span()
@@ -111,10 +137,10 @@ class TicketPatternRecognizer(PatternRecognizer):
             self._context_re.search(text, end, end + self.CONTEXT_AFTER) is not None
         )
 
-    def find(self, text: str) -> list[Finding]:
+    def find(self, text: str, lowered: str | None = None) -> list[Finding]:
         """The fast path: matches with the context boost applied."""
         out = []
-        for start, end, score, _ in self.raw_matches(text):
+        for start, end, score, _ in self.raw_matches(text, lowered):
             if score < 1.0 and self.has_context(text, start, end):
                 score = max(MIN_SCORE_WITH_CONTEXT, min(1.0, score + CONTEXT_BOOST))
             out.append(Finding(start, end, self.entity, score, self.name))

@@ -38,10 +38,12 @@ class TicketCreditCardRecognizer(TicketPatternRecognizer):
         # one-in-ten coincidences among order and tracking numbers unless context says card.
         return True if len(digits) >= 15 else None
 
-    def raw_matches(self, text: str) -> list[tuple[int, int, float, str]]:
+    def raw_matches(
+        self, text: str, lowered: str | None = None
+    ) -> list[tuple[int, int, float, str]]:
         # The candidate pattern is greedy ("4111 1111 1111 1111 2 times"): when the whole run
         # fails, retry without trailing groups before giving up.
-        if self._trigger is not None and self._trigger.search(text) is None:
+        if not self.triggered(text, text.lower() if lowered is None else lowered):
             return []
         out = []
         for m in self._compiled[0][1].finditer(text):

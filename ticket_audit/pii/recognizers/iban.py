@@ -118,9 +118,11 @@ class TicketIbanRecognizer(TicketPatternRecognizer):
     CONTEXT = ["iban", "bank", "account", "transfer", "refund", "sepa", "wire"]
     TRIGGER = r"[A-Za-z]{2}\d{2}"
 
-    def raw_matches(self, text: str) -> list[tuple[int, int, float, str]]:
+    def raw_matches(
+        self, text: str, lowered: str | None = None
+    ) -> list[tuple[int, int, float, str]]:
         out = []
-        for start, end, _, name in super().raw_matches(text):
+        for start, end, _, name in super().raw_matches(text, lowered):
             # A word that happens to be four letters long may ride along as the last group;
             # drop trailing groups until the checksum holds.
             value = text[start:end]

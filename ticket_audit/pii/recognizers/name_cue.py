@@ -60,7 +60,17 @@ class TicketNameCueRecognizer(TicketPatternRecognizer):
         ),
     ]
     CONTEXT: list[str] = []
-    TRIGGER = r"(?i)name|this is|ask for|speak|talk to|contact person|behalf|signed|i am called"
+    TRIGGER_WORDS = (
+        "name",
+        "this is",
+        "ask for",
+        "speak",
+        "talk to",
+        "contact person",
+        "behalf",
+        "signed",
+        "i am called",
+    )
 
     def validate_value(self, value: str) -> bool | None:
         if any(w.lower() in _NOT_NAMES for w in value.split()):

@@ -27,11 +27,13 @@ class TicketPasswordRecognizer(TicketPatternRecognizer):
         ),
     ]
     CONTEXT = ["password", "passcode", "pin", "login", "credentials"]
-    TRIGGER = r"(?i)p(?:ass|w|in)"
+    TRIGGER_WORDS = ("pass", "pw", "pin")
 
-    def raw_matches(self, text: str) -> list[tuple[int, int, float, str]]:
+    def raw_matches(
+        self, text: str, lowered: str | None = None
+    ) -> list[tuple[int, int, float, str]]:
         out = []
-        for start, end, score, name in super().raw_matches(text):
+        for start, end, score, name in super().raw_matches(text, lowered):
             while end > start and text[end - 1] in _STRIP:
                 end -= 1
             value = text[start:end]

@@ -63,6 +63,10 @@ class TicketPhoneRecognizer(TicketPatternRecognizer):
     def __init__(self, regions: list[str] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.regions = list(regions or ["US", "GB", "CA", "FR", "IT", "ES", "NL", "DE"])
+        # North America first (the formatted-NANP verdict), permissive plans last.
+        self._region_order = sorted(
+            self.regions, key=lambda r: (r not in ("US", "CA"), r in self.LOOSE_REGIONS)
+        )
 
     def _score(self, value: str) -> float | None:
         digits = sum(c.isdigit() for c in re.sub(r"(?:x|ext\.?)\s?\d+$", "", value))
@@ -82,26 +86,31 @@ class TicketPhoneRecognizer(TicketPatternRecognizer):
             if phonenumbers.is_valid_number(number):
                 return 0.9
             return 0.4 if phonenumbers.is_possible_number(number) else None
-        valid = []
-        for region in self.regions:
+        separated = not value.isdigit()
+        nanp = _NANP_FORMATTED.match(value) is not None
+        loose_only = False
+        # Most candidates decide on the first region tried; the order saves parse calls.
+        for region in self._region_order:
             try:
                 number = phonenumbers.parse(cleaned, region)
             except phonenumbers.NumberParseException:
                 continue
-            if phonenumbers.is_valid_number(number):
-                valid.append(region)
-        if not valid:
-            return None
-        separated = not value.isdigit()
-        if ("US" in valid or "CA" in valid) and _NANP_FORMATTED.match(value):
-            return 0.75
-        if any(r not in self.LOOSE_REGIONS for r in valid):
-            return 0.45 if separated else 0.3
-        return 0.3 if separated else 0.15
+            if not phonenumbers.is_valid_number(number):
+                continue
+            if region in ("US", "CA") and nanp:
+                return 0.75
+            if region not in self.LOOSE_REGIONS:
+                return 0.45 if separated else 0.3
+            loose_only = True
+        if loose_only:
+            return 0.3 if separated else 0.15
+        return None
 
-    def raw_matches(self, text: str) -> list[tuple[int, int, float, str]]:
+    def raw_matches(
+        self, text: str, lowered: str | None = None
+    ) -> list[tuple[int, int, float, str]]:
         out = []
-        for start, end, _, name in super().raw_matches(text):
+        for start, end, _, name in super().raw_matches(text, lowered):
             score = self._score(text[start:end])
             if score is not None:
                 out.append((start, end, score, name))

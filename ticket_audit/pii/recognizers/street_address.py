@@ -50,6 +50,142 @@ _CONTINUATION = (
 )
 
 
+# Lower-case words a text must contain before each pattern runs (plain substring tests).
+_US_WORDS = (
+    "street",
+    "st",
+    "ave",
+    "av",
+    "road",
+    "rd",
+    "lane",
+    "ln",
+    "drive",
+    "dr",
+    "boulevard",
+    "blvd",
+    "way",
+    "court",
+    "ct",
+    "place",
+    "pl",
+    "terrace",
+    "ter",
+    "circle",
+    "cir",
+    "parkway",
+    "pkwy",
+    "highway",
+    "hwy",
+    "square",
+    "sq",
+    "trail",
+    "trl",
+    "crescent",
+    "cres",
+    "close",
+    "gardens",
+    "walk",
+    "row",
+    "grove",
+    "loop",
+    "pass",
+    "crossroad",
+    "plaza",
+    "alley",
+    "mews",
+    "green",
+    "hill",
+    "heights",
+    "expressway",
+    "freeway",
+    "pike",
+    "turnpike",
+    "broadway",
+)
+_EU_SUFFIX_WORDS = (
+    "straße",
+    "strasse",
+    "str.",
+    "weg",
+    "gasse",
+    "platz",
+    "allee",
+    "damm",
+    "ufer",
+    "gade",
+    "vej",
+    "veien",
+    "vegen",
+    "gata",
+    "vägen",
+    "katu",
+    "tie",
+    "kuja",
+    "polku",
+    "kaari",
+    "laan",
+    "straat",
+    "plein",
+    "kade",
+    "dreef",
+    "singel",
+    "utca",
+    "braut",
+    "stræde",
+    "torv",
+    "bakken",
+)
+_EU_WORD_WORDS = (
+    "straße",
+    "strasse",
+    "str.",
+    "weg",
+    "gasse",
+    "platz",
+    "allee",
+    "tér",
+    "u.",
+    "utca",
+    "út",
+    "krt.",
+    "vej",
+    "vei",
+    "gate",
+    "gata",
+    "laan",
+    "straat",
+    "kade",
+    "katu",
+    "tie",
+)
+_EU_PREFIX_WORDS = (
+    "rue",
+    "avenue",
+    "av.",
+    "boulevard",
+    "bd",
+    "chemin",
+    "place",
+    "via",
+    "corso",
+    "calle",
+    "avenida",
+    "rua",
+    "carrer",
+    "paseo",
+    "plaza",
+    "travessa",
+    "ul.",
+    "ulica",
+    "aleja",
+    "al.",
+    "strada",
+    "str.",
+)
+_UNIT_WORDS = ("apt", "apartment", "suite", "ste", "unit", "flat")
+
+
 class TicketStreetAddressRecognizer(TicketPatternRecognizer):
     ENTITY = "STREET_ADDRESS"
     PATTERNS = [
@@ -57,23 +193,27 @@ class TicketStreetAddressRecognizer(TicketPatternRecognizer):
             "us street",
             rf"(?<![\w-]){_NUM} (?:[NSEW]\.? )?{_NAME} {_SUFFIX}{_UNIT}{_CITY_TAIL}",
             0.6,
+            _US_WORDS,
         ),
         (
             "eu suffixed street",
             rf"(?<![\w-])(?:{_NUM} )?[{_UPPER}a-zà-ÿ][\w'’-]{{2,}}{_EU_SUFFIX} {_NUM}\.?{_UNIT}"
             rf"{_CITY_TAIL}",
             0.6,
+            _EU_SUFFIX_WORDS,
         ),
         (
             "eu street word",
             rf"(?<![\w-])(?:{_NUM} )?{_CAP}(?: {_CAP})? {_EU_WORD} {_NUM}\.?{_UNIT}{_CITY_TAIL}",
             0.6,
+            _EU_WORD_WORDS,
         ),
         (
             "eu prefixed street",
             rf"(?<![\w-])(?:{_NUM},? {_EU_PREFIX} {_NAME}|{_EU_PREFIX} {_NAME} {_NUM})"
             rf"{_UNIT}{_CITY_TAIL}",
             0.5,
+            _EU_PREFIX_WORDS,
         ),
         (
             # "20789 Allika 46" is a street only because a unit line follows: postal blocks.
@@ -82,13 +222,20 @@ class TicketStreetAddressRecognizer(TicketPatternRecognizer):
             r"(?=,?[ \t]*(?:\n[ \t>]*)?(?:Apt|Apartment|Suite|Ste|Unit|Flat)\.?\s?#?\d)"
             rf"{_UNIT}{_CITY_TAIL}",
             0.6,
+            _UNIT_WORDS,
         ),
-        ("po box", r"(?<![\w-])(?i:P\.?\s?O\.?\s?Box|Postfach)\s\d{1,6}", 0.5),
+        (
+            "po box",
+            r"(?<![\w-])(?i:P\.?\s?O\.?\s?Box|Postfach)\s\d{1,6}",
+            0.5,
+            ("box", "postfach"),
+        ),
         (
             "military",
             r"(?<![\w-])(?:(?:PSC|Unit|CMR)\s\d{3,5},?\s+Box\s\d{3,5}|(?:USNS|USNV|USS|USCGC)\s"
             r"[A-Z][a-z]+)\s*\n?\s*(?:APO|FPO|DPO)\s(?:AA|AE|AP)\s\d{5}(?!\d)",
             0.8,
+            ("apo ", "fpo ", "dpo "),
         ),
     ]
     CONTEXT = [
@@ -116,9 +263,11 @@ class TicketStreetAddressRecognizer(TicketPatternRecognizer):
         super().__init__(**kwargs)
         self._continuation = re.compile(self.CONTINUATION)
 
-    def raw_matches(self, text: str) -> list[tuple[int, int, float, str]]:
+    def raw_matches(
+        self, text: str, lowered: str | None = None
+    ) -> list[tuple[int, int, float, str]]:
         out = []
-        for start, end, score, name in super().raw_matches(text):
+        for start, end, score, name in super().raw_matches(text, lowered):
             m = self._continuation.match(text, end)
             if m and m.end() > end:
                 end = m.end()

@@ -21,10 +21,12 @@ class TicketUkNinoRecognizer(TicketPatternRecognizer):
     CONTEXT = ["national insurance", "nino", "ni number", "ni no", "insurance number", "nin"]
     TRIGGER = r"\d{2}"
 
-    def raw_matches(self, text: str) -> list[tuple[int, int, float, str]]:
+    def raw_matches(
+        self, text: str, lowered: str | None = None
+    ) -> list[tuple[int, int, float, str]]:
         # Prefixes HMRC never issues still get reported when the customer calls it an NI
         # number (then it is what they typed), but not on shape alone.
         return [
             (s, e, 0.3 if _NEVER_ISSUED.match(text[s:e]) else score, name)
-            for s, e, score, name in super().raw_matches(text)
+            for s, e, score, name in super().raw_matches(text, lowered)
         ]
