@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from bench.common import cached_history, isolated, table
+from ticket_audit.generator.writer import TICKET_FIELD_MAP
 
 PG_URI = os.environ.get("TICKET_AUDIT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PG_CONNINFO = os.environ.get(
@@ -57,27 +58,7 @@ TYPED_SELECT = f"""SELECT ticket_id,
 FROM read_csv('{{path}}', all_varchar = true, header = true)"""
 
 MAPPING = {
-    "fields": {
-        "ticket_id": "ticket_id",
-        "created_at": "created_at",
-        "updated_at": "updated_at",
-        "first_response_at": "first_response_at",
-        "resolved_at": "resolved_at",
-        "status": "status",
-        "channel": "channel",
-        "priority": "priority",
-        "category": "category",
-        "subcategory": "subcategory",
-        "product": "product",
-        "tags": "tags",
-        "team": "team",
-        "assignee_id": "assignee",
-        "customer_id": "customer_email",
-        "language": "language",
-        "csat": "csat",
-        "subject": "subject",
-        "description": "description",
-    },
+    "fields": dict(TICKET_FIELD_MAP),
     "pseudonymize": ["customer_id", "assignee_id"],
 }
 

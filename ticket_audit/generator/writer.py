@@ -118,29 +118,33 @@ def _write(df: pl.DataFrame, path: Path, fmt: str) -> None:
         df.write_parquet(path)
 
 
+# Canonical field -> column of the generated tickets export.
+TICKET_FIELD_MAP: dict[str, str] = {
+    "ticket_id": "ticket_id",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "first_response_at": "first_response_at",
+    "resolved_at": "resolved_at",
+    "status": "status",
+    "channel": "channel",
+    "priority": "priority",
+    "category": "category",
+    "subcategory": "subcategory",
+    "product": "product",
+    "tags": "tags",
+    "team": "team",
+    "assignee_id": "assignee",
+    "customer_id": "customer_email",
+    "language": "language",
+    "csat": "csat",
+    "subject": "subject",
+    "description": "description",
+}
+
+
 def config_for(spec: GeneratorSpec, tickets_file: str, messages_file: str | None) -> dict:
     mapping: dict = {
-        "fields": {
-            "ticket_id": "ticket_id",
-            "created_at": "created_at",
-            "updated_at": "updated_at",
-            "first_response_at": "first_response_at",
-            "resolved_at": "resolved_at",
-            "status": "status",
-            "channel": "channel",
-            "priority": "priority",
-            "category": "category",
-            "subcategory": "subcategory",
-            "product": "product",
-            "tags": "tags",
-            "team": "team",
-            "assignee_id": "assignee",
-            "customer_id": "customer_email",
-            "language": "language",
-            "csat": "csat",
-            "subject": "subject",
-            "description": "description",
-        },
+        "fields": dict(TICKET_FIELD_MAP),
         "tags_separator": ";",
         "pseudonymize": ["customer_id", "assignee_id"],
     }
