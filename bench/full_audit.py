@@ -22,6 +22,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -42,10 +43,11 @@ FULL_GOAL_S, FULL_GOAL_MB, INCREMENT_GOAL_S = 20 * 60, 4096, 60
 class TreeMemory(threading.Thread):
     """Samples the memory of a process and all its descendants (Linux /proc, no psutil)."""
 
-    def __init__(self, pid: int, interval: float = 0.25):
+    def __init__(self, pid: int, interval: float = 0.25, cap_mb: float | None = None):
         super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
+        self.pid, self.interval, self.cap_mb = pid, interval, cap_mb
         self.samples: list[tuple[float, float]] = []  # (unix time, MB)
+        self.capped = False
         self._halt = threading.Event()
 
     @staticmethod
@@ -86,7 +88,13 @@ class TreeMemory(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.samples.append((time.time(), self.tree_mb()))
+            mb = self.tree_mb()
+            self.samples.append((time.time(), mb))
+            if self.cap_mb and mb > self.cap_mb and not self.capped:
+                # The machine is shared: an audit that outgrows the cap is stopped, not left
+                # to push other work into the kernel's OOM killer.
+                self.capped = True
+                os.killpg(self.pid, signal.SIGKILL)
             self._halt.wait(self.interval)
 
     def stop(self) -> None:
@@ -146,7 +154,7 @@ def _tickets_in_store(db_path: Path) -> int:
         con.close()
 
 
-def _audit(label: str, config: Path, work: Path) -> AuditMeasurement:
+def _audit(label: str, config: Path, work: Path, cap_mb: float | None) -> AuditMeasurement:
     env = {**os.environ, "DAGSTER_HOME": str(work / "home")}
     env.setdefault("TICKET_AUDIT_HASH_KEY", "bench-not-a-secret")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -158,8 +166,9 @@ def _audit(label: str, config: Path, work: Path) -> AuditMeasurement:
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
-    memory = TreeMemory(proc.pid)
+    memory = TreeMemory(proc.pid, cap_mb=cap_mb)
     memory.start()
     code = proc.wait()
     memory.stop()
@@ -167,6 +176,11 @@ def _audit(label: str, config: Path, work: Path) -> AuditMeasurement:
     log.close()
     # ru_maxrss of waited-for children: the largest single process, a cross-check.
     max_process = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if memory.capped:
+        raise SystemExit(
+            f"{label} audit stopped: its processes used more than {cap_mb:,.0f} MB "
+            f"(--memory-cap-mb) after {seconds:,.0f} s; see {work / (label + '.log')}"
+        )
     if code not in (0, 1):
         tail = (work / f"{label}.log").read_text()[-3000:]
         raise SystemExit(f"{label} audit failed (exit {code}):\n{tail}")
@@ -245,6 +259,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--months", type=int, default=12)
     ap.add_argument("--increment", type=int, default=25_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--memory-cap-mb",
+        type=float,
+        default=12_288,
+        help="stop the audit if its processes use more (the machine is shared); 0: no cap",
+    )
     args = ap.parse_args(argv)
 
     hist = cached_history(args.tickets, months=args.months, seed=args.seed)
@@ -252,13 +272,15 @@ def main(argv: list[str]) -> int:
     config = _prepare(hist, work)
     load = os.getloadavg()
     print(f"full audit of {args.tickets:,} tickets; work dir {work}; load avg {load[0]:.2f}")
-    full = _audit("full audit", config, work)
+    full = _audit("full audit", config, work, args.memory_cap_mb or None)
     _print(full)
 
     new_t, new_m = _increment(args.increment, seed=args.seed + 1000)
     (work / "exports" / "tickets_0002.csv").symlink_to(new_t)
     (work / "exports" / "messages_0002.csv").symlink_to(new_m)
-    incremental = _audit(f"incremental audit (+{args.increment:,} tickets)", config, work)
+    incremental = _audit(
+        f"incremental audit (+{args.increment:,} tickets)", config, work, args.memory_cap_mb or None
+    )
     _print(incremental)
 
     verdict = [

@@ -1,8 +1,8 @@
-"""File sources (CSV, JSON Lines, Parquet) read by DuckDB into a staging table of text columns.
+"""File sources (CSV, JSON Lines, Parquet) read by DuckDB as text columns, streamed.
 
-Staging keeps each value exactly as written (all text) plus `_row_number`, so the raw zone
-is a faithful copy and the mapping decides what is valid. Lines the reader cannot parse
-come back as rejects with their line number and reason.
+Staging shows each value exactly as written (all text) plus `_row_number`, the same SELECT
+the raw zone's view runs over the kept copy, so the mapping decides what is valid. Lines the
+reader cannot parse come back as rejects with their line number and reason.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import glob
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import duckdb
 
 from connectors.errors import IngestError, SourceUnavailableError
 from connectors.mapping import lit, q
+from connectors.raw_zone import FILE_TOKEN
 
 SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 # Lines may be far longer than ingest.max_text_bytes, so an oversized body is parsed and
@@ -44,6 +44,7 @@ class Staged:
     rows: int
     columns: list[str]
     rejects: list[Reject] = field(default_factory=list)
+    select_sql: str = ""
 
 
 def resolve_files(pattern: Path, label: str) -> list[Path]:
@@ -94,71 +95,88 @@ def _header(path: Path, encoding: str, delimiter: str, label: str) -> list[str]:
     return header
 
 
+def _csv_options(header: list[str], encoding: str, delimiter: str, line_bytes: int) -> str:
+    # The header is read separately and the dialect given explicitly: DuckDB's sniffer gives up
+    # on small files with malformed lines, and those lines belong in quarantine, not in an error.
+    columns = ", ".join(f"{lit(c)}: 'VARCHAR'" for c in header)
+    return (
+        f"columns = {{{columns}}}, header = true, auto_detect = false, "
+        f"delim = {lit(delimiter)}, quote = '\"', escape = '\"', encoding = {lit(encoding)}, "
+        f"max_line_size = {line_bytes}"
+    )
+
+
 def _csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    target: str,
     lineage_sql: str,
     encoding: str,
     delimiter: str,
     label: str,
     line_bytes: int,
-) -> tuple[list[Reject], list[str]]:
+) -> tuple[list[Reject], list[str], str, str]:
     rej, scan = "stage_rejects", "stage_scan"
     con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
     header = _header(path, encoding, delimiter, label)
-    # The header is read here and the dialect given explicitly: DuckDB's sniffer gives up on
-    # small files with malformed lines, and those lines belong in quarantine, not in an error.
-    columns = ", ".join(f"{lit(c)}: 'VARCHAR'" for c in header)
-    # A fresh temp table keeps file order (insertion order is preserved), so its rowids give
-    # the row number without the cost of a window over the whole file.
+    options = _csv_options(header, encoding, delimiter, line_bytes)
+    # DuckDB checks a value's encoding only when a query reads its column, so a line with a bad
+    # byte in a column the query does not read is kept. The raw view reads every column, so it
+    # drops exactly the lines the load did.
+    every_column = " + ".join(f"coalesce(strlen({q(c)}), 0)" for c in header) + " >= 0"
+    # The rows are copied once into a temp table: the mapping reads them several times, and
+    # a fresh temp table keeps file order, so its rowids number the rows without a window.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE stage_rows AS
-        SELECT * FROM read_csv({lit(str(path))}, columns = {{{columns}}}, header = true,
-                      auto_detect = false, delim = {lit(delimiter)}, quote = '"', escape = '"',
-                      encoding = {lit(encoding)}, max_line_size = {line_bytes},
-                      store_rejects = true, rejects_table = {lit(rej)},
-                      rejects_scan = {lit(scan)})"""
+        SELECT * FROM read_csv({lit(str(path))}, {options}, store_rejects = true,
+                      rejects_table = {lit(rej)}, rejects_scan = {lit(scan)})"""
     )
     # Inside a transaction rowids start at a large offset: number from the first one.
     first = con.execute("SELECT coalesce(min(rowid), 0) FROM stage_rows").fetchone()[0]
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW stage_numbered AS SELECT rowid - {first} + 1 AS _row_number, * FROM stage_rows"
+    staging = f"SELECT {lineage_sql}, rowid - {first} + 1 AS _row_number, * FROM stage_rows"
+    # The raw zone's view numbers the same lines in file order (insertion order is kept).
+    select = (
+        f"SELECT {lineage_sql}, row_number() OVER () AS _row_number, * FROM "
+        f"(SELECT * FROM read_csv({FILE_TOKEN}, {options}, ignore_errors = true) "
+        f"WHERE {every_column})"
     )
-    con.execute(f"INSERT INTO {target} BY NAME SELECT {lineage_sql}, * FROM stage_numbered")
     # One line can fail several ways (each bad column); it is one quarantined row.
     rows = con.execute(
         f"""SELECT line, string_agg(DISTINCT lower(error_type), ', '),
                    string_agg(DISTINCT error_message, '; '), any_value(csv_line)
         FROM {rej} GROUP BY line ORDER BY line"""
     ).fetchall()
+    con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
     rejects = [
         Reject(int(line), f"line {line}: malformed CSV ({etypes}): {msgs}", raw)
         for line, etypes, msgs, raw in rows
     ]
-    return rejects, header
+    return rejects, header, select, staging
 
 
 # CASE keeps json_type from ever seeing invalid JSON (it raises instead of returning NULL).
 _IS_OBJECT = "(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END)"
 
 
+def _json_lines(path_sql: str, encoding: str, line_bytes: int) -> str:
+    return f"""SELECT row_number() OVER () AS _row_number, line
+        FROM read_csv({path_sql}, columns = {{'line': 'VARCHAR'}}, header = false,
+                      delim = '\x1e', quote = '', escape = '', auto_detect = false,
+                      encoding = {lit(encoding)}, max_line_size = {line_bytes},
+                      ignore_errors = true)"""
+
+
 def _jsonl(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    table: str,
+    lineage_sql: str,
     encoding: str,
     needed: list[str],
     line_bytes: int,
-):
-    lines = f"{table}_lines"
+) -> tuple[list[Reject], list[str], str]:
+    lines = "stage_lines"
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {lines} AS
-        SELECT row_number() OVER () AS _row_number, line
-        FROM read_csv({lit(str(path))}, columns = {{'line': 'VARCHAR'}}, header = false,
-                      delim = '\x1e', quote = '', escape = '', auto_detect = false,
-                      encoding = {lit(encoding)}, max_line_size = {line_bytes},
-                      store_rejects = true)"""
+        f"CREATE OR REPLACE TEMP TABLE {lines} AS "
+        f"{_json_lines(lit(str(path)), encoding, line_bytes)}"
     )
     bad = con.execute(
         f"""SELECT _row_number, line FROM {lines}
@@ -166,27 +184,28 @@ def _jsonl(
     ).fetchall()
     rejects = [Reject(int(n), f"line {n}: not a JSON object", raw) for n, raw in bad]
     # Keep only parseable objects before touching their keys: JSON functions raise on bad input.
-    con.execute(
-        f"""DELETE FROM {lines} WHERE trim(line) = ''
-        OR NOT {_IS_OBJECT}"""
-    )
+    con.execute(f"DELETE FROM {lines} WHERE trim(line) = '' OR NOT {_IS_OBJECT}")
     present = {
         r[0]
         for r in con.execute(f"SELECT DISTINCT unnest(json_keys(line)) FROM {lines}").fetchall()
     }
-    cols = [c for c in needed if c in present]
-    extracts = ", ".join(
-        f"json_extract_string(line, {lit('$.' + chr(34) + c + chr(34))}) AS {q(c)}" for c in cols
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT _row_number{", " + extracts if extracts else ""} FROM {lines}"""
-    )
     con.execute(f"DROP TABLE {lines}")
-    return rejects, sorted(present)
+    cols = [c for c in needed if c in present]
+    # Guarded per value too: the optimizer may evaluate a projection before the WHERE.
+    extracts = "".join(
+        f", CASE WHEN {_IS_OBJECT} THEN json_extract_string(line, "
+        f"{lit('$.' + chr(34) + c + chr(34))}) END AS {q(c)}"
+        for c in cols
+    )
+    select = (
+        f"SELECT {lineage_sql}, _row_number{extracts} "
+        f"FROM ({_json_lines(FILE_TOKEN, encoding, line_bytes)}) "
+        f"WHERE trim(line) <> '' AND {_IS_OBJECT}"
+    )
+    return rejects, sorted(present), select
 
 
-def _parquet(con: duckdb.DuckDBPyConnection, path: Path, target: str, lineage_sql: str):
+def _parquet(con: duckdb.DuckDBPyConnection, path: Path, lineage_sql: str) -> str:
     described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()
     casts = ", ".join(
         (
@@ -197,12 +216,10 @@ def _parquet(con: duckdb.DuckDBPyConnection, path: Path, target: str, lineage_sq
         + f" AS {q(name)}"
         for name, typ, *_ in described
     )
-    con.execute(
-        f"""INSERT INTO {target} BY NAME
-        SELECT file_row_number + 1 AS _row_number, {lineage_sql}, {casts}
-        FROM read_parquet({lit(str(path))}, file_row_number = true)"""
+    return (
+        f"SELECT file_row_number + 1 AS _row_number, {lineage_sql}, {casts} "
+        f"FROM read_parquet({FILE_TOKEN}, file_row_number = true)"
     )
-    return []
 
 
 def file_columns(
@@ -226,19 +243,18 @@ def stage_file(
     path: Path,
     *,
     fmt: str,
-    target: str,
     lineage_sql: str,
     label: str,
     encoding: str = "utf-8",
     delimiter: str = ",",
     needed_columns: list[str],
-    ensure_columns: Callable[[list[str]], None],
     line_bytes: int = MIN_LINE_BYTES,
 ) -> Staged:
-    """Append one file's rows to the raw table `target` (all text, `_row_number`, lineage).
+    """Expose one file's rows as the temp view `stage` (all text, `_row_number`, lineage).
 
-    `ensure_columns` adds columns the raw table lacks before rows arrive (schema drift).
-    Lines the reader cannot parse come back as rejects.
+    `Staged.select_sql` is the view's SELECT with the file's path left as `FILE_TOKEN`: the
+    raw zone reads the kept copy through it. Lines the reader cannot parse come back as
+    rejects.
     """
     where = f"{label}, file {path}"
     if not path.is_file():
@@ -253,25 +269,26 @@ def stage_file(
                 raise IngestError(
                     f"{where}: mapped column(s) {missing} not in the file; columns present: {columns}"
                 )
-            ensure_columns(columns)
+        rejects: list[Reject] = []
+        staging = None
         if fmt == "csv":
-            rejects, _ = _csv(
-                con, path, target, lineage_sql, encoding, delimiter, where, line_bytes
+            rejects, _, select, staging = _csv(
+                con, path, lineage_sql, encoding, delimiter, where, line_bytes
             )
         elif fmt == "jsonl":
-            rejects, present = _jsonl(
-                con, path, "stage_lines", encoding, needed_columns, line_bytes
+            rejects, present, select = _jsonl(
+                con, path, lineage_sql, encoding, needed_columns, line_bytes
             )
             missing = [c for c in needed_columns if c not in present]
             if missing:
                 # A key absent from every object of the file is a mapping error, as for CSV.
                 raise IngestError(f"{where}: mapped key(s) {missing} appear in no JSON object")
             columns = [c for c in needed_columns if c in present]
-            ensure_columns(columns)
-            con.execute(f"INSERT INTO {target} BY NAME SELECT {lineage_sql}, * FROM stage_lines")
-            con.execute("DROP TABLE stage_lines")
         else:
-            rejects = _parquet(con, path, target, lineage_sql)
+            select = _parquet(con, path, lineage_sql)
+        staging = staging or select.replace(FILE_TOKEN, lit(str(path)))
+        con.execute(f"CREATE OR REPLACE TEMP VIEW stage AS {staging}")
+        rows = con.execute("SELECT count(*) FROM stage").fetchone()[0]
     except duckdb.Error as exc:
         raise IngestError(f"{where}: cannot be read as {fmt}: {str(exc).splitlines()[0]}") from None
-    return Staged(target, str(path), 0, columns or [], rejects)
+    return Staged("stage", str(path), rows, columns or [], rejects, select)

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from connectors import raw_zone
 from connectors.errors import IngestError
 from connectors.files import (
     Staged,
@@ -72,6 +74,18 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+@contextmanager
+def _filter_pushdown_off(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Pushed below the mapping, `_reason IS NULL` would parse every value twice (once for the
+    check, once for the column); evaluated above it, each is computed once (35% of a load)."""
+    (before,) = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()
+    con.execute("SET disabled_optimizers = 'filter_pushdown'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET disabled_optimizers = {lit(before or '')}")
+
+
 def _ensure_raw_table(con: duckdb.DuckDBPyConnection, name: str, columns: list[str]) -> None:
     con.execute(
         f"""CREATE TABLE IF NOT EXISTS raw.{q(name)} (_source VARCHAR, _origin VARCHAR,
@@ -115,27 +129,29 @@ def _stage_into_raw(
     now: datetime,
     line_bytes: int,
 ) -> Staged:
-    """Replace the origin's rows in raw.<raw_name>; view `stage` shows this load's rows."""
-    raw = f"raw.{q(raw_name)}"
-    _ensure_raw_table(con, raw_name, [])
-    con.execute(f"DELETE FROM {raw} WHERE _origin = ?", [str(path)])
+    """Stage the file as the temp view `stage` and make a kept copy of it the origin's raw rows."""
     staged = stage_file(
         con,
         path,
         fmt=fmt,
-        target=raw,
         label=label,
         encoding=encoding,
         delimiter=delimiter,
         lineage_sql=_lineage_sql(source_name, str(path), load_id, now),
         needed_columns=needed,
-        ensure_columns=lambda cols: _ensure_raw_table(con, raw_name, cols),
         line_bytes=line_bytes,
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW stage AS SELECT * FROM {raw} WHERE _load_id = {lit(load_id)}"
+    stored = raw_zone.keep_copy(con, raw_name, path, load_id)
+    raw_zone.register(
+        con,
+        source=source_name,
+        raw_name=raw_name,
+        origin=str(path),
+        stored=stored,
+        select_sql=staged.select_sql,
+        load_id=load_id,
+        loaded_at=now,
     )
-    staged.rows = con.execute("SELECT count(*) FROM stage").fetchone()[0]
     return staged
 
 
@@ -201,14 +217,6 @@ def _load_tickets_file(
             line_bytes=max_line_bytes(cfg.ingest.max_text_bytes),
         )
         _quarantine_rejects(con, source.name, staged, load_id, now)
-        _quarantine_mapped(
-            con,
-            source.name,
-            staged,
-            load_id,
-            now,
-            ticket_select(mapping, reason_only=True, **select_args),
-        )
         con.execute(
             "DELETE FROM canonical.tickets WHERE source = ? AND origin = ?", [source.name, origin]
         )
@@ -219,12 +227,34 @@ def _load_tickets_file(
             (SELECT {_text_id(mapping)} FROM stage)""",
             [source.name],
         )
-        con.execute(
-            f"""INSERT INTO canonical.tickets (source, {cols}, created_month, origin, row_number,
-                load_id, loaded_at)
-            SELECT ?, {cols}, CAST(date_trunc('month', created_at) AS DATE), ?, _row_number, ?, ?
-            FROM ({ticket_select(mapping, **select_args)}) WHERE _reason IS NULL""",
-            [source.name, origin, load_id, now],
+        with _filter_pushdown_off(con):
+            con.execute(
+                f"""INSERT INTO canonical.tickets (source, {cols}, created_month, origin,
+                    row_number, load_id, loaded_at)
+                SELECT ?, {cols}, CAST(date_trunc('month', created_at) AS DATE), ?, _row_number,
+                       ?, ?
+                FROM ({ticket_select(mapping, **select_args)}) WHERE _reason IS NULL""",
+                [source.name, origin, load_id, now],
+            )
+        # The rows that did not load are the quarantine: their reasons are computed again
+        # for those rows only, not for the whole file.
+        not_loaded = (
+            f"SELECT s._row_number FROM stage s ANTI JOIN (SELECT row_number FROM "
+            f"canonical.tickets WHERE source = {lit(source.name)} AND origin = {lit(origin)} "
+            f"AND load_id = {lit(load_id)}) c ON c.row_number = s._row_number"
+        )
+        _quarantine_mapped(
+            con,
+            source.name,
+            staged,
+            load_id,
+            now,
+            ticket_select(
+                mapping,
+                reason_only=True,
+                where=f"_row_number IN ({not_loaded})",
+                **select_args,
+            ),
         )
         messages = _column_messages(con, source, origin, load_id, now)
         loaded, quarantined = _counts(con, source.name, origin, load_id, "canonical.tickets")
@@ -241,12 +271,10 @@ def _load_tickets_file(
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
+        raw_zone.prune(con)  # the copy this load kept
         raise
     finally:
-        con.execute(
-            "DROP VIEW IF EXISTS stage; DROP VIEW IF EXISTS stage_numbered; "
-            "DROP TABLE IF EXISTS stage_rows"
-        )
+        con.execute("DROP VIEW IF EXISTS stage; DROP TABLE IF EXISTS stage_rows")
     return OriginReport(source.name, origin, "tickets", read, loaded, quarantined)
 
 
@@ -368,12 +396,10 @@ def _load_messages_file(
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
+        raw_zone.prune(con)  # the copy this load kept
         raise
     finally:
-        con.execute(
-            "DROP VIEW IF EXISTS stage; DROP VIEW IF EXISTS stage_numbered; "
-            "DROP TABLE IF EXISTS stage_rows"
-        )
+        con.execute("DROP VIEW IF EXISTS stage; DROP TABLE IF EXISTS stage_rows")
     return OriginReport(source.name, origin, "messages", read, loaded, quarantined)
 
 
@@ -436,6 +462,8 @@ def ingest_config(
     with open_store(cfg.duckdb_path) as con:
         # Bounded so a large export spills to disk instead of growing the process.
         con.execute(f"SET memory_limit = '{cfg.ingest.memory_limit}'")
+        # Copies left by a load that did not commit, or replaced by a newer load, go.
+        raw_zone.prune(con)
         for source in cfg.sources:
             if sources is not None and source.name not in sources:
                 continue
@@ -445,4 +473,5 @@ def ingest_config(
                 from connectors.registry import loader_for
 
                 reports += loader_for(source.kind)(con, cfg, source, progress, force)
+        raw_zone.prune(con)
     return IngestReport(reports)

@@ -81,11 +81,13 @@ def ticket_select(
     max_text_bytes: int,
     table: str = "stage",
     reason_only: bool = False,
+    where: str | None = None,
 ) -> str:
     """SELECT over `table` (raw text + `_row_number`) with canonical columns + `_reason`.
 
     `_reason` is NULL for rows that load; otherwise the first problem found, naming the field.
-    `reason_only` gives just (`_row_number`, `_reason`): the cheap pass that finds quarantine.
+    `reason_only` gives just (`_row_number`, `_reason`); `where` limits the rows mapped
+    (duplicates are still found against every row of `table`).
     """
     exprs: list[str] = []
     checks: list[str] = []
@@ -112,9 +114,15 @@ def ticket_select(
                 f"(column {'/'.join(columns)})'"
             )
         if field.kind == "text" or field.name in mapping.text_fields:
+            # Measured as written: trimming a long text only to measure it costs a copy.
+            size = (
+                f"strlen(CAST({q(columns[0])} AS VARCHAR))"
+                if len(columns) == 1
+                else f"strlen({text_expr})"
+            )
             checks.append(
-                f"WHEN strlen({text_expr}) > {max_text_bytes} THEN '{field.name}: ' || "
-                f"strlen({text_expr}) || ' bytes, over ingest.max_text_bytes ({max_text_bytes})'"
+                f"WHEN {size} > {max_text_bytes} THEN '{field.name}: ' || "
+                f"{size} || ' bytes, over ingest.max_text_bytes ({max_text_bytes})'"
             )
     for msg in mapping.messages.from_columns:
         t = _text([msg.column])
@@ -134,7 +142,8 @@ def ticket_select(
         f"GROUP BY ALL HAVING count(*) > 1) ON _dup_id = {id_expr}"
     )
     body = f"{reason} AS _reason" if reason_only else f"{', '.join(exprs)}, {reason} AS _reason"
-    return f"SELECT _row_number, {body} FROM {table} {dupes}"
+    filtered = f" WHERE {where}" if where else ""
+    return f"SELECT _row_number, {body} FROM {table} {dupes}{filtered}"
 
 
 def message_select(

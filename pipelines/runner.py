@@ -1,8 +1,9 @@
 """Runs the whole audit in-process: the same Dagster assets the UI shows, without a UI.
 
-Assets run in dependency order, one run per asset definition, so the command line can show
-a progress bar and a failure names the stage. Partitioned assets run once over the range of
-months that hold tickets (a single-run backfill).
+Two runs: the first loads the sources, the second materializes every other asset in
+dependency order, the per-month ones once over the range of months that hold tickets (a
+single-run backfill). The runs' events drive a progress bar per stage, and a failure names
+the stage.
 
 A command-line audit holds an exclusive lock on its DuckDB file for its whole duration (a
 second audit of the same file stops at once with a message naming the file and the holder),
@@ -16,7 +17,6 @@ import errno
 import fcntl
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -238,7 +238,43 @@ def run_audit(
         return _run_stages(cfg, out, duckdb_path, show_progress, verbose, instance)
 
 
+def _stage_groups(graph) -> list[list[dg.AssetKey]]:
+    """Materializable keys grouped by the definition that computes them, in dependency order."""
+    groups: list[list[dg.AssetKey]] = []
+    seen: set[dg.AssetKey] = set()
+    for key in graph.toposorted_asset_keys:
+        node = graph.get(key)
+        if not node.is_materializable or key in seen:
+            continue
+        group = [k for k in node.assets_def.keys if graph.get(k).is_materializable]
+        seen.update(group)
+        groups.append(group)
+    return groups
+
+
+class _Progress:
+    """Follows a run's events as they are stored: progress bar, stage times, failures."""
+
+    def __init__(self, bar: tqdm, run: AuditRun):
+        self.bar, self.run, self.started = bar, run, {}
+
+    def __call__(self, entry) -> None:
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            return
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            self.started[event.step_key] = entry.timestamp
+            self.bar.set_postfix_str(event.step_key[:60])
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
+            if event.step_key in self.started:
+                seconds = entry.timestamp - self.started[event.step_key]
+                self.run.stage_seconds[event.step_key] = seconds
+            self.bar.update(1)
+
+
 def _run_stages(cfg, out: Path, duckdb_path: Path, show_progress, verbose, instance) -> AuditRun:
+    from dagster._core.utils import make_new_run_id
 
     from pipelines.definitions import defs as lazy_defs
     from pipelines.defs.jobs import DUCKDB_TAG, duckdb_tag_value
@@ -252,48 +288,56 @@ def _run_stages(cfg, out: Path, duckdb_path: Path, show_progress, verbose, insta
     _fail_orphaned_cli_runs(instance, duckdb_tag)
     run_config = {} if verbose else {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
-    # Group keys by the definition that computes them: a multi-asset runs as one step.
-    steps: list[list[dg.AssetKey]] = []
-    seen: set[dg.AssetKey] = set()
-    for key in graph.toposorted_asset_keys:
-        node = graph.get(key)
-        if not node.is_materializable or key in seen:
-            continue
-        group = [k for k in node.assets_def.keys if graph.get(k).is_materializable]
-        seen.update(group)
-        steps.append(group)
+    # Two runs, not one per stage: each run costs about a second of Dagster bookkeeping
+    # (a fresh SQLite event database, run and plan snapshots), which dominated small
+    # incremental audits. The first run loads the sources; the month range of the per-month
+    # stages is known only after it. The second runs every other stage over that range.
+    groups = _stage_groups(graph)
+    partitioned = {k for g in groups for k in g if graph.get(k).partitions_def is not None}
+    feeding, after_months = set(), set()
+    if partitioned:
+        months = dg.AssetSelection.assets(*partitioned)
+        feeding = months.upstream().resolve(graph) - partitioned
+        after_months = months.downstream().resolve(graph)
+    # A stage that both follows and feeds per-month stages stays in the second run, which
+    # orders everything it holds.
+    first = [g for g in groups if set(g) <= feeding and after_months.isdisjoint(g)] or groups
+    rest = [g for g in groups if g not in first]
 
     run = AuditRun(out)
-    bar = tqdm(total=len(steps), desc="audit", unit="stage", disable=not show_progress)
-    month_range = None
+    bar = tqdm(total=len(groups), desc="audit", unit="stage", disable=not show_progress)
+    progress = _Progress(bar, run)
+    # The DuckDB tag makes the daemon's run queue hold back scheduled runs of this file
+    # while the CLI audit is in progress (dagster.yaml).
+    tags = {CLI_TAG: "true", **duckdb_tag}
     try:
-        for group in steps:
-            names = ", ".join(k.to_user_string() for k in group)
-            bar.set_postfix_str(names[:60])
-            # The DuckDB tag makes the daemon's run queue hold back scheduled runs of this
-            # file while the CLI audit is in progress (dagster.yaml).
-            tags = {CLI_TAG: "true", **duckdb_tag}
-            if graph.get(group[0]).partitions_def is not None:
-                month_range = month_range or _month_range(cfg, monthly_partitions)
-                if month_range is None:
-                    bar.update(1)
-                    continue
-                tags["dagster/asset_partition_range_start"] = month_range[0]
-                tags["dagster/asset_partition_range_end"] = month_range[1]
-            started = time.perf_counter()
+        for index, selection in enumerate((first, rest)):
+            run_tags = dict(tags)
+            if index == 1 and partitioned:
+                month_range = _month_range(cfg, monthly_partitions)
+                if month_range is None:  # nothing loaded: the per-month stages have no work
+                    skipped = [g for g in selection if set(g) <= partitioned]
+                    bar.update(len(skipped))
+                    selection = [g for g in selection if g not in skipped]
+                else:
+                    run_tags["dagster/asset_partition_range_start"] = month_range[0]
+                    run_tags["dagster/asset_partition_range_end"] = month_range[1]
+            if not selection:
+                continue
+            run_id = make_new_run_id()
+            instance.add_event_listener(run_id, progress)
             result = job.execute_in_process(
                 instance=instance,
-                asset_selection=group,
-                tags=tags,
+                asset_selection=[k for g in selection for k in g],
+                tags=run_tags,
                 run_config=run_config,
                 raise_on_error=False,
+                run_id=run_id,
             )
-            run.stage_seconds[names] = time.perf_counter() - started
             run.run_ids.append(result.run_id)
             if not result.success:
                 raise _failure_message(result, out, duckdb_path)
-            run.assets.extend(k.to_user_string() for k in group)
-            bar.update(1)
+            run.assets.extend(k.to_user_string() for g in selection for k in g)
     finally:
         bar.close()
     return run

@@ -15,12 +15,26 @@ from ticket_audit.model import MESSAGE_FIELDS, TICKET_FIELDS
 
 
 def compute_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Profile from the canonical tables and the load log (no raw values, counts only)."""
+    """Profile from the canonical tables and the quarantine (no raw values, counts only)."""
+    # What the store holds now, per origin: a database or API source loads in many chunks
+    # (and re-reads updated tickets), so one load's figures are not the origin's.
     loads = con.execute(
-        """SELECT source, origin, kind, rows_read, rows_loaded, rows_quarantined
-        FROM (SELECT *, row_number() OVER (PARTITION BY source, origin
-                                           ORDER BY finished_at DESC) AS k
-              FROM audit.load_log) WHERE k = 1 ORDER BY source, origin"""
+        """WITH kinds AS (SELECT source, origin, min(kind) AS kind FROM audit.load_log
+                       GROUP BY ALL),
+        loaded AS (
+            SELECT source, origin, 'tickets' AS kind, count(*) AS n
+            FROM canonical.tickets GROUP BY ALL
+            UNION ALL
+            SELECT source, origin, 'messages', count(*) FROM canonical.messages
+            WHERE (source, origin) IN (SELECT (source, origin) FROM kinds WHERE kind = 'messages')
+            GROUP BY ALL),
+        held AS (
+            SELECT q.source, q.origin, coalesce(k.kind, 'tickets') AS kind, count(*) AS n
+            FROM raw.quarantine q LEFT JOIN kinds k USING (source, origin) GROUP BY ALL)
+        SELECT source, origin, kind, coalesce(l.n, 0) + coalesce(h.n, 0),
+               coalesce(l.n, 0), coalesce(h.n, 0)
+        FROM loaded l FULL JOIN held h USING (source, origin, kind)
+        ORDER BY source, origin, kind"""
     ).fetchall()
     origins = [
         dict(

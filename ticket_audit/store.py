@@ -52,6 +52,10 @@ BASE_DDL = (
     load_id VARCHAR, source VARCHAR, origin VARCHAR, kind VARCHAR, fingerprint VARCHAR,
     rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
     messages_loaded BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP)""",
+    # The raw zone of file sources: which kept copy holds which origin (connectors/raw_zone.py).
+    """CREATE TABLE IF NOT EXISTS audit.raw_files (
+    source VARCHAR, raw_name VARCHAR, origin VARCHAR, stored_file VARCHAR, select_sql VARCHAR,
+    load_id VARCHAR, loaded_at TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS audit.layer_summaries (
     layer VARCHAR PRIMARY KEY, computed_at TIMESTAMP, summary JSON)""",
 )

@@ -28,6 +28,18 @@ def month_window(context: dg.AssetExecutionContext) -> tuple[str, list]:
     return window_predicate(context.partition_time_window)
 
 
+def month_windows(context: dg.AssetExecutionContext) -> list[tuple[str, str, list]]:
+    """(month, predicate, params) for each month of the run's partition window, in order.
+
+    A backfill of many months in one run still works a month at a time, so its memory is
+    that of the largest month, not of the whole history.
+    """
+    return [
+        (key, *window_predicate(monthly_partitions.time_window_for_partition_key(key)))
+        for key in context.partition_keys
+    ]
+
+
 def window_predicate(window: dg.TimeWindow) -> tuple[str, list]:
     start, end = window.start.date(), window.end.date()
     keys = monthly_partitions.get_partition_keys()

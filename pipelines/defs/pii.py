@@ -5,14 +5,14 @@ Metadata and log lines carry counts only: Dagster's event log is outside the res
 
 import dagster as dg
 
-from pipelines.defs.partitions import month_window, monthly_partitions
+from pipelines.defs.partitions import month_windows, monthly_partitions
 from pipelines.defs.resources import AuditResource
 from reports.pii_exposure import write_pii_exposure
 from ticket_audit.pii.analyzer import model_capabilities
 from ticket_audit.pii.exposure import compute_exposure, summary
-from ticket_audit.pii.redact_tickets import export_parquet, redact_window
+from ticket_audit.pii.redact_tickets import RedactResult, export_parquet, redact_window
 from ticket_audit.pii.residual import residual_scan
-from ticket_audit.pii.scan_tickets import scan_window
+from ticket_audit.pii.scan_tickets import ScanResult, scan_window
 from ticket_audit.pii.ticket_texts import WindowQuery
 from ticket_audit.summaries import save_summary
 
@@ -20,9 +20,17 @@ GROUP = "pii"
 NO_RESIDUAL_PII = "no_residual_pii"
 
 
-def _window(context: dg.AssetExecutionContext) -> WindowQuery:
-    where, params = month_window(context)
-    return WindowQuery(where, tuple(params))
+def _by_month(context: dg.AssetExecutionContext, step, cfg, audit: AuditResource) -> list:
+    """Run `step` over each month of the window: memory stays that of one month."""
+    months = month_windows(context)
+    results = []
+    for n, (month, where, params) in enumerate(months, 1):
+        if len(months) > 1:
+            context.log.info(f"month {month} ({n} of {len(months)})")
+        results.append(
+            step(cfg, audit.store, WindowQuery(where, tuple(params)), log=context.log.info)
+        )
+    return results
 
 
 def _counts(by_entity: dict[str, int]) -> dg.MetadataValue:
@@ -39,7 +47,7 @@ def pii_findings(context: dg.AssetExecutionContext, audit: AuditResource) -> dg.
     """audit.pii_findings: entity type, field, offsets, score, recognizer and keyed hash of
     every detected value (never the value). Only new or changed tickets are scanned."""
     cfg = audit.load()
-    r = scan_window(cfg, audit.store, _window(context), log=context.log.info)
+    r = ScanResult.combine(_by_month(context, scan_window, cfg, audit))
     return dg.MaterializeResult(
         metadata={
             "tickets_in_window": r.tickets_in_window,
@@ -67,7 +75,7 @@ def redacted_tickets(
     """audit.redacted_tickets and audit.redacted_messages: canonical with every text field
     redacted (consistent pseudonyms by default; operators per entity type in `pii.operators`)."""
     cfg = audit.load()
-    r = redact_window(cfg, audit.store, _window(context), log=context.log.info)
+    r = RedactResult.combine(_by_month(context, redact_window, cfg, audit))
     return dg.MaterializeResult(
         metadata={
             "tickets_in_window": r.tickets_in_window,

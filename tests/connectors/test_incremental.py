@@ -156,3 +156,19 @@ def test_prefetch_passes_errors_and_stops_its_producer() -> None:
 
     with pytest.raises(ValueError, match="source went away"):
         list(incremental.prefetch(broken()))
+
+
+@pytest.mark.services
+def test_profile_counts_every_chunk_of_a_database_source(tmp_path: Path, pg) -> None:
+    from reports.profile import compute_profile
+    from ticket_audit.store import open_store
+
+    cfg = config(tmp_path, source("postgres", pg), batch_rows=10)  # three chunks of 10, 10, 5
+    ingest_config(cfg, progress=lambda _m: None)
+    pg.insert(ticket_rows(3, start=26))  # a later run adds three tickets in one more chunk
+    ingest_config(cfg, progress=lambda _m: None)
+    with open_store(cfg.duckdb_path) as con:
+        profile = compute_profile(con)
+    assert profile["rows_read"] == profile["rows_loaded"] + profile["rows_quarantined"] == 28
+    (origin,) = [o for o in profile["origins"] if o["kind"] == "tickets"]
+    assert origin["rows_loaded"] == 28

@@ -45,8 +45,11 @@ write_atomic(sys.argv[1], b"half of a report")
 """
 
 
-def _kill_during(args: list[str], env: dict, step: str, delay: float) -> tuple[str, bool]:
-    """Start the CLI, SIGKILL its whole process group `delay` s into `step`.
+def _kill_during(
+    args: list[str], env: dict, step: str, delay: float, marker: str | None = None
+) -> tuple[str, bool]:
+    """Start the CLI, SIGKILL its whole process group `delay` s into `step` (or after the
+    step logs `marker`, for a step too quick to aim at by time alone).
 
     Returns the log up to the kill and whether the step had already finished (a missed aim).
     """
@@ -63,7 +66,8 @@ def _kill_during(args: list[str], env: dict, step: str, delay: float) -> tuple[s
     try:
         for line in proc.stderr:
             lines.append(line)
-            if f'Started execution of step "{step}"' in line:
+            started = any(f'Started execution of step "{step}"' in x for x in lines)
+            if started and (marker is None or marker in line):
                 time.sleep(delay)
                 break
         else:
@@ -98,15 +102,21 @@ def _leave_a_killed_writer_behind(output_dir: Path) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("step", "delay"),
-    [("ingest", 0.3), ("pii_residual_scan", 1.0), ("quality_checks", 2.0)],
+    ("step", "delay", "marker"),
+    [
+        # the tickets file is committed, the messages file is being loaded
+        ("ingest", 0.02, "reading messages"),
+        # scanning: findings not yet written
+        ("pii_residual_scan", 0.0, "PII scan:"),
+        ("quality_checks", 2.0, None),
+    ],
 )
 def test_sigkill_mid_stage_then_rerun_gives_the_same_audit(
-    ops_history, reference: Path, tmp_path: Path, step: str, delay: float
+    ops_history, reference: Path, tmp_path: Path, step: str, delay: float, marker: str | None
 ) -> None:
     config = audit_config(ops_history, tmp_path)
     env = cli_env(tmp_path / "home")
-    log, finished = _kill_during(["run", "--config", str(config)], env, step, delay)
+    log, finished = _kill_during(["run", "--config", str(config)], env, step, delay, marker)
     assert not finished, f"aimed at the middle of {step!r} but it had already finished"
     stale = _leave_a_killed_writer_behind(tmp_path / "out")
 

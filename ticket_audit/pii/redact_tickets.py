@@ -44,6 +44,15 @@ class RedactResult:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def combine(cls, parts: list[RedactResult]) -> RedactResult:
+        """One result for windows redacted one after another."""
+        total = cls()
+        for p in parts:
+            for name, value in asdict(p).items():
+                setattr(total, name, getattr(total, name) + value)
+        return total
+
 
 def redact_window(
     cfg: AuditConfig,

@@ -19,6 +19,8 @@ from ticket_audit.pii.scan_tickets import Log, Store, findings_frame
 from ticket_audit.pii.tables import FINDING_COLUMNS, ensure_pii_tables
 from ticket_audit.pii.ticket_texts import flatten, query_polars, read_texts, text_fields
 
+BATCH_TICKETS = 100_000
+
 
 @dataclass
 class ResidualResult:
@@ -48,14 +50,19 @@ def residual_scan(
             WHERE s.redacted_hash IS NOT NULL
               AND s.residual_hash IS DISTINCT FROM s.redacted_hash""",
         )
-        tickets, messages = (
-            read_texts(con, todo, fields, redacted=True) if todo.height else (None, None)
-        )
 
     rows: list[tuple] = []
-    if todo.height:
+    scanner = get_scanner(cfg.pii) if todo.height else None
+    # A batch of tickets at a time: memory is that of a batch, not of the whole history.
+    for first in range(0, todo.height, BATCH_TICKETS):
+        batch = todo.slice(first, BATCH_TICKETS)
+        if todo.height > BATCH_TICKETS:
+            log(
+                f"PII residual scan: tickets {first + 1:,}-{first + batch.height:,} of {todo.height:,}"
+            )
+        with store() as con:
+            tickets, messages = read_texts(con, batch, fields, redacted=True)
         items = flatten(tickets, messages, fields)
-        scanner = get_scanner(cfg.pii)
         found = scanner.scan(
             [it.text for it in items], threshold=cfg.pii.residual_threshold, progress=log
         )

@@ -31,6 +31,10 @@ from ticket_audit.config.pii import PiiSection
 from ticket_audit.pii.analyzer import LANGUAGE, build_analyzer
 from ticket_audit.pii.recognizers import Finding, TicketPatternRecognizer, TicketPersonRecognizer
 
+# Sentences whose NER result is remembered across scans (about 200 bytes each), and texts
+# whose pattern findings are (their size: support texts average a few hundred bytes).
+NER_CACHE_SENTENCES = 1_000_000
+PATTERN_CACHE_TEXTS = 400_000
 # Below this many distinct sentences a second NER process costs more than it saves.
 PARALLEL_MIN_SEGMENTS = 20_000
 _FORKED_SCANNER: Scanner | None = None
@@ -42,12 +46,67 @@ def _spans_in_worker(texts: list[str]) -> list[list[tuple[int, int]]]:
     return _FORKED_SCANNER._person_spans_here(texts)
 
 
+def _patterns_in_worker(texts: list[str]) -> list[list[Finding]]:
+    assert _FORKED_SCANNER is not None
+    return [_FORKED_SCANNER.pattern_findings(t) for t in texts]
+
+
 _BOUNDARY = re.compile(r"\n+|(?<=[.!?])[ \t]+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Ave|Rd|Jr|Sr|No|Nr|Apt|Ste|Inc|Ltd|Co|Corp|vs|etc|"
     r"Blvd|Ln|Mt|Ft|Gen|Col|Capt|Lt|Sgt|Rev|Hon|ul|al|e\.g|i\.e)|\b[A-Z])\.$"
 )
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*?(?:_[0-9a-f]{4,64})?>")
+_HASHED_PLACEHOLDER = re.compile(r"<([A-Z][A-Z0-9_]*?)_[0-9a-f]{4,64}>")
+Subs = tuple[tuple[int, int, int, int], ...]  # (collapsed start, end, original start, end)
+
+
+def collapse_placeholders(text: str) -> tuple[str, Subs]:
+    """`<PERSON_1f3a9c2b>` -> `<PERSON>`, with the substitutions made.
+
+    Redacted text repeats its templates with a different pseudonym in every ticket; without
+    the hashes the residual scan sees each template once (and a hash never looks like an ID).
+    """
+    if "<" not in text:
+        return text, ()
+    out, subs, pos, shift = [], [], 0, 0
+    for m in _HASHED_PLACEHOLDER.finditer(text):
+        short = f"<{m.group(1)}>"
+        out.append(text[pos : m.start()])
+        start = m.start() - shift
+        subs.append((start, start + len(short), m.start(), m.end()))
+        out.append(short)
+        shift += (m.end() - m.start()) - len(short)
+        pos = m.end()
+    if not subs:
+        return text, ()
+    out.append(text[pos:])
+    return "".join(out), tuple(subs)
+
+
+def _remap(findings: list[Finding], subs: Subs) -> list[Finding]:
+    if not subs:
+        return findings
+    out = []
+    for f in findings:
+        start, end = to_original(f.start, f.end, subs)
+        out.append(f._replace(start=start, end=end))
+    return out
+
+
+def to_original(start: int, end: int, subs: Subs) -> tuple[int, int]:
+    """A span of the collapsed text in the original; a span touching a placeholder covers it."""
+    shift_s = shift_e = 0
+    for ns, ne, os_, oe in subs:
+        if start >= ne:
+            shift_s = oe - ne
+        elif start > ns:
+            start, shift_s = ns, os_ - ns
+        if end >= ne:
+            shift_e = oe - ne
+        elif end > ns:
+            end, shift_e = ne, oe - ne
+    return start + shift_s, end + shift_e
 
 
 def segments(text: str) -> list[tuple[int, str]]:
@@ -142,6 +201,7 @@ class ScanStats:
     distinct_texts: int = 0
     segments: int = 0
     distinct_segments: int = 0
+    distinct_segments_cached: int = 0
     ner_seconds: float = 0.0
     pattern_seconds: float = 0.0
     n_process: int = 1
@@ -159,6 +219,8 @@ class Scanner:
         self.nlp = self.analyzer.nlp_engine.nlp[LANGUAGE] if self.person else None
         self.allow = AllowList(config.allow_list)
         self.stats = ScanStats()
+        self._ner_cache: dict[str, list[tuple[int, int]]] = {}
+        self._pattern_cache: dict[str, list[Finding]] = {}
 
     # -- the NER pass ---------------------------------------------------------------------------
 
@@ -199,20 +261,56 @@ class Scanner:
         # Forked workers inherit the loaded model and send back only (start, end) pairs;
         # spaCy's own n_process ships every Doc back through a pipe, which costs about as
         # much as the NER it parallelises on short sentences.
+        spans = self._forked(_spans_in_worker, list(texts), procs)
+        if spans is None:
+            self.stats.n_process = 1
+            return self._person_spans_here(texts)
+        return spans
+
+    def _cached_pattern_findings(
+        self, texts: list[str], n_process: int | str | None
+    ) -> list[list[Finding]]:
+        """Pattern findings per text, remembered across `scan` calls: the residual scan sees
+        again every text the redaction left unchanged."""
+        misses = list(dict.fromkeys(t for t in texts if t not in self._pattern_cache))
+        procs = self._n_process(len(misses), n_process)
+        found = self._forked(_patterns_in_worker, misses, procs) if procs > 1 else None
+        if found is None:
+            found = [self.pattern_findings(t) for t in misses]
+        if len(self._pattern_cache) + len(misses) > PATTERN_CACHE_TEXTS:
+            self._pattern_cache.clear()
+        for text, fs in zip(misses, found, strict=True):
+            self._pattern_cache[text] = fs
+        return [self._pattern_cache[t] for t in texts]
+
+    def _forked(self, work, items: list[str], procs: int) -> list | None:
+        """`work` over `items` in forked workers that inherit this scanner; None if no fork."""
         global _FORKED_SCANNER
-        chunk = max(500, -(-len(texts) // (procs * 8)))
-        chunks = [list(texts[i : i + chunk]) for i in range(0, len(texts), chunk)]
+        chunk = max(500, -(-len(items) // (procs * 8)))
+        chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
         _FORKED_SCANNER = self
         try:
             with mp.get_context("fork").Pool(procs) as pool:
-                parts = pool.map(_spans_in_worker, chunks)
+                parts = pool.map(work, chunks)
         except (OSError, ValueError) as exc:
-            log.warning("parallel NER pass unavailable (%s); running in one process", exc)
-            self.stats.n_process = 1
-            return self._person_spans_here(texts)
+            log.warning("parallel pass unavailable (%s); running in one process", exc)
+            return None
         finally:
             _FORKED_SCANNER = None
-        return [spans for part in parts for spans in part]
+        return [r for part in parts for r in part]
+
+    def _cached_person_spans(
+        self, segs: list[str], n_process: int | str | None
+    ) -> list[list[tuple[int, int]]]:
+        """NER spans per sentence, remembered across `scan` calls (one per month of a
+        backfill): macros and signatures recur every month and are worth one NER pass."""
+        misses = [s for s in segs if s not in self._ner_cache]
+        if len(self._ner_cache) + len(misses) > NER_CACHE_SENTENCES:
+            self._ner_cache.clear()  # bounded memory; the next months refill it
+        for seg, spans in zip(misses, self.person_spans(misses, n_process), strict=True):
+            self._ner_cache[seg] = spans
+        self.stats.distinct_segments_cached = len(segs) - len(misses)
+        return [self._ner_cache[s] for s in segs]
 
     # -- scanning -------------------------------------------------------------------------------
 
@@ -248,20 +346,30 @@ class Scanner:
         stats.distinct_texts = len(distinct)
 
         t0 = time.perf_counter()
-        pattern_results = [self.pattern_findings(t) for t in distinct]
+        if cache:
+            collapsed = [collapse_placeholders(t) for t in distinct]
+            found = self._cached_pattern_findings([c for c, _ in collapsed], n_process)
+            pattern_results = [
+                _remap(fs, subs) for fs, (_, subs) in zip(found, collapsed, strict=True)
+            ]
+        else:
+            pattern_results = [self.pattern_findings(t) for t in distinct]
         stats.pattern_seconds = time.perf_counter() - t0
 
         person_results: list[list[Finding]] = [[] for _ in distinct]
         if self.nlp is not None:
             seg_index: dict[str, int] = {}
             seg_list: list[str] = []
-            placements: list[tuple[int, int, int]] = []  # (text no, offset, segment no)
+            # (text no, offset, segment no, placeholder substitutions)
+            placements: list[tuple[int, int, int, Subs]] = []
             for i, t in enumerate(distinct):
                 for offset, seg in segments(t):
                     if not any(c.isalpha() for c in seg):
                         continue
                     stats.segments += 1
+                    subs: Subs = ()
                     if cache:
+                        seg, subs = collapse_placeholders(seg)
                         k = seg_index.get(seg)
                         if k is None:
                             k = seg_index[seg] = len(seg_list)
@@ -269,7 +377,7 @@ class Scanner:
                     else:
                         k = len(seg_list)
                         seg_list.append(seg)
-                    placements.append((i, offset, k))
+                    placements.append((i, offset, k, subs))
             stats.distinct_segments = len(seg_list)
             if progress:
                 progress(
@@ -277,12 +385,17 @@ class Scanner:
                     f"{len(seg_list):,} distinct of {stats.segments:,} sentences"
                 )
             t0 = time.perf_counter()
-            spans = self.person_spans(seg_list, n_process)
+            if cache:
+                spans = self._cached_person_spans(seg_list, n_process)
+            else:
+                spans = self.person_spans(seg_list, n_process)
             stats.ner_seconds = time.perf_counter() - t0
             name = self.person.name
             score = self.person.ner_strength
-            for i, offset, k in placements:
+            for i, offset, k, subs in placements:
                 for s, e in spans[k]:
+                    if subs:
+                        s, e = to_original(s, e, subs)
                     person_results[i].append(Finding(offset + s, offset + e, "PERSON", score, name))
 
         results: list[list[Finding]] = []

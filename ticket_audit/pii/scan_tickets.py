@@ -50,6 +50,29 @@ class ScanResult:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def combine(cls, parts: list[ScanResult]) -> ScanResult:
+        """One result for windows scanned one after another."""
+        total = cls()
+        by_entity: Counter = Counter()
+        for p in parts:
+            for name in (
+                "tickets_in_window",
+                "tickets_scanned",
+                "tickets_unchanged",
+                "tickets_removed",
+                "texts_scanned",
+                "findings_written",
+                "tickets_with_findings",
+            ):
+                setattr(total, name, getattr(total, name) + getattr(p, name))
+            by_entity.update(p.by_entity)
+            total.scan_seconds += p.scan_seconds
+        total.by_entity = dict(sorted(by_entity.items()))
+        total.scan_seconds = round(total.scan_seconds, 3)
+        total.tickets_per_second = round(total.tickets_scanned / max(total.scan_seconds, 1e-9), 1)
+        return total
+
 
 def scan_salt(cfg: AuditConfig, hasher: KeyedHasher) -> str:
     return hasher.text_salt("pii-scan:" + settings_fingerprint(cfg.pii))
