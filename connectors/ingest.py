@@ -403,6 +403,28 @@ def _load_messages_file(
     return OriginReport(source.name, origin, "messages", read, loaded, quarantined)
 
 
+def _messages_depend_on_change(con, source: str, origin: str, id_column: str) -> bool:
+    """After the tickets changed, an unchanged messages file is read again only if the change
+    can matter to it: a message waiting in quarantine for a ticket that is now loaded, or a
+    loaded message whose ticket is gone. A weekly export of new tickets leaves years of
+    messages alone, even when some wait for tickets that will never load."""
+    key = lit("$." + q(id_column))
+    (depends,) = con.execute(
+        f"""SELECT EXISTS (
+                SELECT 1 FROM raw.quarantine w JOIN canonical.tickets t
+                    ON t.source = w.source
+                   AND t.ticket_id = trim(json_extract_string(w.record, {key}))
+                WHERE w.source = ? AND w.origin = ?
+                  AND w.reason = 'ticket_id: no loaded ticket with this id')
+            OR EXISTS (
+                SELECT 1 FROM canonical.messages m WHERE m.source = ? AND m.origin = ?
+                AND NOT EXISTS (SELECT 1 FROM canonical.tickets t
+                                WHERE t.source = m.source AND t.ticket_id = m.ticket_id))""",
+        [source, origin, source, origin],
+    ).fetchone()
+    return bool(depends)
+
+
 def _mapping_salt(source: FileSource) -> str:
     return json.dumps(source.mapping.model_dump(mode="json"), sort_keys=True)
 
@@ -438,7 +460,16 @@ def ingest_file_source(
         for path in resolve_files(cfg.resolve(spec.path), f"{label} messages"):
             origin = str(path)
             fp = fingerprint(path, salt)
-            if not force and not tickets_changed and _already_loaded(con, source.name, origin, fp):
+            if (
+                not force
+                and _already_loaded(con, source.name, origin, fp)
+                and not (
+                    tickets_changed
+                    and _messages_depend_on_change(
+                        con, source.name, origin, spec.fields["ticket_id"]
+                    )
+                )
+            ):
                 reports.append(OriginReport(source.name, origin, "messages", 0, 0, 0, True))
                 continue
             progress(f"{label}: reading messages {path.name}")
@@ -464,6 +495,10 @@ def ingest_config(
         con.execute(f"SET memory_limit = '{cfg.ingest.memory_limit}'")
         # Copies left by a load that did not commit, or replaced by a newer load, go.
         raw_zone.prune(con)
+        # A chunked source commits every chunk; past DuckDB's 16 MB default each commit would
+        # also checkpoint the whole file. The WAL keeps every commit durable; one checkpoint
+        # at the end writes them together.
+        con.execute("SET checkpoint_threshold = '1GB'")
         for source in cfg.sources:
             if sources is not None and source.name not in sources:
                 continue
@@ -473,5 +508,6 @@ def ingest_config(
                 from connectors.registry import loader_for
 
                 reports += loader_for(source.kind)(con, cfg, source, progress, force)
+        con.execute("CHECKPOINT")
         raw_zone.prune(con)
     return IngestReport(reports)

@@ -1,8 +1,8 @@
 """Runs the whole audit in-process: the same Dagster assets the UI shows, without a UI.
 
 Two runs: the first loads the sources, the second materializes every other asset in
-dependency order, the per-month ones once over the range of months that hold tickets (a
-single-run backfill). The runs' events drive a progress bar per stage, and a failure names
+dependency order, the per-month ones once over the range of months that changed since the
+last complete audit (a single-run backfill; every month on a first audit). The runs' events drive a progress bar per stage, and a failure names
 the stage.
 
 A command-line audit holds an exclusive lock on its DuckDB file for its whole duration (a
@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from pipelines.settings import CONFIG_ENV, OUTPUT_ENV
 from reports.files import OutputError, remove_stale_temporaries, write_atomic
+from ticket_audit import month_changes
 from ticket_audit.config import load_config
 from ticket_audit.store import open_store
 
@@ -138,19 +139,27 @@ def _failure_message(
     return AuditFailed("the audit run failed without a step failure event", input_error=False)
 
 
-def _month_range(cfg, partitions: dg.MonthlyPartitionsDefinition) -> tuple[str, str] | None:
-    with open_store(cfg.duckdb_path) as con:
-        lo, hi = con.execute(
-            "SELECT min(created_month), max(created_month) FROM canonical.tickets"
-        ).fetchone()
-    if lo is None:
-        return None
+def _month_range(
+    cfg, partitions: dg.MonthlyPartitionsDefinition, settings: str
+) -> tuple[tuple[str, str] | None, dict]:
+    """(partition range of the months that changed since the last complete audit, or None if
+    none did; the months' fingerprints, to record once this audit completes)."""
+    with open_store(cfg.duckdb_path, memory_limit=cfg.audit.memory_limit) as con:
+        current = month_changes.current_fingerprints(con)
+        changed = month_changes.changed_months(con, current, settings)
+    months = sorted(current) if changed is None else changed
+    if not months:
+        return None, current
     keys = partitions.get_partition_keys()
-    lo_key = max(keys[0], lo.isoformat())
-    hi_key = min(keys[-1], hi.isoformat())
-    lo_key = min(lo_key, keys[-1])
-    hi_key = max(hi_key, keys[0])
-    return lo_key, hi_key
+    # Months outside the partition set belong to its edge partitions (partitions.py).
+    lo_key = min(max(keys[0], months[0].isoformat()), keys[-1])
+    hi_key = max(min(keys[-1], months[-1].isoformat()), keys[0])
+    return (lo_key, hi_key), current
+
+
+def _record_months(cfg, current: dict, settings: str) -> None:
+    with open_store(cfg.duckdb_path) as con:
+        month_changes.record(con, current, settings)
 
 
 def _lock_holder(fh) -> str:
@@ -304,6 +313,10 @@ def _run_stages(cfg, out: Path, duckdb_path: Path, show_progress, verbose, insta
     first = [g for g in groups if set(g) <= feeding and after_months.isdisjoint(g)] or groups
     rest = [g for g in groups if g not in first]
 
+    # Per-month stages redo only the months that changed since the last complete audit under
+    # the same settings (ticket_audit/month_changes.py); output files belong to the settings.
+    settings = f"{cfg.model_dump_json()}|{out}"
+    fingerprints = None
     run = AuditRun(out)
     bar = tqdm(total=len(groups), desc="audit", unit="stage", disable=not show_progress)
     progress = _Progress(bar, run)
@@ -314,8 +327,8 @@ def _run_stages(cfg, out: Path, duckdb_path: Path, show_progress, verbose, insta
         for index, selection in enumerate((first, rest)):
             run_tags = dict(tags)
             if index == 1 and partitioned:
-                month_range = _month_range(cfg, monthly_partitions)
-                if month_range is None:  # nothing loaded: the per-month stages have no work
+                month_range, fingerprints = _month_range(cfg, monthly_partitions, settings)
+                if month_range is None:  # no month changed: the per-month stages have no work
                     skipped = [g for g in selection if set(g) <= partitioned]
                     bar.update(len(skipped))
                     selection = [g for g in selection if g not in skipped]
@@ -338,6 +351,8 @@ def _run_stages(cfg, out: Path, duckdb_path: Path, show_progress, verbose, insta
             if not result.success:
                 raise _failure_message(result, out, duckdb_path)
             run.assets.extend(k.to_user_string() for g in selection for k in g)
+        if fingerprints is not None:
+            _record_months(cfg, fingerprints, settings)
     finally:
         bar.close()
     return run

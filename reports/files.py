@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -40,6 +42,29 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise OutputError(f"{path}: could not write the file ({exc.strerror})") from None
     return path
+
+
+@contextmanager
+def written_atomically(path: str | Path) -> Iterator[Path]:
+    """A temporary path for a writer that writes files itself (DuckDB's COPY): renamed to
+    `path` when the block ends without error, removed otherwise."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        os.chmod(tmp, FILE_MODE)
+    except OSError as exc:
+        raise OutputError(f"{path.parent}: cannot write reports here ({exc.strerror})") from None
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"{path}: could not write the file ({exc.strerror})") from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def is_temporary(path: Path) -> bool:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import fcntl
+import gc
 import os
 import time
 from collections.abc import Iterator
@@ -56,6 +59,9 @@ BASE_DDL = (
     """CREATE TABLE IF NOT EXISTS audit.raw_files (
     source VARCHAR, raw_name VARCHAR, origin VARCHAR, stored_file VARCHAR, select_sql VARCHAR,
     load_id VARCHAR, loaded_at TIMESTAMP)""",
+    # Per month, what the last complete audit saw (ticket_audit/month_changes.py).
+    """CREATE TABLE IF NOT EXISTS audit.month_fingerprints (
+    created_month DATE PRIMARY KEY, fingerprint UBIGINT, settings VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS audit.layer_summaries (
     layer VARCHAR PRIMARY KEY, computed_at TIMESTAMP, summary JSON)""",
 )
@@ -108,9 +114,33 @@ def connect_attached(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def release_memory() -> None:
+    """Give freed memory back to the system.
+
+    Stages free large frames and DuckDB instances one after another; glibc keeps the freed
+    heap for reuse, so without this a long audit's resident size is the sum of its stages'
+    peaks rather than the largest of them.
+    """
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+_LIBC = _libc() if os.name == "posix" else None
+if _LIBC is not None and not hasattr(_LIBC, "malloc_trim"):  # not glibc
+    _LIBC = None
+
+
 @contextmanager
 def open_store(
-    path: str | Path, *, timeout: float | None = None
+    path: str | Path, *, timeout: float | None = None, memory_limit: str | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the audit database exclusively (waits for other holders up to `timeout` s)."""
     path = Path(path)
@@ -120,7 +150,10 @@ def open_store(
     with _file_lock(path.with_name(path.name + ".lock"), timeout):
         con = connect_attached(path)
         try:
+            if memory_limit:
+                con.execute(f"SET memory_limit = '{memory_limit}'")
             ensure_schema(con)
             yield con
         finally:
             con.close()
+            release_memory()

@@ -12,6 +12,7 @@ from ticket_audit.pii.analyzer import model_capabilities
 from ticket_audit.pii.exposure import compute_exposure, summary
 from ticket_audit.pii.redact_tickets import RedactResult, export_parquet, redact_window
 from ticket_audit.pii.residual import residual_scan
+from ticket_audit.pii.runtime import get_scanner
 from ticket_audit.pii.scan_tickets import ScanResult, scan_window
 from ticket_audit.pii.ticket_texts import WindowQuery
 from ticket_audit.summaries import save_summary
@@ -47,7 +48,10 @@ def pii_findings(context: dg.AssetExecutionContext, audit: AuditResource) -> dg.
     """audit.pii_findings: entity type, field, offsets, score, recognizer and keyed hash of
     every detected value (never the value). Only new or changed tickets are scanned."""
     cfg = audit.load()
-    r = ScanResult.combine(_by_month(context, scan_window, cfg, audit))
+    try:
+        r = ScanResult.combine(_by_month(context, scan_window, cfg, audit))
+    finally:
+        get_scanner(cfg.pii).close()  # its worker processes are not needed by later stages
     return dg.MaterializeResult(
         metadata={
             "tickets_in_window": r.tickets_in_window,
@@ -103,7 +107,10 @@ def pii_residual_scan(context: dg.AssetExecutionContext, audit: AuditResource):
     """audit.pii_residual: the redacted text scanned again; then redacted_tickets.parquet,
     the dataset the GenAI team may use, written to the output directory."""
     cfg = audit.load()
-    r = residual_scan(cfg, audit.store, log=context.log.info)
+    try:
+        r = residual_scan(cfg, audit.store, log=context.log.info)
+    finally:
+        get_scanner(cfg.pii).close()
     path, rows = export_parquet(audit.store, audit.output_path())
     context.log.info(f"redacted dataset written: {path.name} ({rows:,} tickets)")
     yield dg.MaterializeResult(

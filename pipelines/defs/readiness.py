@@ -14,6 +14,7 @@ from reports.scorecard import write_scorecard
 from ticket_audit import ownership, readiness
 from ticket_audit.baselines import business_baselines as compute_baselines
 from ticket_audit.retrieval import load_corpus, run_probe
+from ticket_audit.retrieval.probe import reusable_probe
 from ticket_audit.sqlutil import table_exists
 from ticket_audit.summaries import load_summaries, save_summary
 
@@ -81,8 +82,26 @@ def retrieval_probe(
     """BM25 index of the redacted tickets, queried with held-out tickets (docs/readiness.md)."""
     cfg = audit.load()
     categories = list(cfg.taxonomy.categories)
+    settings = cfg.retrieval.model_dump_json()
     with audit.store() as con:
         redacted = table_exists(con, REDACTED_TICKETS)
+        table = REDACTED_TICKETS if redacted else "canonical.tickets"
+        (tickets,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        previous = load_summaries(con).get("retrieval")
+        source_table = REDACTED_TICKETS if redacted else "canonical.tickets (in memory)"
+        reuse = reusable_probe(
+            previous, tickets, settings, source_table, cfg.retrieval.remeasure_growth
+        )
+        if reuse is not None:
+            save_summary(con, "retrieval", reuse)
+    if reuse is not None:
+        context.log.info(
+            f"retrieval probe: {tickets:,} tickets, within {cfg.retrieval.remeasure_growth:.0%} "
+            f"of the {previous['corpus_tickets']:,} measured on {previous['measured_at']}; "
+            "keeping that measurement (retrieval.remeasure_growth)"
+        )
+        return _probe_result(reuse)
+    with audit.store() as con:
         if redacted:
             corpus = load_corpus(con, REDACTED_TICKETS, REDACTED_MESSAGES, categories)
         else:
@@ -99,9 +118,18 @@ def retrieval_probe(
         index_dir = None
         context.log.warning(f"{REDACTED_TICKETS} not found: probing canonical text in memory")
     summary = run_probe(corpus, cfg.retrieval, monthly_volume=monthly or 0.0, index_dir=index_dir)
-    summary["source_table"] = REDACTED_TICKETS if redacted else "canonical.tickets (in memory)"
+    summary["source_table"] = source_table
+    summary |= {
+        "corpus_tickets": tickets,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "settings": settings,
+    }
     with audit.store() as con:
         save_summary(con, "retrieval", summary)
+    return _probe_result(summary)
+
+
+def _probe_result(summary: dict) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "p50_ms": summary["p50_ms"],
@@ -111,6 +139,7 @@ def retrieval_probe(
             "precision_at_5": summary["precision_at_5"],
             "index_size": summary["index_size"],
             "within_budget": summary["within_budget"],
+            "measured_at": summary["measured_at"],
         }
     )
 

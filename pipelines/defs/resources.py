@@ -23,7 +23,8 @@ class AuditResource(dg.ConfigurableResource):
 
     @contextmanager
     def store(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with open_store(self.load().duckdb_path) as con:
+        cfg = self.load()
+        with open_store(cfg.duckdb_path, memory_limit=cfg.audit.memory_limit) as con:
             yield con
 
     def output_path(self) -> Path:

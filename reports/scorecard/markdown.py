@@ -83,6 +83,14 @@ def render_markdown(card: dict) -> str:
         f"| engine | {ret.get('engine') or '—'} |",
         f"| index | {num(ret.get('index_size'))} tickets, {num(ret.get('index_bytes'))} bytes |",
         f"| queries (held-out tickets) | {num(ret.get('queries'))} |",
+        f"| measured | {ret.get('measured_at') or '—'}"
+        + (
+            f" (kept: {num(ret['kept']['corpus_tickets_now'])} tickets now vs "
+            f"{num(ret.get('corpus_tickets'))} measured, within retrieval.remeasure_growth)"
+            if ret.get("kept")
+            else ""
+        )
+        + " |",
         f"| latency p50 / p95 / p99 | {ms(ret.get('p50_ms'))} / {ms(ret.get('p95_ms'))} / {ms(ret.get('p99_ms'))} |",
         f"| projected volume | {num(proj.get('monthly_volume'))}/month × {num(proj.get('retention_months'))} months = {num(proj.get('projected_docs'))} ({proj.get('method', '—')}) |",
         f"| projected p50 / p95 / p99 | {ms(proj.get('p50_ms'))} / {ms(proj.get('p95_ms'))} / {ms(proj.get('p99_ms'))} |",

@@ -15,13 +15,13 @@ def _texts(shared_data) -> list[str]:
     return texts + texts[:100]
 
 
-def test_cached_and_forked_scans_equal_the_plain_scan(scanner: Scanner, shared_data) -> None:
+def test_cached_and_parallel_scans_equal_the_plain_scan(scanner: Scanner, shared_data) -> None:
     texts = _texts(shared_data)
     plain_config = scanner.config.model_copy(update={"cache_segments": False})
     plain = Scanner(plain_config, analyzer=scanner.analyzer).scan(texts, n_process=1)
 
     fresh = Scanner(scanner.config, analyzer=scanner.analyzer)
-    first = fresh.scan(texts, n_process=2)  # forked pattern and NER passes
+    first = fresh.scan(texts, n_process=2)  # pattern and NER passes in worker processes
     assert first == plain
     assert any(first), "the sample holds PII: an empty result would prove nothing"
 
@@ -63,3 +63,30 @@ def test_findings_around_placeholders_keep_their_offsets(scanner: Scanner) -> No
         values = {text[f.start : f.end]: f.entity_type for f in found}
         assert values.get("jane.doe@example.com") == "EMAIL_ADDRESS"
         assert values.get("4111 1111 1111 1111") == "CREDIT_CARD"
+
+
+def test_full_caches_are_emptied_without_losing_a_result(
+    scanner: Scanner, shared_data, monkeypatch
+) -> None:
+    import ticket_audit.pii.scan as scan_module
+
+    texts = _texts(shared_data)
+    expected = scanner.scan(texts, n_process=1)
+    monkeypatch.setattr(scan_module, "NER_CACHE_SENTENCES", 50)
+    monkeypatch.setattr(scan_module, "PATTERN_CACHE_TEXTS", 30)
+    small = Scanner(scanner.config, analyzer=scanner.analyzer)
+    # each call mixes what the cache holds with more than it can take
+    for first in range(0, len(texts), 40):
+        window = texts[max(0, first - 20) : first + 40]
+        assert small.scan(window, n_process=1) == expected[max(0, first - 20) : first + 40]
+        assert len(small._pattern_cache) <= 30 + 60 and len(small._ner_cache) <= 50 + 400
+
+
+def test_idle_cores_are_sampled_now(scanner: Scanner) -> None:
+    import os
+
+    from ticket_audit.pii.scan import PARALLEL_MIN_SEGMENTS, idle_cpus
+
+    assert 0.0 <= idle_cpus(0.05) <= (os.cpu_count() or 1)
+    assert scanner._n_process(PARALLEL_MIN_SEGMENTS - 1, "auto") == 1  # small batch: one process
+    assert scanner._n_process(10, 2) == 2  # an explicit count is obeyed

@@ -71,3 +71,11 @@ def test_assets_write_summaries_reports_and_history(tmp_path: Path) -> None:
     with open_store(cfg.duckdb_path) as con:
         assert con.execute("SELECT count(*) FROM audit.audit_history").fetchall()[0][0] == 2
         assert set(load_summaries(con)) >= {"ownership", "baselines", "retrieval"}
+    assert "kept" not in card["retrieval"]  # the table changed: measured again
+    measured_at = card["retrieval"]["measured_at"]
+
+    # Nothing changed since: the probe keeps its measurement and says so.
+    _materialize(config, out)
+    card = json.loads((out / "scorecard.json").read_text())
+    assert card["retrieval"]["measured_at"] == measured_at
+    assert card["retrieval"]["kept"]["corpus_tickets_now"] == card["retrieval"]["corpus_tickets"]

@@ -239,3 +239,18 @@ def test_an_in_memory_probe_never_writes_an_index(clean_history, monkeypatch) ->
     assert summary["projection"]["method"] == "repeated_corpus"
     assert paths == [None, None]
     assert summary["index_bytes"] is None
+
+
+def test_a_probe_is_kept_only_while_it_describes_the_history() -> None:
+    from ticket_audit.retrieval.probe import reusable_probe
+
+    last = {"corpus_tickets": 1_000_000, "settings": "s", "source_table": "t", "p95_ms": 9.0}
+    assert (
+        reusable_probe(last, 1_025_000, "s", "t", 0.10)["kept"]["corpus_tickets_now"] == 1_025_000
+    )
+    assert reusable_probe(last, 1_200_000, "s", "t", 0.10) is None  # grew 20 %: measure again
+    assert reusable_probe(last, 850_000, "s", "t", 0.10) is None  # shrank 15 %
+    assert reusable_probe(last, 1_000_000, "other", "t", 0.10) is None  # settings changed
+    assert reusable_probe(last, 1_000_000, "s", "other", 0.10) is None  # another table
+    assert reusable_probe(last, 1_000_000, "s", "t", 0.0) is None  # always re-measure
+    assert reusable_probe(None, 10, "s", "t", 0.10) is None

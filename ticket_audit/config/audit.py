@@ -17,6 +17,9 @@ class AuditSection(Strict):
     partitions_start: date = date(2018, 1, 1)
     # Environment variable holding the key for pseudonyms and keyed hashes.
     hash_key_env: str = "TICKET_AUDIT_HASH_KEY"
+    # DuckDB memory of every stage after loading; beyond it DuckDB spills to disk instead of
+    # keeping the whole history in its cache.
+    memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$")
 
 
 class IngestSection(Strict):

@@ -25,6 +25,10 @@ class RetrievalSection(Strict):
     max_scale_docs: int = Field(default=2_000_000, gt=0)
     # Where the index is kept; default: `retrieval_index/` next to the DuckDB file.
     index_dir: str | None = None
+    # The probe is measured again when the number of tickets moved by more than this share
+    # since the last measurement (or its settings changed); a weekly increment of a large
+    # history keeps the last measurement, marked as such. 0: measure on every audit.
+    remeasure_growth: float = Field(default=0.10, ge=0)
     writer_threads: int = Field(default=1, gt=0)
     writer_heap_mb: int = Field(default=256, ge=16)
     seed: int = 13

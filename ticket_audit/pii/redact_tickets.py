@@ -9,7 +9,6 @@ with neither is left out until it has been scanned.
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -237,25 +236,51 @@ def _write_window(con, window: WindowQuery, fields: list[str], staged_t, staged_
         con.execute("DROP TABLE IF EXISTS _rm")
 
 
-def export_parquet(store: Store, output_dir: Path) -> tuple[Path, int]:
-    """`redacted_tickets.parquet`: one row per redacted ticket, its conversation nested."""
-    from reports.files import write_atomic
+_EXPORT_MONTH = """
+SELECT t.*, coalesce(m.messages, []) AS messages
+FROM (SELECT * FROM audit.redacted_tickets WHERE created_month IS NOT DISTINCT FROM ?) t
+LEFT JOIN (
+    SELECT source, ticket_id,
+           list({'seq': seq, 'author_role': author_role, 'author_id': author_id,
+                 'created_at': created_at, 'body': body, 'is_public': is_public}
+                ORDER BY seq) AS messages
+    FROM audit.redacted_messages r
+    SEMI JOIN (SELECT source, ticket_id FROM audit.redacted_tickets
+               WHERE created_month IS NOT DISTINCT FROM ?) k
+        ON k.source = r.source AND k.ticket_id = r.ticket_id
+    GROUP BY ALL
+) m USING (source, ticket_id)
+ORDER BY t.source, t.created_at, t.ticket_id
+"""
 
-    with store() as con:
+
+def export_parquet(store: Store, output_dir: Path) -> tuple[Path, int]:
+    """`redacted_tickets.parquet`: one row per redacted ticket, its conversation nested.
+
+    Written a month at a time (one row group each, months in order): nesting a million
+    tickets' conversations in one query outgrows the audit's memory.
+    """
+    from reports.files import written_atomically
+
+    path = Path(output_dir) / "redacted_tickets.parquet"
+    rows = 0
+    with store() as con, written_atomically(path) as tmp:
         ensure_pii_tables(con)
-        table = con.sql(
-            """SELECT t.*, coalesce(m.messages, []) AS messages
-            FROM audit.redacted_tickets t
-            LEFT JOIN (
-                SELECT source, ticket_id,
-                       list({'seq': seq, 'author_role': author_role, 'author_id': author_id,
-                             'created_at': created_at, 'body': body, 'is_public': is_public}
-                            ORDER BY seq) AS messages
-                FROM audit.redacted_messages GROUP BY ALL
-            ) m USING (source, ticket_id)
-            ORDER BY t.source, t.created_at, t.ticket_id"""
-        ).to_arrow_table()
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
-    path = write_atomic(Path(output_dir) / "redacted_tickets.parquet", buffer.getvalue())
-    return path, table.num_rows
+        months = [
+            m
+            for (m,) in con.execute(
+                "SELECT DISTINCT created_month FROM audit.redacted_tickets ORDER BY 1 NULLS LAST"
+            ).fetchall()
+        ] or [None]
+        writer = None
+        try:
+            for month in months:
+                table = con.execute(_EXPORT_MONTH, [month, month]).to_arrow_table()
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                writer.write_table(table)
+                rows += table.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+    return path, rows

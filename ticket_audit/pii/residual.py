@@ -18,8 +18,9 @@ from ticket_audit.pii.scan import strip_placeholders
 from ticket_audit.pii.scan_tickets import Log, Store, findings_frame
 from ticket_audit.pii.tables import FINDING_COLUMNS, ensure_pii_tables
 from ticket_audit.pii.ticket_texts import flatten, query_polars, read_texts, text_fields
+from ticket_audit.store import release_memory
 
-BATCH_TICKETS = 100_000
+BATCH_TICKETS = 50_000
 
 
 @dataclass
@@ -82,6 +83,9 @@ def residual_scan(
                         it.created_month,
                     )
                 )
+        # Gone before the next batch is read, not after: one batch in memory at a time.
+        del tickets, messages, items, found
+        release_memory()
     frame = findings_frame(rows)
     result.tickets_checked = todo.height
     result.findings = frame.height

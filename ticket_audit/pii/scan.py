@@ -9,7 +9,7 @@ Where the time goes in Presidio's BatchAnalyzerEngine, and what this module does
   recognizers once, and each distinct sentence the NER pass once;
 - every recognizer runs on every text; here each has a cheap trigger (no '@', no email);
 - the NER pass can use both cores (`n_process`): on large batches, and only when a core is
-  idle (forked workers that return spans, not Docs).
+  idle (worker processes that return spans, not Docs).
 
 Results per text equal what the recognizers find on that text, except that NER sees a
 sentence at a time; the benchmark and the accuracy tests measure that this costs no recall.
@@ -33,22 +33,67 @@ from ticket_audit.pii.recognizers import Finding, TicketPatternRecognizer, Ticke
 
 # Sentences whose NER result is remembered across scans (about 200 bytes each), and texts
 # whose pattern findings are (their size: support texts average a few hundred bytes).
-NER_CACHE_SENTENCES = 1_000_000
-PATTERN_CACHE_TEXTS = 400_000
+NER_CACHE_SENTENCES = 500_000
+PATTERN_CACHE_TEXTS = 200_000
+# Below this many items, starting the worker processes costs more than they save.
+POOL_START_MIN_ITEMS = 60_000
 # Below this many distinct sentences a second NER process costs more than it saves.
 PARALLEL_MIN_SEGMENTS = 20_000
-_FORKED_SCANNER: Scanner | None = None
+# The scanner of a worker process, built once from the parent's config.
+_WORKER_SCANNER: Scanner | None = None
 log = logging.getLogger(__name__)
 
 
+def idle_cpus(sample_seconds: float = 0.2) -> float:
+    """Cores idle right now, from /proc/stat over a short sample.
+
+    Not the load average: it trails by a minute and counts this scan's own workers of the
+    previous batch, which made every other month of a backfill run on one core.
+    """
+
+    def snapshot() -> tuple[int, int]:
+        with open("/proc/stat") as fh:
+            values = [int(v) for v in fh.readline().split()[1:]]
+        return values[3] + values[4], sum(values)  # idle + iowait, total
+
+    try:
+        idle0, total0 = snapshot()
+        time.sleep(sample_seconds)
+        idle1, total1 = snapshot()
+    except (OSError, ValueError, IndexError):
+        return (os.cpu_count() or 1) - os.getloadavg()[0]
+    # The first line of /proc/stat sums every core of the machine.
+    return (idle1 - idle0) / max(total1 - total0, 1) * (os.cpu_count() or 1)
+
+
+def _through_cache(cache: dict, limit: int, keys: list[str], compute: Callable) -> tuple[list, int]:
+    """(values for `keys`, how many distinct keys `cache` already held), computing only the
+    others; the cache is emptied rather than grown past `limit` entries."""
+    known = {k: cache[k] for k in keys if k in cache}
+    hits = len(known)
+    misses = list(dict.fromkeys(k for k in keys if k not in known))
+    if misses:
+        values = compute(misses)
+        if len(cache) + len(misses) > limit:
+            cache.clear()
+        for k, v in zip(misses, values, strict=True):
+            cache[k] = known[k] = v
+    return [known[k] for k in keys], hits
+
+
+def _start_worker(config_json: str) -> None:
+    global _WORKER_SCANNER
+    _WORKER_SCANNER = Scanner(PiiSection.model_validate_json(config_json))
+
+
 def _spans_in_worker(texts: list[str]) -> list[list[tuple[int, int]]]:
-    assert _FORKED_SCANNER is not None
-    return _FORKED_SCANNER._person_spans_here(texts)
+    assert _WORKER_SCANNER is not None
+    return _WORKER_SCANNER._person_spans_here(texts)
 
 
 def _patterns_in_worker(texts: list[str]) -> list[list[Finding]]:
-    assert _FORKED_SCANNER is not None
-    return [_FORKED_SCANNER.pattern_findings(t) for t in texts]
+    assert _WORKER_SCANNER is not None
+    return [_WORKER_SCANNER.pattern_findings(t) for t in texts]
 
 
 _BOUNDARY = re.compile(r"\n+|(?<=[.!?])[ \t]+(?=[\"'(\[]?[A-Z0-9])")
@@ -220,6 +265,8 @@ class Scanner:
         self.allow = AllowList(config.allow_list)
         self.stats = ScanStats()
         self._ner_cache: dict[str, list[tuple[int, int]]] = {}
+        self._workers = None
+        self._workers_n = 0
         self._pattern_cache: dict[str, list[Finding]] = {}
 
     # -- the NER pass ---------------------------------------------------------------------------
@@ -232,12 +279,14 @@ class Scanner:
         if n != "auto":
             return max(1, int(n))
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        # Starting the workers (each loads the model) costs seconds: worth it for a big batch,
+        # or when they are already running.
+        floor = PARALLEL_MIN_SEGMENTS if self._workers is not None else POOL_START_MIN_ITEMS
+        if n_segments < floor or (cpus or 1) < 2:
+            return 1
         # A second process only helps when a core is idle: on a machine already saturated
-        # by other work it adds fork and scheduling cost for nothing.
-        idle = (cpus or 1) - os.getloadavg()[0]
-        if n_segments >= PARALLEL_MIN_SEGMENTS and (cpus or 1) >= 2 and idle >= 0.5:
-            return 2
-        return 1
+        # by other work it adds process and scheduling cost for nothing.
+        return 2 if idle_cpus() >= 0.5 else 1
 
     def person_spans(
         self, texts: Sequence[str], n_process: int | str | None = None
@@ -249,7 +298,7 @@ class Scanner:
         self.stats.n_process = procs
         if procs == 1:
             return self._person_spans_here(texts)
-        return self._person_spans_forked(texts, procs)
+        return self._person_spans_in_workers(texts, procs)
 
     def _person_spans_here(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
         docs = self.nlp.pipe(
@@ -257,11 +306,12 @@ class Scanner:
         )
         return [self.person.results_from_doc(doc) for doc in docs]
 
-    def _person_spans_forked(self, texts: Sequence[str], procs: int) -> list[list[tuple[int, int]]]:
-        # Forked workers inherit the loaded model and send back only (start, end) pairs;
-        # spaCy's own n_process ships every Doc back through a pipe, which costs about as
-        # much as the NER it parallelises on short sentences.
-        spans = self._forked(_spans_in_worker, list(texts), procs)
+    def _person_spans_in_workers(
+        self, texts: Sequence[str], procs: int
+    ) -> list[list[tuple[int, int]]]:
+        # Workers send back only (start, end) pairs; spaCy's own n_process ships every Doc
+        # back through a pipe, which costs about as much as the NER it parallelises.
+        spans = self._in_workers(_spans_in_worker, list(texts), procs)
         if spans is None:
             self.stats.n_process = 1
             return self._person_spans_here(texts)
@@ -272,45 +322,54 @@ class Scanner:
     ) -> list[list[Finding]]:
         """Pattern findings per text, remembered across `scan` calls: the residual scan sees
         again every text the redaction left unchanged."""
-        misses = list(dict.fromkeys(t for t in texts if t not in self._pattern_cache))
-        procs = self._n_process(len(misses), n_process)
-        found = self._forked(_patterns_in_worker, misses, procs) if procs > 1 else None
-        if found is None:
-            found = [self.pattern_findings(t) for t in misses]
-        if len(self._pattern_cache) + len(misses) > PATTERN_CACHE_TEXTS:
-            self._pattern_cache.clear()
-        for text, fs in zip(misses, found, strict=True):
-            self._pattern_cache[text] = fs
-        return [self._pattern_cache[t] for t in texts]
 
-    def _forked(self, work, items: list[str], procs: int) -> list | None:
-        """`work` over `items` in forked workers that inherit this scanner; None if no fork."""
-        global _FORKED_SCANNER
+        def compute(misses: list[str]) -> list[list[Finding]]:
+            procs = self._n_process(len(misses), n_process)
+            found = self._in_workers(_patterns_in_worker, misses, procs) if procs > 1 else None
+            return found if found is not None else [self.pattern_findings(t) for t in misses]
+
+        return _through_cache(self._pattern_cache, PATTERN_CACHE_TEXTS, texts, compute)[0]
+
+    def _in_workers(self, work, items: list[str], procs: int) -> list | None:
+        """`work` over `items` in this scanner's worker processes; None if they cannot start.
+
+        Workers are spawned, not forked: the audit runs inside Dagster and DuckDB, whose
+        threads may hold a lock at the moment of a fork, and a forked child then waits on it
+        forever (seen in a 1M-ticket audit). They load the model once and stay for the next
+        batch; they send back spans and findings, never Docs.
+        """
         chunk = max(500, -(-len(items) // (procs * 8)))
         chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
-        _FORKED_SCANNER = self
         try:
-            with mp.get_context("fork").Pool(procs) as pool:
-                parts = pool.map(work, chunks)
+            if self._workers is None or self._workers_n != procs:
+                self.close()
+                self._workers = mp.get_context("spawn").Pool(
+                    procs, initializer=_start_worker, initargs=(self.config.model_dump_json(),)
+                )
+                self._workers_n = procs
+            parts = self._workers.map(work, chunks)
         except (OSError, ValueError) as exc:
             log.warning("parallel pass unavailable (%s); running in one process", exc)
+            self.close()
             return None
-        finally:
-            _FORKED_SCANNER = None
         return [r for part in parts for r in part]
+
+    def close(self) -> None:
+        """Stop the worker processes (they also end with this process)."""
+        if self._workers is not None:
+            self._workers.terminate()
+            self._workers.join()
+            self._workers = None
 
     def _cached_person_spans(
         self, segs: list[str], n_process: int | str | None
     ) -> list[list[tuple[int, int]]]:
         """NER spans per sentence, remembered across `scan` calls (one per month of a
         backfill): macros and signatures recur every month and are worth one NER pass."""
-        misses = [s for s in segs if s not in self._ner_cache]
-        if len(self._ner_cache) + len(misses) > NER_CACHE_SENTENCES:
-            self._ner_cache.clear()  # bounded memory; the next months refill it
-        for seg, spans in zip(misses, self.person_spans(misses, n_process), strict=True):
-            self._ner_cache[seg] = spans
-        self.stats.distinct_segments_cached = len(segs) - len(misses)
-        return [self._ner_cache[s] for s in segs]
+        out, self.stats.distinct_segments_cached = _through_cache(
+            self._ner_cache, NER_CACHE_SENTENCES, segs, lambda m: self.person_spans(m, n_process)
+        )
+        return out
 
     # -- scanning -------------------------------------------------------------------------------
 

@@ -173,3 +173,24 @@ def histogram(latencies_ms: list[float], buckets: int = 12) -> list[dict]:
         {"from_ms": round(edges[i], 4), "to_ms": round(edges[i + 1], 4), "queries": c}
         for i, c in enumerate(counts)
     ]
+
+
+def reusable_probe(
+    previous: dict | None, tickets: int, settings: str, source_table: str, remeasure_growth: float
+) -> dict | None:
+    """The last measurement, marked as kept, if it still describes this history; else None.
+
+    Latency at a projected size barely moves when a large history grows by a week; rebuilding
+    the index to re-measure it would be most of a weekly audit's time.
+    """
+    if not previous or remeasure_growth <= 0:
+        return None
+    if previous.get("settings") != settings or previous.get("source_table") != source_table:
+        return None
+    then = previous.get("corpus_tickets") or 0
+    if then <= 0 or abs(tickets - then) / then > remeasure_growth:
+        return None
+    return {
+        **previous,
+        "kept": {"corpus_tickets_now": tickets, "remeasure_growth": remeasure_growth},
+    }
