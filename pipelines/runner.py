@@ -140,13 +140,14 @@ def _failure_message(
 
 
 def _month_range(
-    cfg, partitions: dg.MonthlyPartitionsDefinition, settings: str
+    cfg, partitions: dg.MonthlyPartitionsDefinition, settings: str | None = None
 ) -> tuple[tuple[str, str] | None, dict]:
-    """(partition range of the months that changed since the last complete audit, or None if
-    none did; the months' fingerprints, to record once this audit completes)."""
+    """(partition range of the months that changed since the last complete audit under
+    `settings`, or of every month holding tickets when `settings` is None; None if there are
+    none; the months' fingerprints, to record once this audit completes)."""
     with open_store(cfg.duckdb_path, memory_limit=cfg.audit.memory_limit) as con:
         current = month_changes.current_fingerprints(con)
-        changed = month_changes.changed_months(con, current, settings)
+        changed = None if settings is None else month_changes.changed_months(con, current, settings)
     months = sorted(current) if changed is None else changed
     if not months:
         return None, current

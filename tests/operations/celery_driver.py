@@ -77,7 +77,7 @@ def main(argv: list[str]) -> int:
         if not ingest["success"]:
             print(json.dumps(ingest))
             return 1
-        lo, hi = _month_range(load_config(config_path()), monthly_partitions)
+        (lo, hi), _ = _month_range(load_config(config_path()), monthly_partitions)
         out = _execute(
             args.job,
             {
