@@ -207,7 +207,9 @@ def test_projection_indexes_up_to_the_projected_volume(clean_history) -> None:
     assert p["method"] == "repeated_corpus+extrapolated" and p["scale_docs"] == 6000
     b = growth_exponent(capped["index_size"], capped["p95_ms"], 6000, p["scale_p95_ms"])
     assert p["p95_exponent"] == pytest.approx(b, abs=1e-3)
-    assert p["p95_ms"] == pytest.approx(p["scale_p95_ms"] * 4**b, rel=1e-3)
+    # The summary rounds milliseconds to 4 decimals and the exponent to 3: at sub-millisecond
+    # latencies that rounding alone is worth ~1e-4 ms.
+    assert p["p95_ms"] == pytest.approx(p["scale_p95_ms"] * 4**b, rel=1e-3, abs=2e-4)
     assert p["p95_ms"] >= p["scale_p95_ms"]
     assert capped["within_budget"] == (p["p95_ms"] <= 500)
 
