@@ -12,6 +12,16 @@ from typing import Any
 RESULTS = Path(__file__).parent / "results"
 
 
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS. Not getrusage's ru_maxrss: Linux carries that across
+    exec, so a spawned child would report its parent's peak if the parent's was higher."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _child(conn, fn, args, kwargs) -> None:
     start = time.perf_counter()
     try:
@@ -20,7 +30,7 @@ def _child(conn, fn, args, kwargs) -> None:
     except BaseException as exc:  # reported to the parent, which re-raises
         value, error = None, f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_rss_mb()
     conn.send((value, seconds, peak_mb, error))
     conn.close()
 

@@ -27,8 +27,16 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
+from connectors import raw_zone
 from connectors.errors import IngestError
-from connectors.ingest import OriginReport, Progress, _ensure_raw_table, _lineage_sql, _now
+from connectors.ingest import (
+    OriginReport,
+    Progress,
+    _ensure_raw_table,
+    _filter_pushdown_off,
+    _lineage_sql,
+    _now,
+)
 from connectors.mapping import lit, message_select, q, ticket_select
 from ticket_audit.config.mapping import Mapping
 from ticket_audit.config.sources import INCREMENTAL_KINDS
@@ -152,6 +160,31 @@ def _with_row_numbers(table: pa.Table, first: int) -> pa.Table:
     return table.append_column("_row_number", numbers)
 
 
+class _Background:
+    """Runs one call on a thread; `result()` waits for it and re-raises its error."""
+
+    def __init__(self, fn, *args: Any) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                fn(*args)
+            except BaseException as exc:  # handed to result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="ticket-audit-raw-copy", daemon=True)
+        self._thread.start()
+
+    def result(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def wait(self) -> None:
+        """Wait without raising: the caller is already failing with a better error."""
+        self._thread.join()
+
+
 class IncrementalLoader:
     """Loads the chunks of one source run; collects per-run totals for the ingest report."""
 
@@ -183,6 +216,16 @@ class IncrementalLoader:
         self.origins: dict[str, str] = {}
         self.chunks = 0
         ensure_cursor_table(con)
+        # A source with nothing loaded yet has no earlier versions to replace, until its
+        # first chunk commits.
+        self.has_rows = bool(
+            _run(
+                con,
+                "SELECT EXISTS (SELECT 1 FROM canonical.tickets WHERE source = ?) OR EXISTS "
+                "(SELECT 1 FROM raw.quarantine WHERE source = ?)",
+                [source, source],
+            )[0][0]
+        )
         # Loading runs unattended (Dagster, the CLI): DuckDB's terminal progress bar is noise.
         _run(con, "SET enable_progress_bar = false")
 
@@ -259,19 +302,12 @@ class IncrementalLoader:
     ) -> list[str]:
         self.con.register(view, table)
         names, projection = text_projection(table.schema, skip=("_row_number", *skip))
-        extra = ""
-        if DELETED in table.column_names:
-            extra = (
-                f", coalesce(lower(CAST({q(DELETED)} AS VARCHAR)) IN {_TRUE}, false) AS {DELETED}"
-            )
-        elif target == "inc_stage":
-            extra = f", false AS {DELETED}"
         # Copied once into DuckDB's own format: every later statement reads it (raw insert,
         # mapping, duplicate ids, deletes), and scanning Arrow each time measured slower.
         _run(
             self.con,
             f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT _row_number"
-            f"{', ' + projection if projection else ''}{extra} FROM {view}",
+            f"{', ' + projection if projection else ''} FROM {view}",
         )
         return names
 
@@ -279,100 +315,114 @@ class IncrementalLoader:
         con, src = self.con, self.source
         table = _with_row_numbers(chunk.tickets, self.tickets_read + 1)
         self.tickets_read += table.num_rows
-        columns = self._stage("inc_chunk_tickets", table, "inc_stage", skip=(DELETED,))
+        view = "inc_chunk_tickets"
+        con.register(view, table)
+        types = {
+            name: typ
+            for name, typ, *_ in _run(con, f"DESCRIBE SELECT * FROM {view}")
+            if name not in ("_row_number", DELETED)
+        }
+        columns = list(types)
         missing = [c for c in self.mapping.source_columns() if c not in columns]
         if missing:
             raise IngestError(
                 f"{self.label}, {chunk.origin}: mapped column(s) {missing} not in the source "
                 f"(renamed or dropped?); columns present: {columns}"
             )
-        _ensure_raw_table(con, src, columns)
-        raw = f"raw.{q(src)}"
         ids = _id_expr(self.id_columns)
-        # The raw zone holds the latest version of each source row, like the canonical tables.
-        _run(con, f"DELETE FROM {raw} WHERE {ids} IN (SELECT {ids} FROM inc_stage)")
-        _run(
-            con,
-            f"INSERT INTO {raw} BY NAME SELECT {_lineage_sql(src, chunk.origin, load_id, now)}, "
-            f"* EXCLUDE ({DELETED}) FROM inc_stage",
-        )
-        select = ticket_select(
-            self.mapping,
-            hash_key_sql=self.key_sql,
-            max_text_bytes=self.max_text_bytes,
-            table="inc_stage",
-        )
-        if DELETED in chunk.tickets.column_names:
-            _run(
-                con,
-                f"""CREATE OR REPLACE TEMP TABLE inc_mapped AS
-                SELECT m.*, s.{DELETED} OR m.deleted_at IS NOT NULL AS {DELETED}
-                FROM ({select}) m JOIN inc_stage s USING (_row_number)""",
-            )
+        _, text = text_projection(table.schema, skip=("_row_number", DELETED))
+        # The raw zone keeps every row as read, one Parquet file per chunk; its view shows
+        # each ticket's latest version. A flat chunk is written by a thread while DuckDB maps
+        # it (both release the GIL).
+        stored = raw_zone.chunk_path(con, src, load_id)
+        writer = None
+        if raw_zone.is_flat(table.schema):
+            rows = table.drop_columns([DELETED]) if DELETED in table.column_names else table
+            writer = _Background(raw_zone.write_chunk, rows, stored)
         else:
-            _run(
-                con,
-                f"""CREATE OR REPLACE TEMP TABLE inc_mapped AS
-                SELECT *, deleted_at IS NOT NULL AS {DELETED} FROM ({select})""",
+            raw_zone.copy_chunk(
+                con, f"SELECT _row_number{', ' + text if text else ''} FROM {view}", stored
             )
-        # The newest version of a ticket decides: an earlier version's quarantine entry goes.
-        _run(
-            con,
-            f"""DELETE FROM raw.quarantine WHERE source = ? AND origin = ?
-            AND {_id_expr(self.id_columns, json_record=True)} IN (SELECT {ids} FROM inc_stage)""",
-            [src, chunk.origin],
-        )
-        quarantined = _run(
-            con,
-            """INSERT INTO raw.quarantine
-            SELECT ?, ?, m._row_number, split_part(m._reason, ':', 1), m._reason,
-                   to_json(s)::VARCHAR, ?, ?
-            FROM inc_mapped m JOIN inc_stage s USING (_row_number)
-            WHERE m._reason IS NOT NULL""",
-            [src, chunk.origin, load_id, now],
-        )[0][0]
-        deleted = _run(con, f"SELECT count(*) FROM inc_mapped WHERE _reason IS NULL AND {DELETED}")[
-            0
-        ][0]
-        if deleted:
-            # A deleted ticket keeps its last lifecycle status; deleted_at says it is gone.
-            _run(
-                con,
-                f"""CREATE OR REPLACE TEMP TABLE inc_prev AS
-                SELECT ticket_id, status FROM canonical.tickets WHERE source = ? AND ticket_id IN
-                    (SELECT ticket_id FROM inc_mapped WHERE _reason IS NULL AND {DELETED})""",
-                [src],
+        try:
+            flagged = DELETED in table.column_names
+            deleted_flag = (
+                f"coalesce(lower(CAST({q(DELETED)} AS VARCHAR)) IN {_TRUE}, false)"
+                if flagged
+                else "false"
             )
-        _run(
-            con,
-            """DELETE FROM canonical.tickets WHERE source = ? AND ticket_id IN
-            (SELECT ticket_id FROM inc_mapped WHERE ticket_id IS NOT NULL)""",
-            [src],
-        )
-        cols = ", ".join(TICKET_COLUMNS)
-        values = ", ".join(
-            f"CASE WHEN {DELETED} THEN coalesce(deleted_at, updated_at, ?) END"
-            if c == "deleted_at"
-            else c
-            for c in TICKET_COLUMNS
-        )
-        loaded = _run(
-            con,
-            f"""INSERT INTO canonical.tickets (source, {cols}, created_month, origin, row_number,
-                load_id, loaded_at)
-            SELECT ?, {values}, CAST(date_trunc('month', created_at) AS DATE), ?, _row_number,
-                   ?, ?
-            FROM inc_mapped WHERE _reason IS NULL""",
-            [src, now, chunk.origin, load_id, now],
-        )[0][0]
-        if deleted:
-            _run(
-                con,
-                """UPDATE canonical.tickets t SET status = p.status FROM inc_prev p
-                WHERE t.source = ? AND t.load_id = ? AND t.ticket_id = p.ticket_id
-                  AND p.status IS NOT NULL""",
-                [src, load_id],
+            if self.has_rows:
+                self._replace_earlier_versions(view, ids, deleted_flag, chunk.origin)
+            select = ticket_select(
+                self.mapping,
+                hash_key_sql=self.key_sql,
+                max_text_bytes=self.max_text_bytes,
+                table=view,
+                types=types,
+                carry=f"{deleted_flag} AS {DELETED}" if flagged else "",
             )
+            cols = ", ".join(TICKET_COLUMNS)
+            deleted_at = "deleted_at"
+            if flagged:
+                deleted_at = f"CASE WHEN {DELETED} THEN coalesce(deleted_at, updated_at, ?) END"
+            values = ", ".join(deleted_at if c == "deleted_at" else c for c in TICKET_COLUMNS)
+            params: list = [src] + ([now] if flagged else []) + [chunk.origin, load_id, now]
+            with _filter_pushdown_off(con):
+                # Mapped straight from the chunk into the canonical table: each value is parsed
+                # once and written once.
+                loaded = _run(
+                    con,
+                    f"""INSERT INTO canonical.tickets (source, {cols}, created_month, origin,
+                        row_number, load_id, loaded_at)
+                    SELECT ?, {values}, CAST(date_trunc('month', created_at) AS DATE), ?,
+                           _row_number, ?, ?
+                    FROM ({select}) WHERE _reason IS NULL""",
+                    params,
+                )[0][0]
+            if self.has_rows and flagged:
+                self._keep_status_of_deleted(load_id)
+            # The rows that did not load are the quarantine; only their reasons are computed.
+            not_loaded = (
+                f"SELECT s._row_number FROM {view} s ANTI JOIN (SELECT row_number FROM "
+                f"canonical.tickets WHERE source = {lit(src)} AND load_id = {lit(load_id)}) c "
+                "ON c.row_number = s._row_number"
+            )
+            reasons = ticket_select(
+                self.mapping,
+                hash_key_sql=self.key_sql,
+                max_text_bytes=self.max_text_bytes,
+                table=view,
+                types=types,
+                reason_only=True,
+                where=f"_row_number IN ({not_loaded})",
+            )
+            quarantined = _run(
+                con,
+                f"""INSERT INTO raw.quarantine
+                SELECT ?, ?, m._row_number, split_part(m._reason, ':', 1), m._reason,
+                       to_json(s)::VARCHAR, ?, ?
+                FROM ({reasons}) m JOIN (SELECT _row_number{", " + text if text else ""}
+                                         FROM {view}) s USING (_row_number)
+                WHERE m._reason IS NOT NULL""",
+                [src, chunk.origin, load_id, now],
+            )[0][0]
+            if chunk.messages is not None and self.messages is not None:
+                self._mapped_ids(view, ids, deleted_flag, load_id)
+        except BaseException:
+            if writer is not None:
+                writer.wait()
+            raise
+        if writer is not None:
+            writer.result()
+        raw_zone.register_chunk(
+            con,
+            source=src,
+            raw_name=src,
+            origin=chunk.origin,
+            stored=stored,
+            key_sql=ids,
+            load_id=load_id,
+            loaded_at=now,
+        )
         # The counts are what the inserts report, so the check costs no scan of the
         # growing tables; a row the mapping neither loads nor quarantines still fails it.
         read = table.num_rows
@@ -381,7 +431,60 @@ class IncrementalLoader:
                 f"{self.label}, {chunk.origin}: {read} rows read but {loaded} loaded + "
                 f"{quarantined} quarantined; refusing to commit a load that loses rows"
             )
+        self.has_rows = True
         return read, loaded, quarantined
+
+    def _replace_earlier_versions(
+        self, view: str, ids: str, deleted_flag: str, origin: str
+    ) -> None:
+        """The newest version of a ticket decides: its earlier row and quarantine entry go."""
+        con, src = self.con, self.source
+        _run(
+            con, f"CREATE OR REPLACE TEMP TABLE inc_ids AS SELECT DISTINCT {ids} AS id FROM {view}"
+        )
+        _run(
+            con,
+            f"""DELETE FROM raw.quarantine WHERE source = ? AND origin = ?
+            AND {_id_expr(self.id_columns, json_record=True)} IN (SELECT id FROM inc_ids)""",
+            [src, origin],
+        )
+        # A deleted ticket keeps its last lifecycle status; deleted_at says it is gone.
+        _run(
+            con,
+            f"""CREATE OR REPLACE TEMP TABLE inc_prev AS
+            SELECT ticket_id, status FROM canonical.tickets WHERE source = ? AND ticket_id IN
+                (SELECT {ids} FROM {view} WHERE {deleted_flag})""",
+            [src],
+        )
+        _run(
+            con,
+            "DELETE FROM canonical.tickets WHERE source = ? AND ticket_id IN "
+            "(SELECT id FROM inc_ids)",
+            [src],
+        )
+
+    def _keep_status_of_deleted(self, load_id: str) -> None:
+        _run(
+            self.con,
+            """UPDATE canonical.tickets t SET status = p.status FROM inc_prev p
+            WHERE t.source = ? AND t.load_id = ? AND t.ticket_id = p.ticket_id
+              AND t.deleted_at IS NOT NULL AND p.status IS NOT NULL""",
+            [self.source, load_id],
+        )
+
+    def _mapped_ids(self, view: str, ids: str, deleted_flag: str, load_id: str) -> None:
+        """`inc_mapped`: the chunk's tickets (loaded or not) for matching its conversation."""
+        _run(
+            self.con,
+            f"""CREATE OR REPLACE TEMP TABLE inc_mapped AS
+            SELECT ticket_id, NULL::VARCHAR AS _reason, deleted_at IS NOT NULL AS {DELETED}
+            FROM canonical.tickets WHERE source = ? AND load_id = ?
+            UNION ALL
+            SELECT {ids}, 'quarantined', {deleted_flag} FROM {view}
+            WHERE _row_number IN (SELECT row_number FROM raw.quarantine
+                                  WHERE source = ? AND load_id = ?)""",
+            [self.source, load_id, self.source, load_id],
+        )
 
     def _messages(self, chunk: Chunk, load_id: str, now: datetime) -> tuple[int, int, int]:
         assert chunk.messages is not None and self.messages is not None

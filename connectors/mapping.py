@@ -43,11 +43,45 @@ def timestamp_expr(text_expr: str, formats: list[str]) -> str:
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
+_TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+
+
+def _native(field: Field, columns: list[str], types: dict[str, str]) -> str | None:
+    """The field straight from columns the source already typed (a database's timestamptz,
+    smallint, text[]): no round trip through text, nothing to parse, nothing to quarantine."""
+    kinds = {types.get(c, "VARCHAR") for c in columns}
+    if len(kinds) != 1:
+        return None
+    (kind,) = kinds
+    cols = [q(c) for c in columns]
+    one = cols[0] if len(cols) == 1 else f"coalesce({', '.join(cols)})"
+    if field.kind == "timestamp":
+        if kind == "TIMESTAMP WITH TIME ZONE":
+            return f"timezone('UTC', {one})"
+        if kind in _TIMESTAMP_TYPES:
+            return f"CAST({one} AS TIMESTAMP)"
+    elif field.kind == "integer" and kind in _INTEGER_TYPES:
+        return f"CAST({one} AS INTEGER)"
+    elif field.kind == "list" and kind == "VARCHAR[]":
+        return (
+            f"coalesce(list_filter(list_transform({one}, lambda x: trim(x)), "
+            f"lambda x: x IS NOT NULL AND x <> ''), []::VARCHAR[])"
+        )
+    return None
+
+
 def _typed(
-    field: Field, text_expr: str, mapping: Mapping, hash_key_sql: str
+    field: Field,
+    text_expr: str,
+    mapping: Mapping,
+    hash_key_sql: str,
+    native: str | None = None,
 ) -> tuple[str, str | None]:
     """(typed expression, validity predicate or None) for one canonical field."""
     name = field.name
+    if native is not None:
+        return native, None
     if field.kind == "timestamp":
         expr = timestamp_expr(text_expr, mapping.timestamp_formats)
         return expr, f"({text_expr} IS NULL OR {expr} IS NOT NULL)"
@@ -82,12 +116,16 @@ def ticket_select(
     table: str = "stage",
     reason_only: bool = False,
     where: str | None = None,
+    types: dict[str, str] | None = None,
+    carry: str = "",
 ) -> str:
     """SELECT over `table` (raw text + `_row_number`) with canonical columns + `_reason`.
 
     `_reason` is NULL for rows that load; otherwise the first problem found, naming the field.
     `reason_only` gives just (`_row_number`, `_reason`); `where` limits the rows mapped
-    (duplicates are still found against every row of `table`).
+    (duplicates are still found against every row of `table`). `types` (column -> DuckDB
+    type) lets natively typed columns skip the text parsers; `carry` adds select items of
+    `table` to the output.
     """
     exprs: list[str] = []
     checks: list[str] = []
@@ -99,14 +137,14 @@ def ticket_select(
             continue
         text_expr = _text(columns)
         text_cols[field.name] = text_expr
-        typed, valid = _typed(field, text_expr, mapping, hash_key_sql)
+        native = _native(field, columns, types) if types else None
+        typed, valid = _typed(field, text_expr, mapping, hash_key_sql, native)
         exprs.append(f"{typed} AS {field.name}")
         if field.name == "ticket_id":
             checks.append(f"WHEN {text_expr} IS NULL THEN 'ticket_id: missing'")
         elif field.name == "created_at":
-            checks.append(
-                f"WHEN {text_expr} IS NULL THEN 'created_at: missing (column {'/'.join(columns)})'"
-            )
+            missing = f"{native} IS NULL" if native else f"{text_expr} IS NULL"
+            checks.append(f"WHEN {missing} THEN 'created_at: missing (column {'/'.join(columns)})'")
         if valid is not None:
             kind = "timestamp" if field.kind == "timestamp" else "integer"
             checks.append(
@@ -142,6 +180,8 @@ def ticket_select(
         f"GROUP BY ALL HAVING count(*) > 1) ON _dup_id = {id_expr}"
     )
     body = f"{reason} AS _reason" if reason_only else f"{', '.join(exprs)}, {reason} AS _reason"
+    if carry:
+        body += f", {carry}"
     filtered = f" WHERE {where}" if where else ""
     return f"SELECT _row_number, {body} FROM {table} {dupes}{filtered}"
 
