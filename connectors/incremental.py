@@ -35,6 +35,7 @@ from connectors.ingest import (
     _ensure_raw_table,
     _filter_pushdown_off,
     _lineage_sql,
+    _not_loaded_sql,
     _now,
 )
 from connectors.mapping import lit, message_select, q, ticket_select
@@ -352,12 +353,15 @@ class IncrementalLoader:
             )
             if self.has_rows:
                 self._replace_earlier_versions(view, ids, deleted_flag, chunk.origin)
-            select = ticket_select(
-                self.mapping,
+            select_args = dict(
                 hash_key_sql=self.key_sql,
                 max_text_bytes=self.max_text_bytes,
                 table=view,
                 types=types,
+            )
+            select = ticket_select(
+                self.mapping,
+                **select_args,
                 carry=f"{deleted_flag} AS {DELETED}" if flagged else "",
             )
             cols = ", ".join(TICKET_COLUMNS)
@@ -381,19 +385,11 @@ class IncrementalLoader:
             if self.has_rows and flagged:
                 self._keep_status_of_deleted(load_id)
             # The rows that did not load are the quarantine; only their reasons are computed.
-            not_loaded = (
-                f"SELECT s._row_number FROM {view} s ANTI JOIN (SELECT row_number FROM "
-                f"canonical.tickets WHERE source = {lit(src)} AND load_id = {lit(load_id)}) c "
-                "ON c.row_number = s._row_number"
-            )
             reasons = ticket_select(
                 self.mapping,
-                hash_key_sql=self.key_sql,
-                max_text_bytes=self.max_text_bytes,
-                table=view,
-                types=types,
+                **select_args,
                 reason_only=True,
-                where=f"_row_number IN ({not_loaded})",
+                where=f"_row_number IN ({_not_loaded_sql(view, src, load_id)})",
             )
             quarantined = _run(
                 con,

@@ -182,6 +182,15 @@ def _quarantine_mapped(
     )
 
 
+def _not_loaded_sql(table: str, source: str, load_id: str) -> str:
+    """Row numbers of `table` that the load `load_id` did not put into canonical.tickets."""
+    return (
+        f"SELECT s._row_number FROM {table} s ANTI JOIN (SELECT row_number FROM "
+        f"canonical.tickets WHERE source = {lit(source)} AND load_id = {lit(load_id)}) c "
+        "ON c.row_number = s._row_number"
+    )
+
+
 def _counts(con, source: str, origin: str, load_id: str, table: str) -> tuple[int, int]:
     loaded = con.execute(
         f"SELECT count(*) FROM {table} WHERE source = ? AND origin = ? AND load_id = ?",
@@ -238,11 +247,6 @@ def _load_tickets_file(
             )
         # The rows that did not load are the quarantine: their reasons are computed again
         # for those rows only, not for the whole file.
-        not_loaded = (
-            f"SELECT s._row_number FROM stage s ANTI JOIN (SELECT row_number FROM "
-            f"canonical.tickets WHERE source = {lit(source.name)} AND origin = {lit(origin)} "
-            f"AND load_id = {lit(load_id)}) c ON c.row_number = s._row_number"
-        )
         _quarantine_mapped(
             con,
             source.name,
@@ -252,7 +256,7 @@ def _load_tickets_file(
             ticket_select(
                 mapping,
                 reason_only=True,
-                where=f"_row_number IN ({not_loaded})",
+                where=f"_row_number IN ({_not_loaded_sql('stage', source.name, load_id)})",
                 **select_args,
             ),
         )

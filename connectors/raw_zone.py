@@ -78,10 +78,6 @@ def register(
     rebuild_view(con, raw_name)
 
 
-LATEST_DDL = """CREATE TABLE IF NOT EXISTS audit.raw_latest (
-    raw_name VARCHAR PRIMARY KEY, key_sql VARCHAR)"""
-
-
 def chunk_path(con: duckdb.DuckDBPyConnection, raw_name: str, load_id: str) -> Path:
     """Where the raw copy of one chunk goes (the folder is created)."""
     folder = raw_dir(con) / raw_name
@@ -141,7 +137,6 @@ def register_chunk(
     A rollback leaves an unregistered file that `prune` removes. `key_sql` identifies a source
     row across chunks; the view keeps each key's latest row.
     """
-    con.execute(LATEST_DDL)
     _keep_legacy_table(con, source, raw_name, origin, stored.parent)
     con.execute(
         "INSERT INTO audit.raw_files VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -169,12 +164,7 @@ def _keep_legacy_table(
     con: duckdb.DuckDBPyConnection, source: str, raw_name: str, origin: str, folder: Path
 ) -> None:
     """A store from before chunk files kept a table here: its rows become the first file."""
-    kind = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_catalog = ? "
-        "AND table_schema = 'raw' AND table_name = ?",
-        [CATALOG, raw_name],
-    ).fetchone()
-    if not kind or kind[0] != "BASE TABLE":
+    if _table_kind(con, raw_name) != "BASE TABLE":
         return
     target = folder / "legacy-table.parquet"
     con.execute(
@@ -198,12 +188,7 @@ def rebuild_view(con: duckdb.DuckDBPyConnection, raw_name: str) -> None:
             [raw_name],
         ).fetchall()
     ]
-    kind = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_catalog = ? "
-        "AND table_schema = 'raw' AND table_name = ?",
-        [CATALOG, raw_name],
-    ).fetchone()
-    if kind and kind[0] == "BASE TABLE":
+    if _table_kind(con, raw_name) == "BASE TABLE":
         # A store written before the raw zone kept files held a table here; the files
         # registered from now on are the raw zone.
         log.warning(
@@ -225,14 +210,17 @@ def rebuild_view(con: duckdb.DuckDBPyConnection, raw_name: str) -> None:
     con.execute(f"CREATE OR REPLACE VIEW raw.{q(raw_name)} AS {body}")
 
 
+def _table_kind(con: duckdb.DuckDBPyConnection, raw_name: str) -> str | None:
+    """'BASE TABLE', 'VIEW' or None for `raw.<raw_name>`."""
+    row = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_catalog = ? "
+        "AND table_schema = 'raw' AND table_name = ?",
+        [CATALOG, raw_name],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def _latest_key(con: duckdb.DuckDBPyConnection, raw_name: str) -> str | None:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? "
-        "AND table_schema = 'audit' AND table_name = 'raw_latest'",
-        [CATALOG],
-    ).fetchone()[0]
-    if not exists:
-        return None
     row = con.execute(
         "SELECT key_sql FROM audit.raw_latest WHERE raw_name = ?", [raw_name]
     ).fetchone()

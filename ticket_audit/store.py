@@ -59,6 +59,8 @@ BASE_DDL = (
     """CREATE TABLE IF NOT EXISTS audit.raw_files (
     source VARCHAR, raw_name VARCHAR, origin VARCHAR, stored_file VARCHAR, select_sql VARCHAR,
     load_id VARCHAR, loaded_at TIMESTAMP)""",
+    # Chunked raw zones (database, API sources): the key whose latest row their view shows.
+    """CREATE TABLE IF NOT EXISTS audit.raw_latest (raw_name VARCHAR PRIMARY KEY, key_sql VARCHAR)""",
     # Per month, what the last complete audit saw (ticket_audit/month_changes.py).
     """CREATE TABLE IF NOT EXISTS audit.month_fingerprints (
     created_month DATE PRIMARY KEY, fingerprint UBIGINT, settings VARCHAR)""",
