@@ -111,16 +111,20 @@ def pii_residual_scan(context: dg.AssetExecutionContext, audit: AuditResource):
         r = residual_scan(cfg, audit.store, log=context.log.info)
     finally:
         get_scanner(cfg.pii).close()
-    path, rows = export_parquet(audit.store, audit.output_path())
-    context.log.info(f"redacted dataset written: {path.name} ({rows:,} tickets)")
+    export = export_parquet(audit.store, audit.output_path())
+    context.log.info(
+        f"redacted dataset written: {export.path.name} ({export.rows:,} tickets; "
+        f"{export.months_nested} months built, {export.months_copied} unchanged months copied)"
+    )
     yield dg.MaterializeResult(
         metadata={
             "tickets_checked": r.tickets_checked,
             "residual_findings": r.total_findings,
             "residual_tickets": r.total_tickets,
             "residual_by_entity_this_run": _counts(r.by_entity),
-            "redacted_dataset": dg.MetadataValue.path(str(path)),
-            "redacted_dataset_tickets": rows,
+            "redacted_dataset": dg.MetadataValue.path(str(export.path)),
+            "redacted_dataset_tickets": export.rows,
+            "redacted_dataset_months_copied": export.months_copied,
         }
     )
     yield dg.AssetCheckResult(

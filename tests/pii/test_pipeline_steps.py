@@ -16,7 +16,7 @@ from ticket_audit.config.pii import Operator
 from ticket_audit.generator import GeneratorSpec, generate_history
 from ticket_audit.pii.analyzer import model_capabilities
 from ticket_audit.pii.exposure import compute_exposure, summary
-from ticket_audit.pii.redact_tickets import export_parquet, redact_window
+from ticket_audit.pii.redact_tickets import MONTHS_KEY, export_parquet, redact_window
 from ticket_audit.pii.residual import residual_scan
 from ticket_audit.pii.scan_tickets import scan_window
 from ticket_audit.pii.ticket_texts import WindowQuery
@@ -71,7 +71,8 @@ def test_full_layer_on_a_generated_history(pii_history, hasher, tmp_path: Path) 
     assert redacted.tickets_redacted == scanned.tickets_in_window
     residual = residual_scan(cfg, store, hasher=hasher, **QUIET)
     assert residual.tickets_checked == scanned.tickets_in_window
-    path, rows = export_parquet(store, tmp_path / "out")
+    export = export_parquet(store, tmp_path / "out")
+    path, rows = export.path, export.rows
     with store() as con:
         exposure = compute_exposure(con, cfg, model_capabilities(cfg.pii))
         save_summary(con, "pii", summary(exposure))
@@ -85,7 +86,18 @@ def test_full_layer_on_a_generated_history(pii_history, hasher, tmp_path: Path) 
             "(SELECT count(*) FROM audit.redacted_messages)"
         ).fetchone()
         findings = con.execute("SELECT * FROM audit.pii_findings LIMIT 1").fetchone()
+        # Per month, counted straight from the findings and the tickets, one by one.
+        by_month = dict(
+            con.execute(
+                """SELECT strftime(t.created_month, '%Y-%m'),
+                          count(*) FILTER (WHERE EXISTS (SELECT 1 FROM audit.pii_findings f
+                              WHERE f.source = t.source AND f.ticket_id = t.ticket_id))
+                   FROM canonical.tickets t GROUP BY 1"""
+            ).fetchall()
+        )
     paths = write_pii_exposure(exposure, tmp_path / "out")
+    assert {r["value"]: r["tickets_exposed"] for r in exposure["by_month"]} == by_month
+    assert any(r["tickets_exposed"] < r["tickets"] for r in exposure["by_month"])
 
     assert redacted_counts == (n_tickets, n_messages) and rows == n_tickets
     assert set(pii) >= {"tickets_with_pii_share", "by_entity", "residual_findings_after_redaction"}
@@ -257,3 +269,86 @@ def test_value_hashes_follow_the_key(pii_history, monkeypatch, env_key) -> None:
     value_hash, entity, start, end, text = row
     expected = KeyedHasher(env_key or TEST_KEY).value_hash(entity, text[start:end])
     assert value_hash == expected
+
+
+def test_export_copies_unchanged_months_and_equals_a_fresh_export(
+    pii_history, hasher, tmp_path: Path
+) -> None:
+    _, cfg = pii_history
+    store = store_for(cfg)
+    scan_window(cfg, store, hasher=hasher, **QUIET)
+    redact_window(cfg, store, hasher=hasher, **QUIET)
+    out = tmp_path / "out"
+    first = export_parquet(store, out)
+    assert first.months_copied == 0 and first.months_nested >= 4
+
+    again = export_parquet(store, out)
+    assert (again.months_copied, again.months_nested) == (first.months_nested, 0)
+    assert pq.read_table(again.path).equals(pq.read_table(first.path))
+
+    # A status changed in one month and a message body in another: both months are built
+    # again, and the file equals one written from scratch.
+    with store() as con:
+        months = [
+            m
+            for (m,) in con.execute(
+                "SELECT DISTINCT created_month FROM audit.redacted_tickets ORDER BY 1"
+            ).fetchall()
+        ]
+        con.execute(
+            "UPDATE audit.redacted_tickets SET status = 'reopened' WHERE ticket_id = "
+            "(SELECT min(ticket_id) FROM audit.redacted_tickets WHERE created_month = ?)",
+            [months[0]],
+        )
+        con.execute(
+            """UPDATE audit.redacted_messages SET body = body || ' (edited)'
+            WHERE (source, ticket_id) = (SELECT (source, min(ticket_id)) FROM audit.redacted_tickets
+                                         WHERE created_month = ? GROUP BY source) AND seq = 1""",
+            [months[-1]],
+        )
+    changed = export_parquet(store, out)
+    fresh = export_parquet(store, tmp_path / "fresh")
+    assert (changed.months_nested, changed.months_copied) == (2, first.months_nested - 2)
+    assert fresh.months_copied == 0
+    assert pq.read_table(changed.path).equals(pq.read_table(fresh.path))
+    statuses = pq.read_table(changed.path, columns=["status"]).column("status").to_pylist()
+    assert "reopened" in statuses
+
+    # Row groups of unchanged months were copied byte for byte: DuckDB reads them as well.
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("fresh", pq.read_table(fresh.path))
+    diff = con.execute(
+        f"SELECT count(*) FROM (SELECT * FROM read_parquet('{changed.path}') "
+        "EXCEPT ALL SELECT * FROM fresh)"
+    ).fetchone()[0]
+    assert diff == 0
+
+    # A previous file with page indexes cannot be copied from byte for byte: its months are
+    # decoded and written again instead, with the same result.
+    previous = pq.ParquetFile(changed.path)
+    groups = [previous.read_row_group(i) for i in range(previous.metadata.num_row_groups)]
+    kept_months = previous.metadata.metadata[MONTHS_KEY.encode()]
+    with pq.ParquetWriter(
+        out / "redacted_tickets.parquet", previous.schema_arrow, write_page_index=True
+    ) as w:
+        for group in groups:
+            w.write_table(group)
+        w.add_key_value_metadata({MONTHS_KEY: kept_months})
+    with store() as con2:
+        con2.execute(
+            "UPDATE audit.redacted_tickets SET status = 'closed' WHERE ticket_id = "
+            "(SELECT min(ticket_id) FROM audit.redacted_tickets WHERE created_month = ?)",
+            [months[1]],
+        )
+    decoded = export_parquet(store, out)
+    assert (decoded.months_nested, decoded.months_copied) == (1, first.months_nested - 1)
+    assert pq.read_table(decoded.path).equals(
+        pq.read_table(export_parquet(store, tmp_path / "f2").path)
+    )
+
+    # A file of the same name that this function did not write is replaced, not trusted.
+    plain = pq.read_table(fresh.path).replace_schema_metadata(None)
+    pq.write_table(plain, out / "redacted_tickets.parquet", row_group_size=100)
+    assert export_parquet(store, out).months_copied == 0

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from ticket_audit.pii.evaluate import SYNTH_RELATIVE, load_synth
-from ticket_audit.pii.scan import Scanner, collapse_placeholders, to_original
+from ticket_audit.pii.scan import Scanner, _patterns_in_worker, collapse_placeholders, to_original
 
 
 def _texts(shared_data) -> list[str]:
@@ -90,3 +92,44 @@ def test_idle_cores_are_sampled_now(scanner: Scanner) -> None:
     assert 0.0 <= idle_cpus(0.05) <= (os.cpu_count() or 1)
     assert scanner._n_process(PARALLEL_MIN_SEGMENTS - 1, "auto") == 1  # small batch: one process
     assert scanner._n_process(10, 2) == 2  # an explicit count is obeyed
+
+
+def test_a_helper_process_takes_chunks_from_the_back_in_order(
+    scanner: Scanner, shared_data
+) -> None:
+    texts = _texts(shared_data) * 8
+    expected = [scanner.pattern_findings(t) for t in texts]
+    fresh = Scanner(scanner.config, analyzer=scanner.analyzer)
+    here_did: list[int] = []
+
+    def slow_here(chunk: list[str]) -> list:
+        # Slow enough that the helper loads its model and takes a share of the batch.
+        here_did.append(len(chunk))
+        time.sleep(1.0)
+        return [fresh.pattern_findings(t) for t in chunk]
+
+    try:
+        out = fresh._shared(slow_here, _patterns_in_worker, texts, procs=2)
+    finally:
+        fresh.close()
+    assert out == expected
+    assert 0 < sum(here_did) < len(texts), "both this process and the helper did chunks"
+
+
+def test_a_failing_helper_leaves_its_work_to_this_process(scanner: Scanner, shared_data) -> None:
+    texts = _texts(shared_data) * 2
+    fresh = Scanner(scanner.config, analyzer=scanner.analyzer)
+    here_did: list[int] = []
+
+    def here(chunk: list[str]) -> list:
+        here_did.append(len(chunk))
+        time.sleep(0.5)  # the helper gets to fail on a chunk before this process is done
+        return [fresh.pattern_findings(t) for t in chunk]
+
+    try:
+        # int() of a list raises in the helper: every chunk comes back to this process.
+        out = fresh._shared(here, int, texts, procs=2)
+    finally:
+        fresh.close()
+    assert out == [scanner.pattern_findings(t) for t in texts]
+    assert sum(here_did) == len(texts)

@@ -63,18 +63,38 @@ def compute_exposure(
         "SELECT count(*) FROM audit.pii_scan_state s SEMI JOIN canonical.tickets t "
         "ON t.source = s.source AND t.ticket_id = s.ticket_id"
     ).fetchone()[0]
+    high = ", ".join(f"'{h}'" for h in sorted(HIGH_RISK))
+    # One row per ticket and kind of data, and one per ticket: the counts of distinct
+    # tickets below become plain counts over these, not DISTINCT over millions of findings.
+    one(
+        f"""CREATE OR REPLACE TEMP TABLE _exposure_te AS
+        SELECT source, ticket_id, entity_type, count(*) AS findings,
+               bool_or({_FIELD_GROUP} = 'subject') AS in_subject,
+               bool_or({_FIELD_GROUP} = 'description') AS in_description,
+               bool_or({_FIELD_GROUP} = 'messages') AS in_messages
+        FROM audit.pii_findings GROUP BY ALL"""
+    )
+    one(
+        f"""CREATE OR REPLACE TEMP TABLE _exposure_t AS
+        SELECT source, ticket_id, bool_or(entity_type IN ({high})) AS high_risk
+        FROM _exposure_te GROUP BY ALL"""
+    )
     exposed, findings_total = one(
-        "SELECT count(DISTINCT (source, ticket_id)), count(*) FROM audit.pii_findings"
+        "SELECT (SELECT count(*) FROM _exposure_t), "
+        "(SELECT CAST(coalesce(sum(findings), 0) AS BIGINT) FROM _exposure_te)"
     ).fetchone()
 
     entities = _rows(
         con,
-        f"""SELECT entity_type, count(DISTINCT (source, ticket_id)) AS tickets,
-                   count(*) AS findings, count(DISTINCT value_hash) AS distinct_values,
-                   count(DISTINCT (source, ticket_id)) FILTER (WHERE {_FIELD_GROUP} = 'subject') AS in_subject,
-                   count(DISTINCT (source, ticket_id)) FILTER (WHERE {_FIELD_GROUP} = 'description') AS in_description,
-                   count(DISTINCT (source, ticket_id)) FILTER (WHERE {_FIELD_GROUP} = 'messages') AS in_messages
-            FROM audit.pii_findings GROUP BY entity_type ORDER BY tickets DESC, entity_type""",
+        """SELECT e.entity_type, count(*) AS tickets, CAST(sum(e.findings) AS BIGINT) AS findings,
+                  any_value(d.distinct_values) AS distinct_values,
+                  count(*) FILTER (WHERE e.in_subject) AS in_subject,
+                  count(*) FILTER (WHERE e.in_description) AS in_description,
+                  count(*) FILTER (WHERE e.in_messages) AS in_messages
+            FROM _exposure_te e
+            JOIN (SELECT entity_type, count(DISTINCT value_hash) AS distinct_values
+                  FROM audit.pii_findings GROUP BY 1) d USING (entity_type)
+            GROUP BY 1 ORDER BY tickets DESC, entity_type""",
     )
     for e in entities:
         e["high_risk"] = e["entity_type"] in HIGH_RISK
@@ -101,22 +121,19 @@ def compute_exposure(
     def by_dimension(expr: str) -> list[dict]:
         rows = _rows(
             con,
-            f"""WITH t AS (
-                    SELECT t.source, t.ticket_id, {expr} AS value FROM canonical.tickets t
-                    SEMI JOIN audit.pii_scan_state s ON s.source = t.source AND s.ticket_id = t.ticket_id),
-                e AS (SELECT DISTINCT source, ticket_id, entity_type FROM audit.pii_findings)
-            SELECT t.value, count(DISTINCT (t.source, t.ticket_id)) AS tickets,
-                   count(DISTINCT (e.source, e.ticket_id)) AS tickets_exposed,
-                   count(DISTINCT (e.source, e.ticket_id)) FILTER (WHERE e.entity_type IN
-                       ({", ".join(f"'{h}'" for h in sorted(HIGH_RISK))})) AS tickets_high_risk
-            FROM t LEFT JOIN e ON e.source = t.source AND e.ticket_id = t.ticket_id
+            f"""SELECT {expr} AS value, count(*) AS tickets,
+                       count(x.ticket_id) AS tickets_exposed,
+                       count(*) FILTER (WHERE x.high_risk) AS tickets_high_risk
+            FROM (SELECT * FROM canonical.tickets t SEMI JOIN audit.pii_scan_state s
+                  ON s.source = t.source AND s.ticket_id = t.ticket_id) t
+            LEFT JOIN _exposure_t x ON x.source = t.source AND x.ticket_id = t.ticket_id
             GROUP BY 1 ORDER BY 1""",
         )
         per_entity = _rows(
             con,
-            f"""SELECT {expr} AS value, f.entity_type, count(DISTINCT (f.source, f.ticket_id)) AS tickets
-                FROM audit.pii_findings f JOIN canonical.tickets t
-                  ON t.source = f.source AND t.ticket_id = f.ticket_id
+            f"""SELECT {expr} AS value, e.entity_type, count(*) AS tickets
+                FROM _exposure_te e JOIN canonical.tickets t
+                  ON t.source = e.source AND t.ticket_id = e.ticket_id
                 GROUP BY ALL""",
         )
         split: dict[Any, dict[str, int]] = {}
@@ -137,7 +154,7 @@ def compute_exposure(
                    list(DISTINCT {_FIELD_GROUP} ORDER BY {_FIELD_GROUP}) AS fields,
                    count(*) AS findings
             FROM audit.pii_findings
-            WHERE entity_type IN ({", ".join(f"'{h}'" for h in sorted(HIGH_RISK))})
+            WHERE entity_type IN ({high})
             GROUP BY ALL ORDER BY source, ticket_id""",
     )
 
@@ -154,6 +171,9 @@ def compute_exposure(
     residual_checked = one(
         "SELECT count(*) FROM audit.pii_scan_state WHERE residual_hash IS NOT NULL"
     ).fetchone()[0]
+
+    one("DROP TABLE _exposure_te")
+    one("DROP TABLE _exposure_t")
 
     env = cfg.audit.hash_key_env
     return {

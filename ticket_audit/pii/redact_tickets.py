@@ -9,14 +9,18 @@ with neither is left out until it has been scanned.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ticket_audit.config import AuditConfig
+from ticket_audit.parquet_splice import SpliceError, splice
 from ticket_audit.pii.hashing import KeyedHasher
 from ticket_audit.pii.recognizers import Finding
 from ticket_audit.pii.redact import Redactor
@@ -236,51 +240,188 @@ def _write_window(con, window: WindowQuery, fields: list[str], staged_t, staged_
         con.execute("DROP TABLE IF EXISTS _rm")
 
 
-_EXPORT_MONTH = """
+# The tickets of a set of months (a list parameter, NULL standing for tickets without a
+# month), each with its conversation nested; months in order, so each is one slice.
+_EXPORT_MONTHS = """
+WITH k AS (
+    SELECT source, ticket_id FROM audit.redacted_tickets
+    WHERE list_contains($months, created_month) OR (created_month IS NULL AND $undated))
 SELECT t.*, coalesce(m.messages, []) AS messages
-FROM (SELECT * FROM audit.redacted_tickets WHERE created_month IS NOT DISTINCT FROM ?) t
+FROM (SELECT * FROM audit.redacted_tickets
+      WHERE list_contains($months, created_month) OR (created_month IS NULL AND $undated)) t
 LEFT JOIN (
     SELECT source, ticket_id,
            list({'seq': seq, 'author_role': author_role, 'author_id': author_id,
                  'created_at': created_at, 'body': body, 'is_public': is_public}
                 ORDER BY seq) AS messages
     FROM audit.redacted_messages r
-    SEMI JOIN (SELECT source, ticket_id FROM audit.redacted_tickets
-               WHERE created_month IS NOT DISTINCT FROM ?) k
-        ON k.source = r.source AND k.ticket_id = r.ticket_id
+    SEMI JOIN k ON k.source = r.source AND k.ticket_id = r.ticket_id
     GROUP BY ALL
 ) m USING (source, ticket_id)
-ORDER BY t.source, t.created_at, t.ticket_id
+ORDER BY t.created_month NULLS LAST, t.source, t.created_at, t.ticket_id
 """
+# Months built in one query, up to about this many tickets: one query per month reads the
+# whole messages table each time, which made many small months (planted future dates)
+# cost more than the month that grew.
+BUILD_BATCH_TICKETS = 150_000
 
 
-def export_parquet(store: Store, output_dir: Path) -> tuple[Path, int]:
+# Per month, a fingerprint of everything the export holds: tickets (every column) and their
+# messages. A month whose fingerprint is unchanged is copied from the previous export.
+_MONTH_FINGERPRINTS = """
+WITH t AS (
+    SELECT created_month, bit_xor(hash(t)) AS h, count(*) AS n
+    FROM audit.redacted_tickets t GROUP BY ALL),
+m AS (
+    SELECT r.created_month, bit_xor(hash(m)) AS h
+    FROM audit.redacted_messages m
+    JOIN audit.redacted_tickets r ON r.source = m.source AND r.ticket_id = m.ticket_id
+    GROUP BY ALL)
+SELECT t.created_month, CAST(hash(t.h, coalesce(m.h, 0)) AS VARCHAR), t.n
+FROM t LEFT JOIN m ON m.created_month IS NOT DISTINCT FROM t.created_month
+ORDER BY 1 NULLS LAST
+"""
+# Key of the export's own Parquet metadata: [[month or null, fingerprint, rows], ...].
+MONTHS_KEY = "ticket_audit.months"
+
+
+def _previous_months(path: Path, schema: pa.Schema) -> tuple[pq.ParquetFile | None, dict]:
+    """The previous export and {month: (fingerprint, its row groups)}; nothing when it is
+    missing, unreadable, of another schema or not written by this function."""
+    try:
+        pf = pq.ParquetFile(path)
+        meta = pf.metadata.metadata or {}
+        if MONTHS_KEY.encode() not in meta or not pf.schema_arrow.equals(schema):
+            return None, {}
+        months, group = {}, 0
+        for month, fingerprint, rows in json.loads(meta[MONTHS_KEY.encode()]):
+            groups = []
+            while rows > 0 and group < pf.metadata.num_row_groups:
+                rows -= pf.metadata.row_group(group).num_rows
+                groups.append(group)
+                group += 1
+            if rows != 0:  # row groups that do not add up to the months: not ours
+                return None, {}
+            months[month] = (fingerprint, groups)
+        return pf, months
+    except (OSError, ValueError, KeyError, pa.ArrowException):
+        return None, {}
+
+
+def _month_params(months: list) -> dict:
+    return {
+        "months": [m for m in months if m is not None],
+        "undated": any(m is None for m in months),
+    }
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    rows: int
+    months_nested: int  # months built from the redacted tables
+    months_copied: int  # months unchanged since the previous export, copied from it
+
+
+@dataclass
+class _Month:
+    month: date | None
+    fingerprint: str
+    tickets: int
+    kept: list[int] | None  # its row groups in the previous export, when unchanged
+
+    @property
+    def key(self) -> str | None:
+        return self.month.isoformat() if self.month else None
+
+
+def _write_months(con, path: Path, schema: pa.Schema, months: list[_Month], previous) -> None:
+    """Months into a new Parquet file at `path`, in order: kept months decoded from the
+    previous export, the others nested from the redacted tables, consecutive ones in one
+    query of up to BUILD_BATCH_TICKETS tickets."""
+    batch: list[_Month] = []
+    writer = pq.ParquetWriter(path, schema, compression="zstd", write_page_index=False)
+
+    def build() -> None:
+        query = con.sql(_EXPORT_MONTHS, params=_month_params([m.month for m in batch]))
+        table, first = query.to_arrow_table(), 0
+        for m in batch:
+            writer.write_table(table.slice(first, m.tickets))
+            first += m.tickets
+        batch.clear()
+
+    try:
+        for m in months:
+            if m.kept is not None:
+                if batch:
+                    build()
+                writer.write_table(previous.read_row_groups(m.kept))
+                continue
+            if batch and sum(b.tickets for b in batch) + m.tickets > BUILD_BATCH_TICKETS:
+                build()
+            batch.append(m)
+        if batch:
+            build()
+        writer.add_key_value_metadata({MONTHS_KEY: _months_json(months)})
+    finally:
+        writer.close()
+
+
+def _months_json(months: list[_Month]) -> str:
+    return json.dumps([[m.key, m.fingerprint, m.tickets] for m in months])
+
+
+def export_parquet(store: Store, output_dir: Path) -> ExportResult:
     """`redacted_tickets.parquet`: one row per redacted ticket, its conversation nested.
 
-    Written a month at a time (one row group each, months in order): nesting a million
-    tickets' conversations in one query outgrows the audit's memory.
+    Written a month at a time (row groups of one month each, months in order): nesting a
+    million tickets' conversations in one query outgrows the audit's memory. A month whose
+    content is unchanged since the previous export keeps that file's row groups, copied byte
+    for byte (`ticket_audit.parquet_splice`); only the changed months are nested again. A
+    weekly re-audit changes one or two months of years.
     """
     from reports.files import written_atomically
 
     path = Path(output_dir) / "redacted_tickets.parquet"
-    rows = 0
     with store() as con, written_atomically(path) as tmp:
         ensure_pii_tables(con)
-        months = [
-            m
-            for (m,) in con.execute(
-                "SELECT DISTINCT created_month FROM audit.redacted_tickets ORDER BY 1 NULLS LAST"
-            ).fetchall()
-        ] or [None]
-        writer = None
+        rows = con.execute(_MONTH_FINGERPRINTS).fetchall() or [(None, "", 0)]
+        empty = con.sql(f"SELECT * FROM ({_EXPORT_MONTHS}) LIMIT 0", params=_month_params([]))
+        schema = empty.to_arrow_table().schema
+        previous, before = _previous_months(path, schema)
+        months = []
+        for month, fingerprint, n in rows:
+            kept = before.get(month.isoformat() if month else None)
+            same = previous is not None and kept is not None and kept[0] == fingerprint
+            months.append(_Month(month, fingerprint, n, kept[1] if same else None))
+        copied = sum(m.kept is not None for m in months)
+        result = ExportResult(path, sum(m.tickets for m in months), len(months) - copied, copied)
+        if not copied:
+            _write_months(con, tmp, schema, months, None)
+            return result
         try:
-            for month in months:
-                table = con.execute(_EXPORT_MONTH, [month, month]).to_arrow_table()
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
-                writer.write_table(table)
-                rows += table.num_rows
-        finally:
-            if writer is not None:
-                writer.close()
-    return path, rows
+            _splice_months(con, path, tmp, schema, months)
+        except SpliceError:
+            # A previous file this module cannot copy from (page indexes, say): decode it.
+            _write_months(con, tmp, schema, months, previous)
+    return result
+
+
+def _splice_months(con, previous: Path, tmp: Path, schema: pa.Schema, months: list) -> None:
+    """The changed months nested into a file of their own, then every month's row groups
+    copied into `tmp` in month order, from that file or from the previous export."""
+    built = tmp.with_name(tmp.name + ".months")
+    try:
+        changed = [m for m in months if m.kept is None]
+        _write_months(con, built, schema, changed, None)
+        _, groups = _previous_months(built, schema)
+        parts: list[tuple[Path, list[int]]] = []
+        for m in months:
+            source, rgs = (previous, m.kept) if m.kept is not None else (built, groups[m.key][1])
+            if parts and parts[-1][0] == source:
+                parts[-1][1].extend(rgs)
+            else:
+                parts.append((source, list(rgs)))
+        splice(parts, tmp, {MONTHS_KEY: _months_json(months)})
+    finally:
+        built.unlink(missing_ok=True)

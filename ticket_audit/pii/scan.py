@@ -8,8 +8,10 @@ Where the time goes in Presidio's BatchAnalyzerEngine, and what this module does
   description that is also the first message): each distinct text gets the pattern
   recognizers once, and each distinct sentence the NER pass once;
 - every recognizer runs on every text; here each has a cheap trigger (no '@', no email);
-- the NER pass can use both cores (`n_process`): on large batches, and only when a core is
-  idle (worker processes that return spans, not Docs).
+- the NER and pattern passes can use both cores (`n_process`), only when a core is idle:
+  this process works through the batch from the front while helper processes (which return
+  spans, not Docs) take it from the back once their model is loaded, so a helper that is
+  still starting never holds the batch up.
 
 Results per text equal what the recognizers find on that text, except that NER sees a
 sentence at a time; the benchmark and the accuracy tests measure that this costs no recall.
@@ -21,7 +23,9 @@ import logging
 import multiprocessing as mp
 import os
 import re
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -35,10 +39,11 @@ from ticket_audit.pii.recognizers import Finding, TicketPatternRecognizer, Ticke
 # whose pattern findings are (their size: support texts average a few hundred bytes).
 NER_CACHE_SENTENCES = 500_000
 PATTERN_CACHE_TEXTS = 200_000
-# Below this many items, starting the worker processes costs more than they save.
-POOL_START_MIN_ITEMS = 60_000
-# Below this many distinct sentences a second NER process costs more than it saves.
-PARALLEL_MIN_SEGMENTS = 20_000
+# Below this many items a helper process (which loads its own model, seconds of a core)
+# would not finish loading before this process is done.
+POOL_START_MIN_ITEMS = 8_000
+# Below this many items a running helper costs more in pickling than it saves.
+PARALLEL_MIN_SEGMENTS = 2_000
 # The scanner of a worker process, built once from the parent's config.
 _WORKER_SCANNER: Scanner | None = None
 log = logging.getLogger(__name__)
@@ -84,6 +89,10 @@ def _through_cache(cache: dict, limit: int, keys: list[str], compute: Callable) 
 def _start_worker(config_json: str) -> None:
     global _WORKER_SCANNER
     _WORKER_SCANNER = Scanner(PiiSection.model_validate_json(config_json))
+
+
+def _worker_ready() -> bool:
+    return _WORKER_SCANNER is not None
 
 
 def _spans_in_worker(texts: list[str]) -> list[list[tuple[int, int]]]:
@@ -309,13 +318,9 @@ class Scanner:
     def _person_spans_in_workers(
         self, texts: Sequence[str], procs: int
     ) -> list[list[tuple[int, int]]]:
-        # Workers send back only (start, end) pairs; spaCy's own n_process ships every Doc
+        # Helpers send back only (start, end) pairs; spaCy's own n_process ships every Doc
         # back through a pipe, which costs about as much as the NER it parallelises.
-        spans = self._in_workers(_spans_in_worker, list(texts), procs)
-        if spans is None:
-            self.stats.n_process = 1
-            return self._person_spans_here(texts)
-        return spans
+        return self._shared(self._person_spans_here, _spans_in_worker, list(texts), procs)
 
     def _cached_pattern_findings(
         self, texts: list[str], n_process: int | str | None
@@ -323,36 +328,78 @@ class Scanner:
         """Pattern findings per text, remembered across `scan` calls: the residual scan sees
         again every text the redaction left unchanged."""
 
+        def here(texts: list[str]) -> list[list[Finding]]:
+            return [self.pattern_findings(t) for t in texts]
+
         def compute(misses: list[str]) -> list[list[Finding]]:
             procs = self._n_process(len(misses), n_process)
-            found = self._in_workers(_patterns_in_worker, misses, procs) if procs > 1 else None
-            return found if found is not None else [self.pattern_findings(t) for t in misses]
+            if procs == 1:
+                return here(misses)
+            return self._shared(here, _patterns_in_worker, misses, procs)
 
         return _through_cache(self._pattern_cache, PATTERN_CACHE_TEXTS, texts, compute)[0]
 
-    def _in_workers(self, work, items: list[str], procs: int) -> list | None:
-        """`work` over `items` in this scanner's worker processes; None if they cannot start.
-
-        Workers are spawned, not forked: the audit runs inside Dagster and DuckDB, whose
-        threads may hold a lock at the moment of a fork, and a forked child then waits on it
-        forever (seen in a 1M-ticket audit). They load the model once and stay for the next
-        batch; they send back spans and findings, never Docs.
-        """
-        chunk = max(500, -(-len(items) // (procs * 8)))
-        chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
-        try:
-            if self._workers is None or self._workers_n != procs:
-                self.close()
-                self._workers = mp.get_context("spawn").Pool(
-                    procs, initializer=_start_worker, initargs=(self.config.model_dump_json(),)
-                )
-                self._workers_n = procs
-            parts = self._workers.map(work, chunks)
-        except (OSError, ValueError) as exc:
-            log.warning("parallel pass unavailable (%s); running in one process", exc)
+    def _helpers(self, n: int):
+        """The helper processes, started without waiting for them (they load the model)."""
+        if self._workers is None or self._workers_n != n:
             self.close()
-            return None
-        return [r for part in parts for r in part]
+            # Spawned, not forked: the audit runs inside Dagster and DuckDB, whose threads
+            # may hold a lock at the moment of a fork, and a forked child then waits on it
+            # forever (seen in a 1M-ticket audit).
+            self._workers = mp.get_context("spawn").Pool(
+                n, initializer=_start_worker, initargs=(self.config.model_dump_json(),)
+            )
+            self._workers_n = n
+        return self._workers
+
+    def _shared(self, here: Callable, there: Callable, items: list[str], procs: int) -> list:
+        """`here` over `items` in this process, from the front of the batch, while `procs - 1`
+        helper processes run `there` on chunks from the back; results in item order.
+
+        A helper takes its first chunk only once its model is loaded, so starting one costs
+        the batch nothing but the idle core's time. If helpers cannot start or fail, this
+        process does their chunks.
+        """
+        chunk = max(200, -(-len(items) // (procs * 16)))
+        todo = deque((i, items[i : i + chunk]) for i in range(0, len(items), chunk))
+        done: dict[int, list] = {}
+        lock = threading.Lock()
+        try:
+            pool = self._helpers(procs - 1)
+        except (OSError, ValueError) as exc:
+            log.warning("helper processes unavailable (%s); running in one process", exc)
+            pool = None
+
+        def take(back: bool) -> tuple[int, list[str]] | None:
+            with lock:
+                return (todo.pop() if back else todo.popleft()) if todo else None
+
+        def feed() -> None:
+            try:
+                pool.apply(_worker_ready)
+                while (job := take(back=True)) is not None:
+                    try:
+                        done[job[0]] = pool.apply(there, (job[1],))
+                    except BaseException:
+                        with lock:
+                            todo.append(job)  # this process will do it
+                        raise
+            except Exception as exc:  # a helper that died or could not load its model
+                log.warning("helper process failed (%s); this process takes over", exc)
+
+        feeders = [threading.Thread(target=feed, daemon=True) for _ in range(procs - 1)]
+        if pool is not None:
+            for t in feeders:
+                t.start()
+        while (job := take(back=False)) is not None:
+            done[job[0]] = here(job[1])
+        for t in feeders:
+            if t.is_alive():
+                t.join()
+        # A feeder that failed after this process ran out of work left its chunk behind.
+        while (job := take(back=False)) is not None:
+            done[job[0]] = here(job[1])
+        return [r for i in sorted(done) for r in done[i]]
 
     def close(self) -> None:
         """Stop the worker processes (they also end with this process)."""

@@ -15,6 +15,7 @@ conflict.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -137,23 +139,35 @@ def _band_pairs(keys: np.ndarray, idx: np.ndarray, max_bucket: int) -> tuple[np.
     return np.concatenate(pairs), skipped
 
 
-def _candidate_pairs(sig, has, scope_hash, bands: int, max_bucket: int) -> tuple[pl.DataFrame, int]:
+def _band_keys(sig: np.ndarray, scope_hash: np.ndarray, bands: int) -> np.ndarray:
+    """(n, bands) LSH keys: each band's rows of the signature hashed with the scope, so two
+    tickets share a key only within one scope."""
     n, perms = sig.shape
     rows = perms // bands
-    idx = np.nonzero(has)[0]
-    found, skipped = [], 0
+    out = np.empty((n, bands), np.uint64)
     for band in range(bands):
-        key = scope_hash[idx].copy()
+        key = scope_hash.copy()
         for col in range(band * rows, (band + 1) * rows):
             key *= np.uint64(0x100000001B3)
-            key += sig[idx, col].astype(np.uint64)
+            key += sig[:, col].astype(np.uint64)
             key = _mix(key)
-        pairs, skip = _band_pairs(key, idx, max_bucket)
+        out[:, band] = key
+    return out
+
+
+def _candidate_pairs(
+    keys: np.ndarray, has: np.ndarray, max_bucket: int
+) -> tuple[pl.DataFrame, int]:
+    n = len(has)
+    idx = np.nonzero(has)[0]
+    found, skipped = [], 0
+    for band in range(keys.shape[1]):
+        pairs, skip = _band_pairs(keys[idx, band], idx, max_bucket)
         found.append(pairs)
         skipped += skip
     if skipped:
         log.warning("near duplicates: %d LSH buckets over %d tickets skipped", skipped, max_bucket)
-    both = np.concatenate(found)
+    both = np.concatenate(found) if found else np.zeros((0, 2), np.int64)
     lo, hi = np.minimum(both[:, 0], both[:, 1]), np.maximum(both[:, 0], both[:, 1])
     uniq = np.unique(lo.astype(np.int64) * n + hi)
     return pl.DataFrame({"a": uniq // n, "b": uniq % n}), skipped
@@ -184,28 +198,82 @@ def _jaccard(pairs: pl.DataFrame, owner: np.ndarray, shingles: np.ndarray) -> pl
     )
 
 
-def find_duplicates(tickets: pl.DataFrame, settings: QualitySection) -> Duplicates:
-    """`tickets` has INPUT_COLUMNS; returns the members of every duplicate group."""
-    n = tickets.height
-    if n == 0:
-        return Duplicates(pl.DataFrame(schema=GROUP_SCHEMA), {"tickets": 0})
-    timer = _Timer()
-    text = tickets.select(
+@dataclass
+class Sketch:
+    """What duplicate detection keeps of a ticket's text (no text): enough to find its
+    exact copies and its near-copy candidates without reading the text again."""
+
+    exact_key: np.ndarray  # uint64 (n,): same words, same order, same scope; 0 without words
+    band_keys: np.ndarray  # uint64 (n, lsh_bands)
+    has_shingles: np.ndarray  # bool (n,)
+
+
+def _texts(tickets: pl.DataFrame) -> pl.Series:
+    return tickets.select(
         pl.concat_str([pl.col("subject"), pl.col("description")], separator="\n", ignore_nulls=True)
     ).to_series()
-    words = word_hashes(text)
-    del text
-    timer("words")
+
+
+def scope_hashes(tickets: pl.DataFrame, settings: QualitySection) -> np.ndarray:
     scope = (
         tickets["customer_id"]
         if settings.duplicate_scope == "customer"
-        else pl.Series([None] * n, dtype=pl.Utf8)
+        else pl.Series([None] * tickets.height, dtype=pl.Utf8)
     ).fill_null("")
-    scope_hash = scope.hash(seed=2).to_numpy()
-    # Same words in the same order, same scope; 0 for a ticket without text.
+    return scope.hash(seed=2).to_numpy()
+
+
+def shingle_sets(tickets: pl.DataFrame, settings: QualitySection) -> tuple[np.ndarray, np.ndarray]:
+    """(owner row, shingle hash) of the tickets' subject + description."""
+    return ngrams(word_hashes(_texts(tickets)), settings.shingle_words, short_whole=True)
+
+
+def sketch_texts(
+    tickets: pl.DataFrame, settings: QualitySection, timer: _Timer | None = None
+) -> tuple[Sketch, np.ndarray, np.ndarray]:
+    """The sketch of each ticket (customer_id, subject, description), and its shingles."""
+    timer = timer or _Timer()
+    words = word_hashes(_texts(tickets))
+    timer("words")
+    scope_hash = scope_hashes(tickets, settings)
     exact_key = np.where(
         words.sequence != 0, _mix(words.sequence ^ _mix(scope_hash.copy())), np.uint64(0)
     )
+    owner, shingles = ngrams(words, settings.shingle_words, short_whole=True)
+    del words
+    timer("shingles")
+    sig, has = _minhash(owner, shingles, tickets.height, settings.minhash_permutations, seed=17)
+    keys = _band_keys(sig, scope_hash, settings.lsh_bands)
+    timer("minhash")
+    return Sketch(exact_key, keys, has), owner, shingles
+
+
+ShingleSource = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def find_duplicates(tickets: pl.DataFrame, settings: QualitySection) -> Duplicates:
+    """`tickets` has INPUT_COLUMNS; returns the members of every duplicate group."""
+    if tickets.height == 0:
+        return Duplicates(pl.DataFrame(schema=GROUP_SCHEMA), {"tickets": 0})
+    timer = _Timer()
+    sketch, owner, shingles = sketch_texts(tickets, settings, timer)
+    return group_duplicates(tickets, sketch, lambda _rows: (owner, shingles), settings, timer)
+
+
+def group_duplicates(
+    tickets: pl.DataFrame,
+    sketch: Sketch,
+    shingles_of: ShingleSource,
+    settings: QualitySection,
+    timer: _Timer | None = None,
+) -> Duplicates:
+    """Groups from the tickets' sketches. `tickets` needs no text: `shingles_of(rows)` gives
+    (owner row, shingle) of those rows (or more) for verifying the candidate pairs."""
+    n = tickets.height
+    if n == 0:
+        return Duplicates(pl.DataFrame(schema=GROUP_SCHEMA), {"tickets": 0})
+    timer = timer or _Timer()
+    exact_key = sketch.exact_key
     # Order inside a group: the earliest ticket is the original.
     order = tickets.select(pl.arg_sort_by("created_at", "ticket_id")).to_series().to_numpy()
     rank = np.empty(n, np.int64)
@@ -222,24 +290,23 @@ def find_duplicates(tickets: pl.DataFrame, settings: QualitySection) -> Duplicat
     timer("exact")
 
     # Near groups: MinHash + LSH candidates within the scope, verified by exact Jaccard.
-    owner, shingles = ngrams(words, settings.shingle_words, short_whole=True)
-    del words
-    timer("shingles")
-    sig, has = _minhash(owner, shingles, n, settings.minhash_permutations, seed=17)
-    timer("minhash")
     pairs, skipped = _candidate_pairs(
-        sig, has, scope_hash, settings.lsh_bands, settings.max_bucket_size
+        sketch.band_keys, sketch.has_shingles, settings.max_bucket_size
     )
-    del sig
     if not pairs.is_empty():
         a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
         same = (exact_key[a] == exact_key[b]) & (exact_key[a] != 0)
         pairs = pairs.filter(~pl.Series(same))
     timer("lsh")
-    verified = _jaccard(pairs, owner, shingles).filter(
-        pl.col("similarity") >= settings.near_duplicate_threshold
-    )
-    del owner, shingles
+    if pairs.is_empty():
+        verified = pairs.with_columns(similarity=pl.lit(None, pl.Float64))
+    else:
+        rows = np.unique(np.concatenate([pairs["a"].to_numpy(), pairs["b"].to_numpy()]))
+        owner, shingles = shingles_of(rows)
+        verified = _jaccard(pairs, owner, shingles).filter(
+            pl.col("similarity") >= settings.near_duplicate_threshold
+        )
+        del owner, shingles
     timer("verify")
 
     edges = pl.concat([exact_edges, verified.select("a", "b")])
@@ -315,31 +382,145 @@ def find_duplicates(tickets: pl.DataFrame, settings: QualitySection) -> Duplicat
     return Duplicates(members, stats)
 
 
+# Bump when the sketch of a text changes for the same settings (tokeniser, hashing).
+SKETCH_VERSION = 1
+_TEXT_KEY = "hash(t.subject, t.description, t.customer_id)"
+
+
+def _sketch_settings(settings: QualitySection) -> int:
+    """Fingerprint of what a stored sketch depends on: other settings, other sketches."""
+    parts = (
+        SKETCH_VERSION,
+        settings.duplicate_scope,
+        settings.shingle_words,
+        settings.minhash_permutations,
+        settings.lsh_bands,
+    )
+    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:7], "big")
+
+
+def _read_texts(con, tickets: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
+    """customer_id, subject and description of `rows` of `tickets`, in that order."""
+    keys = tickets.select("source", "ticket_id")[rows].with_columns(_pos=pl.Series(rows))
+    con.register("_dup_rows", keys.to_arrow())
+    try:
+        return con.sql(
+            """SELECT k._pos, t.customer_id, t.subject, t.description
+            FROM _dup_rows k JOIN canonical.tickets t
+              ON t.source = k.source AND t.ticket_id = k.ticket_id
+            ORDER BY k._pos"""
+        ).pl()
+    finally:
+        con.unregister("_dup_rows")
+
+
 def run_duplicates(cfg: AuditConfig, progress: Progress = log.info) -> Duplicates:
-    """Read tickets, find duplicate groups, replace `audit.duplicate_groups`."""
-    t0 = time.perf_counter()
+    """Find duplicate groups and replace `audit.duplicate_groups`.
+
+    Incremental: `audit.duplicate_sketch` keeps each ticket's sketch (exact key and LSH band
+    keys, no text) with a hash of the text it came from. Only tickets that are new or whose
+    subject, description or customer changed are read and sketched; candidate pairs come from
+    every ticket's band keys as in a full run, and only the tickets of candidate pairs are
+    read again to verify them. The groups equal a full run's (tested).
+    """
+    q = cfg.quality
+    settings_key = _sketch_settings(q)
+    timer = _Timer()
     with open_store(cfg.duckdb_path) as con:
         ensure_tables(con)
-        tickets = con.sql(f"SELECT {', '.join(INPUT_COLUMNS)} FROM canonical.tickets").pl()
-    read = time.perf_counter() - t0
-    progress(f"duplicates: {tickets.height:,} tickets read")
-    found = find_duplicates(tickets, cfg.quality)
-    del tickets
-    t0 = time.perf_counter()
-    with open_store(cfg.duckdb_path) as con:
-        ensure_tables(con)
+        tickets = con.sql(
+            f"""SELECT t.source, t.ticket_id, t.customer_id, t.created_at, t.category,
+                       {_TEXT_KEY} AS text_key, s.exact_key, s.band_keys,
+                       -- Text only where there is no current sketch: new or changed tickets.
+                       CASE WHEN s.exact_key IS NULL THEN t.subject END AS subject,
+                       CASE WHEN s.exact_key IS NULL THEN t.description END AS description
+                FROM canonical.tickets t
+                LEFT JOIN audit.duplicate_sketch s
+                  ON s.source = t.source AND s.ticket_id = t.ticket_id
+                 AND s.text_key = {_TEXT_KEY} AND s.settings = ?""",
+            params=[settings_key],
+        ).pl()
+        n = tickets.height
+        progress(f"duplicates: {n:,} tickets read")
+        stale = np.nonzero(tickets["exact_key"].is_null().to_numpy())[0]
+        exact_key = tickets["exact_key"].fill_null(0).to_numpy().astype(np.uint64)
+        band_keys = np.zeros((n, q.lsh_bands), np.uint64)
+        has = tickets["band_keys"].is_not_null().to_numpy()
+        if has.any():
+            kept = tickets["band_keys"].filter(pl.Series(has)).list.to_array(q.lsh_bands)
+            band_keys[has] = kept.to_numpy().astype(np.uint64)
+        timer("read")
+        if len(stale):
+            texts = tickets.select("customer_id", "subject", "description")[stale]
+            fresh, _, _ = sketch_texts(texts, q, timer)
+            del texts
+            exact_key[stale] = fresh.exact_key
+            band_keys[stale] = fresh.band_keys
+            has[stale] = fresh.has_shingles
+            progress(f"duplicates: {len(stale):,} new or changed tickets sketched")
+
+        loaded = np.zeros(n, bool)
+        loaded[stale] = True
+        text_columns = ["customer_id", "subject", "description"]
+
+        def shingles_of(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            # Texts read above are used again; only the others are read now.
+            here, there = rows[loaded[rows]], rows[~loaded[rows]]
+            texts = tickets.select(text_columns)[here]
+            if len(there):
+                read = _read_texts(con, tickets, there).select(text_columns)
+                texts = pl.concat([texts, read])
+            owner, shingles = shingle_sets(texts, q)
+            return np.concatenate([here, there])[owner], shingles
+
+        sketch = Sketch(exact_key, band_keys, has)
+        found = group_duplicates(tickets, sketch, shingles_of, q, timer)
+        found.stats["sketched"] = len(stale)
+
+        t0 = time.perf_counter()
         con.register("duplicate_rows", found.groups.to_arrow())
+        keys = tickets.select("source", "ticket_id", "text_key")[stale].to_arrow()
+        bands = q.lsh_bands
+        offsets = pa.array(np.arange(0, (len(stale) + 1) * bands, bands, dtype=np.int32))
+        con.register(
+            "_sketch_rows",
+            keys.append_column("exact_key", pa.array(exact_key[stale]))
+            .append_column(
+                "band_keys",
+                pa.ListArray.from_arrays(offsets, pa.array(band_keys[stale].reshape(-1))),
+            )
+            .append_column("has", pa.array(has[stale])),
+        )
         try:
             con.execute("BEGIN TRANSACTION")
             con.execute("DELETE FROM audit.duplicate_groups")
             con.execute("INSERT INTO audit.duplicate_groups SELECT * FROM duplicate_rows")
+            con.execute(
+                """DELETE FROM audit.duplicate_sketch s WHERE s.settings <> ?
+                OR EXISTS (SELECT 1 FROM _sketch_rows k
+                           WHERE k.source = s.source AND k.ticket_id = s.ticket_id)
+                OR NOT EXISTS (SELECT 1 FROM canonical.tickets t
+                               WHERE t.source = s.source AND t.ticket_id = s.ticket_id)""",
+                [settings_key],
+            )
+            con.execute(
+                """INSERT INTO audit.duplicate_sketch
+                SELECT source, ticket_id, text_key, ?, exact_key,
+                       CASE WHEN has THEN band_keys END
+                FROM _sketch_rows""",
+                [settings_key],
+            )
             found.stats.setdefault("timings", {}).update(
-                {"read": round(read, 3), "write": round(time.perf_counter() - t0, 3)}
+                {"write": round(time.perf_counter() - t0, 3)}
             )
             save_stage_stats(con, "duplicates", found.stats)
             con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
         finally:
             con.unregister("duplicate_rows")
+            con.unregister("_sketch_rows")
     progress(
         f"duplicates: {found.stats.get('exact_copies', 0):,} exact and "
         f"{found.stats.get('near_copies', 0):,} near copies in {found.stats.get('groups', 0):,} groups"

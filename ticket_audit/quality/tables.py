@@ -25,6 +25,11 @@ DDL = (
         source VARCHAR, ticket_id VARCHAR, group_id VARCHAR, kind VARCHAR, group_size INTEGER,
         is_first BOOLEAN, similarity DOUBLE, distinct_categories INTEGER,
         label_conflict BOOLEAN)""",
+    # Per ticket, what duplicate detection keeps of its text (hashes only) and a hash of the
+    # text it came from: a re-audit sketches only new and changed tickets.
+    """CREATE TABLE IF NOT EXISTS audit.duplicate_sketch (
+        source VARCHAR, ticket_id VARCHAR, text_key UBIGINT, settings BIGINT,
+        exact_key UBIGINT, band_keys UBIGINT[])""",
     """CREATE TABLE IF NOT EXISTS audit.label_issues (
         source VARCHAR, ticket_id VARCHAR, issue VARCHAR, given_category VARCHAR,
         suggested_category VARCHAR, given_probability DOUBLE, suggested_probability DOUBLE)""",
