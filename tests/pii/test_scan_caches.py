@@ -116,14 +116,16 @@ def test_a_helper_process_takes_chunks_from_the_back_in_order(
     assert 0 < sum(here_did) < len(texts), "both this process and the helper did chunks"
 
 
-def test_a_failing_helper_leaves_its_work_to_this_process(scanner: Scanner, shared_data) -> None:
-    texts = _texts(shared_data) * 2
+def test_a_failing_helper_leaves_its_work_to_this_process(
+    scanner: Scanner, shared_data, caplog
+) -> None:
+    texts = _texts(shared_data) * 8
     fresh = Scanner(scanner.config, analyzer=scanner.analyzer)
     here_did: list[int] = []
 
     def here(chunk: list[str]) -> list:
         here_did.append(len(chunk))
-        time.sleep(0.5)  # the helper gets to fail on a chunk before this process is done
+        time.sleep(1.0)  # the helper gets to fail on a chunk before this process is done
         return [fresh.pattern_findings(t) for t in chunk]
 
     try:
@@ -133,3 +135,5 @@ def test_a_failing_helper_leaves_its_work_to_this_process(scanner: Scanner, shar
         fresh.close()
     assert out == [scanner.pattern_findings(t) for t in texts]
     assert sum(here_did) == len(texts)
+    warned = [r.getMessage() for r in caplog.records if "helper process failed" in r.getMessage()]
+    assert warned and all("TypeError" in m and "[" not in m for m in warned)  # no chunk quoted

@@ -385,7 +385,10 @@ class Scanner:
                             todo.append(job)  # this process will do it
                         raise
             except Exception as exc:  # a helper that died or could not load its model
-                log.warning("helper process failed (%s); this process takes over", exc)
+                # The type only: a message could quote the text the helper failed on.
+                log.warning(
+                    "helper process failed (%s); this process takes over", type(exc).__name__
+                )
 
         feeders = [threading.Thread(target=feed, daemon=True) for _ in range(procs - 1)]
         if pool is not None:
