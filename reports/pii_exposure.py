@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from reports.charts import bar_chart, column_chart
 from reports.files import write_atomic
+from reports.json_text import readable_json
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The HTML lists this many high-risk tickets; the CSV and JSON list them all.
@@ -172,5 +172,5 @@ def write_pii_exposure(exposure: dict[str, Any], output_dir: str | Path) -> list
     return [
         write_atomic(out / "pii_exposure.html", render_html(exposure)),
         write_atomic(out / "pii_exposure.csv", render_csv(exposure)),
-        write_atomic(out / "pii_exposure.json", json.dumps(exposure, indent=2, default=str)),
+        write_atomic(out / "pii_exposure.json", readable_json(exposure)),
     ]

@@ -87,6 +87,7 @@ def redacted_tickets(
             "texts_changed": r.texts_changed,
             "tickets_waiting_for_scan": r.tickets_waiting_for_scan,
             "redacted_rows_in_window": r.redacted_rows_in_window,
+            "tickets_rewritten": r.tickets_rewritten,
         }
     )
 

@@ -352,3 +352,106 @@ def test_export_copies_unchanged_months_and_equals_a_fresh_export(
     plain = pq.read_table(fresh.path).replace_schema_metadata(None)
     pq.write_table(plain, out / "redacted_tickets.parquet", row_group_size=100)
     assert export_parquet(store, out).months_copied == 0
+
+
+def _redacted_rows(con) -> tuple[list, list]:
+    order_t = "ORDER BY source, ticket_id"
+    order_m = "ORDER BY source, ticket_id, seq"
+    return (
+        con.execute(f"SELECT * FROM audit.redacted_tickets {order_t}").fetchall(),
+        con.execute(f"SELECT * FROM audit.redacted_messages {order_m}").fetchall(),
+    )
+
+
+def test_incremental_redaction_equals_a_full_rebuild(tmp_path: Path, hasher) -> None:
+    """Only the tickets that need it are rewritten, and the result is what rebuilding every
+    redacted row gives: new tickets, a status updated in place (as incremental sources do),
+    a message made private, a ticket moved to another month, a deleted ticket."""
+    history = generate_history(GeneratorSpec(tickets=300, seed=31, months=2), tmp_path / "d")
+    from tests.conftest import with_store
+    from ticket_audit.config import load_config
+
+    cfg = with_store(load_config(history.config_path), tmp_path)
+    cfg.pii.n_process = 1
+    ingest_config(cfg, progress=lambda _m: None)
+    store = store_for(cfg)
+    scan_window(cfg, store, hasher=hasher, **QUIET)
+    redact_window(cfg, store, hasher=hasher, **QUIET)
+
+    with store() as con:
+        ids = [
+            r[0]
+            for r in con.execute("SELECT ticket_id FROM canonical.tickets ORDER BY 1").fetchall()
+        ]
+        status_id, message_id, moved_id, deleted_id = ids[10], ids[20], ids[30], ids[40]
+        # Seven new tickets (copies under new ids, with their conversations).
+        for table in ("tickets", "messages"):
+            con.execute(
+                f"INSERT INTO canonical.{table} SELECT * REPLACE (ticket_id || '-NEW' AS ticket_id) "
+                f"FROM canonical.{table} WHERE ticket_id IN (SELECT unnest(?))",
+                [ids[:7]],
+            )
+        con.execute(
+            "UPDATE canonical.tickets SET status = 'reopened-x' WHERE ticket_id = ?", [status_id]
+        )
+        con.execute(
+            "UPDATE canonical.messages SET is_public = NOT coalesce(is_public, true) "
+            "WHERE ticket_id = ? AND seq = 0",
+            [message_id],
+        )
+        con.execute(
+            "UPDATE canonical.tickets SET created_month = DATE '2001-01-01' WHERE ticket_id = ?",
+            [moved_id],
+        )
+        con.execute("DELETE FROM canonical.messages WHERE ticket_id = ?", [deleted_id])
+        con.execute("DELETE FROM canonical.tickets WHERE ticket_id = ?", [deleted_id])
+
+    scan_window(cfg, store, hasher=hasher, **QUIET)
+    result = redact_window(cfg, store, hasher=hasher, **QUIET)
+    assert result.tickets_redacted >= 7  # the new tickets (the moved one may be rescanned)
+    with store() as con:
+        incremental = _redacted_rows(con)
+        status = con.execute(
+            "SELECT status FROM audit.redacted_tickets WHERE ticket_id = ?", [status_id]
+        ).fetchone()
+        public = con.execute(
+            "SELECT r.is_public = c.is_public FROM audit.redacted_messages r "
+            "JOIN canonical.messages c USING (source, ticket_id, seq) "
+            "WHERE ticket_id = ? AND seq = 0",
+            [message_id],
+        ).fetchone()
+        gone = con.execute(
+            "SELECT count(*) FROM audit.redacted_tickets WHERE ticket_id = ?", [deleted_id]
+        ).fetchone()[0]
+        # Rebuild every redacted row from the same findings.
+        con.execute("DELETE FROM audit.redacted_tickets")
+        con.execute("DELETE FROM audit.redacted_messages")
+        con.execute("UPDATE audit.pii_scan_state SET redacted_hash = NULL")
+    assert status == ("reopened-x",) and public == (True,) and gone == 0
+    # Rows are written again only for the new tickets and the three changed ones.
+    assert result.tickets_rewritten == 7 + 3
+    redact_window(cfg, store, hasher=hasher, **QUIET)
+    with store() as con:
+        rebuilt = _redacted_rows(con)
+    assert len(incremental[0]) == len(rebuilt[0]) == len(ids) + 7 - 1
+    assert incremental == rebuilt
+
+    # A ticket that leaves a month leaves that month's redacted rows, and comes back with
+    # the window of its new month.
+    with store() as con:
+        left_id, month = con.execute(
+            "SELECT ticket_id, created_month FROM canonical.tickets ORDER BY ticket_id LIMIT 1"
+        ).fetchone()
+        con.execute(
+            "UPDATE canonical.tickets SET created_month = DATE '2002-02-01' WHERE ticket_id = ?",
+            [left_id],
+        )
+    redact_window(cfg, store, WindowQuery("created_month = ?", (month,)), hasher=hasher, **QUIET)
+    count = "SELECT count(*) FROM audit.redacted_tickets WHERE ticket_id = ?"
+    with store() as con:
+        assert con.execute(count, [left_id]).fetchone()[0] == 0
+    new_month = WindowQuery("created_month = DATE '2002-02-01'", ())
+    scan_window(cfg, store, new_month, hasher=hasher, **QUIET)
+    redact_window(cfg, store, new_month, hasher=hasher, **QUIET)
+    with store() as con:
+        assert con.execute(count, [left_id]).fetchone()[0] == 1

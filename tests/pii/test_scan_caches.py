@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -137,3 +138,32 @@ def test_a_failing_helper_leaves_its_work_to_this_process(
     assert sum(here_did) == len(texts)
     warned = [r.getMessage() for r in caplog.records if "helper process failed" in r.getMessage()]
     assert warned and all("TypeError" in m and "[" not in m for m in warned)  # no chunk quoted
+
+
+def test_the_language_model_multiplies_without_blis(scanner: Scanner) -> None:
+    """BLIS picks its kernel by CPU model and runs its slow reference kernel on models it
+    does not know; every layer of the loaded pipeline uses numpy's matmul instead."""
+    layers = [
+        layer
+        for _, component in scanner.nlp.components
+        if hasattr(getattr(component, "model", None), "walk")
+        for layer in component.model.walk()
+    ]
+    assert layers
+    assert all(getattr(layer.ops, "use_blis", None) is False for layer in layers)
+
+
+def test_prepare_starts_helpers_only_for_a_big_batch(scanner: Scanner) -> None:
+    from ticket_audit.pii.scan import POOL_START_MIN_ITEMS
+
+    scanner.close()
+    scanner.prepare(POOL_START_MIN_ITEMS - 1)
+    assert scanner._workers is None
+    scanner.prepare(POOL_START_MIN_ITEMS, n_process=2)
+    try:
+        assert scanner._workers is not None and scanner._workers_n == 1
+        # Started helpers are used without sampling the cores again (on two cores or more).
+        if len(os.sched_getaffinity(0)) >= 2:
+            assert scanner._n_process(POOL_START_MIN_ITEMS, "auto") == 2
+    finally:
+        scanner.close()

@@ -25,7 +25,7 @@ from ticket_audit.pii.hashing import KeyedHasher
 from ticket_audit.pii.recognizers import Finding
 from ticket_audit.pii.redact import Redactor
 from ticket_audit.pii.scan_tickets import Log, Store, scan_salt
-from ticket_audit.pii.tables import ensure_pii_tables
+from ticket_audit.pii.tables import ensure_pii_tables, table_columns
 from ticket_audit.pii.ticket_texts import (
     WindowQuery,
     q,
@@ -43,6 +43,9 @@ class RedactResult:
     tickets_waiting_for_scan: int = 0
     texts_changed: int = 0
     redacted_rows_in_window: int = 0
+    # Redacted rows written again: tickets redacted now, and tickets whose other columns or
+    # messages changed in canonical; every other row of the window is kept as it is.
+    tickets_rewritten: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -150,7 +153,7 @@ def redact_window(
 
     with store() as con:
         ensure_pii_tables(con)
-        _write_window(con, window, fields, staged_t, staged_m, todo)
+        result.tickets_rewritten = _write_window(con, window, fields, staged_t, staged_m, todo)
         result.redacted_rows_in_window = con.execute(
             f"SELECT count(*) FROM audit.redacted_tickets WHERE {window.where}", list(window.params)
         ).fetchone()[0]
@@ -166,7 +169,24 @@ def _empty_like(con, table: str, columns: list[str]) -> pl.DataFrame:
     return query_polars(con, f"SELECT {', '.join(q(c) for c in columns)} FROM {table} LIMIT 0")
 
 
-def _write_window(con, window: WindowQuery, fields: list[str], staged_t, staged_m, todo) -> None:
+def _differs(con, table: str, skip: list[str], keys: list[str]) -> str:
+    """SQL condition: row `c` of canonical.`table` differs from row `r` of its redacted copy
+    in a column other than the text columns `skip` and the join `keys`."""
+    cols = [q(c) for c, _ in table_columns(con, "canonical", table) if c not in {*skip, *keys}]
+    if not cols:
+        return "false"
+    return (
+        f"row({', '.join('c.' + c for c in cols)}) IS DISTINCT FROM "
+        f"row({', '.join('r.' + c for c in cols)})"
+    )
+
+
+def _write_window(con, window: WindowQuery, fields: list[str], staged_t, staged_m, todo) -> int:
+    """Rewrite the redacted rows of the window's tickets that need it: tickets redacted now,
+    tickets whose other columns or messages changed in canonical since their redacted row
+    was written (a status update, a message made public), and tickets that left the window
+    or canonical. Every other redacted row is already what a rebuild would write, so a week
+    of new tickets rewrites that week, not its month."""
     if staged_t is None:
         staged_t = _empty_like(con, "audit.redacted_tickets", ["source", "ticket_id", *fields])
         staged_m = _empty_like(
@@ -183,16 +203,45 @@ def _write_window(con, window: WindowQuery, fields: list[str], staged_t, staged_
         f"CASE WHEN n.ticket_id IS NOT NULL THEN n.{q(f)} ELSE r.{q(f)} END AS {q(f)}"
         for f in fields
     )
+    ticket_changed = _differs(con, "tickets", fields, ["source", "ticket_id"])
+    message_changed = _differs(con, "messages", ["body"], ["source", "ticket_id", "seq"])
+    params = list(window.params)
     try:
         con.execute("BEGIN TRANSACTION")
         con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _wc AS
+            SELECT * FROM canonical.tickets WHERE {window.where}""",
+            params,
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _k AS
+            SELECT source, ticket_id FROM _staged_t
+            UNION
+            SELECT c.source, c.ticket_id FROM _wc c
+            JOIN audit.redacted_tickets r ON r.source = c.source AND r.ticket_id = c.ticket_id
+            WHERE {ticket_changed}
+            UNION
+            SELECT r.source, r.ticket_id FROM audit.redacted_tickets r
+            WHERE ({window.where})
+              AND NOT EXISTS (SELECT 1 FROM _wc c
+                              WHERE c.source = r.source AND c.ticket_id = r.ticket_id)
+            UNION
+            SELECT coalesce(c.source, r.source), coalesce(c.ticket_id, r.ticket_id)
+            FROM (SELECT m.* FROM canonical.messages m
+                  SEMI JOIN _wc w ON w.source = m.source AND w.ticket_id = m.ticket_id) c
+            FULL JOIN (SELECT m.* FROM audit.redacted_messages m
+                       SEMI JOIN _wc w ON w.source = m.source AND w.ticket_id = m.ticket_id) r
+              ON r.source = c.source AND r.ticket_id = c.ticket_id AND r.seq = c.seq
+            WHERE c.ticket_id IS NULL OR r.ticket_id IS NULL OR {message_changed}""",
+            params,
+        )
+        con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _rt AS
             SELECT c.* REPLACE ({replace_t})
-            FROM (SELECT * FROM canonical.tickets WHERE {window.where}) c
+            FROM (SELECT * FROM _wc SEMI JOIN _k USING (source, ticket_id)) c
             LEFT JOIN _staged_t n ON n.source = c.source AND n.ticket_id = c.ticket_id
             LEFT JOIN audit.redacted_tickets r ON r.source = c.source AND r.ticket_id = c.ticket_id
-            WHERE n.ticket_id IS NOT NULL OR r.ticket_id IS NOT NULL""",
-            list(window.params),
+            WHERE n.ticket_id IS NOT NULL OR r.ticket_id IS NOT NULL"""
         )
         con.execute(
             """CREATE OR REPLACE TEMP TABLE _rm AS
@@ -205,25 +254,22 @@ def _write_window(con, window: WindowQuery, fields: list[str], staged_t, staged_
             LEFT JOIN _staged_t st ON st.source = c.source AND st.ticket_id = c.ticket_id
             WHERE n.ticket_id IS NOT NULL OR (st.ticket_id IS NULL AND r.ticket_id IS NOT NULL)"""
         )
-        # Window rows (by either side's month), rows being rewritten, and tickets that left
-        # canonical all go; the rebuilt rows come back.
+        # Rows being rewritten and tickets that left canonical go; the rebuilt rows come back.
         con.execute(
-            f"""DELETE FROM audit.redacted_messages m WHERE EXISTS (
-                SELECT 1 FROM audit.redacted_tickets r
-                WHERE r.source = m.source AND r.ticket_id = m.ticket_id AND ({window.where}))
-            OR EXISTS (SELECT 1 FROM _rt k WHERE k.source = m.source AND k.ticket_id = m.ticket_id)
+            """DELETE FROM audit.redacted_messages m
+            WHERE EXISTS (SELECT 1 FROM _k k WHERE k.source = m.source AND k.ticket_id = m.ticket_id)
             OR NOT EXISTS (SELECT 1 FROM canonical.tickets c
-                           WHERE c.source = m.source AND c.ticket_id = m.ticket_id)""",
-            list(window.params),
+                           WHERE c.source = m.source AND c.ticket_id = m.ticket_id)"""
         )
         con.execute(
-            f"""DELETE FROM audit.redacted_tickets r WHERE ({window.where})
-            OR EXISTS (SELECT 1 FROM _rt k WHERE k.source = r.source AND k.ticket_id = r.ticket_id)
+            """DELETE FROM audit.redacted_tickets r
+            WHERE EXISTS (SELECT 1 FROM _k k WHERE k.source = r.source AND k.ticket_id = r.ticket_id)
             OR NOT EXISTS (SELECT 1 FROM canonical.tickets c
-                           WHERE c.source = r.source AND c.ticket_id = r.ticket_id)""",
-            list(window.params),
+                           WHERE c.source = r.source AND c.ticket_id = r.ticket_id)"""
         )
-        con.execute("INSERT INTO audit.redacted_tickets SELECT * FROM _rt")
+        rewritten = con.execute("INSERT INTO audit.redacted_tickets SELECT * FROM _rt").fetchone()[
+            0
+        ]
         con.execute("INSERT INTO audit.redacted_messages SELECT * FROM _rm")
         con.execute(
             """UPDATE audit.pii_scan_state s SET redacted_hash = d.text_hash, residual_hash = NULL
@@ -236,8 +282,9 @@ def _write_window(con, window: WindowQuery, fields: list[str], staged_t, staged_
     finally:
         for name in ("_staged_t", "_staged_m", "_done"):
             con.unregister(name)
-        con.execute("DROP TABLE IF EXISTS _rt")
-        con.execute("DROP TABLE IF EXISTS _rm")
+        for name in ("_wc", "_k", "_rt", "_rm"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+    return rewritten
 
 
 # The tickets of a set of months (a list parameter, NULL standing for tickets without a

@@ -15,7 +15,7 @@ from ticket_audit.config import AuditConfig
 from ticket_audit.pii.hashing import KeyedHasher
 from ticket_audit.pii.runtime import get_scanner
 from ticket_audit.pii.scan import strip_placeholders
-from ticket_audit.pii.scan_tickets import Log, Store, findings_frame
+from ticket_audit.pii.scan_tickets import TEXTS_PER_TICKET, Log, Store, findings_frame
 from ticket_audit.pii.tables import FINDING_COLUMNS, ensure_pii_tables
 from ticket_audit.pii.ticket_texts import flatten, query_polars, read_texts, text_fields
 from ticket_audit.store import release_memory
@@ -54,6 +54,8 @@ def residual_scan(
 
     rows: list[tuple] = []
     scanner = get_scanner(cfg.pii) if todo.height else None
+    if scanner is not None:
+        scanner.prepare(todo.height * TEXTS_PER_TICKET)
     # A batch of tickets at a time: memory is that of a batch, not of the whole history.
     for first in range(0, todo.height, BATCH_TICKETS):
         batch = todo.slice(first, BATCH_TICKETS)

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from presidio_analyzer import AnalyzerEngine
+from threadpoolctl import threadpool_limits
 
 from ticket_audit.config.pii import PiiSection
 from ticket_audit.pii.analyzer import LANGUAGE, build_analyzer
@@ -88,6 +89,9 @@ def _through_cache(cache: dict, limit: int, keys: list[str], compute: Callable) 
 
 def _start_worker(config_json: str) -> None:
     global _WORKER_SCANNER
+    # One core per process: a helper runs beside the main process, and BLAS threads of two
+    # processes contending for two cores made the NER pass twice as slow.
+    threadpool_limits(1, user_api="blas")
     _WORKER_SCANNER = Scanner(PiiSection.model_validate_json(config_json))
 
 
@@ -293,9 +297,24 @@ class Scanner:
         floor = PARALLEL_MIN_SEGMENTS if self._workers is not None else POOL_START_MIN_ITEMS
         if n_segments < floor or (cpus or 1) < 2:
             return 1
+        if self._workers is not None:
+            # Already started (their load is paid for); measuring now would count their own
+            # model loading as a busy core.
+            return self._workers_n + 1
         # A second process only helps when a core is idle: on a machine already saturated
         # by other work it adds process and scheduling cost for nothing.
         return 2 if idle_cpus() >= 0.5 else 1
+
+    def prepare(self, expected_items: int, n_process: int | str | None = None) -> None:
+        """Start the helper processes now when a batch of about `expected_items` texts will
+        use them: they load their model while this process reads the batch from the
+        database, instead of during the pattern pass."""
+        procs = self._n_process(expected_items, n_process)
+        if procs > 1:
+            try:
+                self._helpers(procs - 1)
+            except (OSError, ValueError) as exc:
+                log.warning("helper processes unavailable (%s); running in one process", exc)
 
     def person_spans(
         self, texts: Sequence[str], n_process: int | str | None = None
@@ -394,14 +413,15 @@ class Scanner:
         if pool is not None:
             for t in feeders:
                 t.start()
-        while (job := take(back=False)) is not None:
-            done[job[0]] = here(job[1])
-        for t in feeders:
-            if t.is_alive():
-                t.join()
-        # A feeder that failed after this process ran out of work left its chunk behind.
-        while (job := take(back=False)) is not None:
-            done[job[0]] = here(job[1])
+        with threadpool_limits(1, user_api="blas"):  # the helpers have the other cores
+            while (job := take(back=False)) is not None:
+                done[job[0]] = here(job[1])
+            for t in feeders:
+                if t.is_alive():
+                    t.join()
+            # A feeder that failed after this process ran out of work left its chunk behind.
+            while (job := take(back=False)) is not None:
+                done[job[0]] = here(job[1])
         return [r for i in sorted(done) for r in done[i]]
 
     def close(self) -> None:

@@ -30,6 +30,9 @@ from ticket_audit.pii.ticket_texts import (
     window_fingerprints,
 )
 
+# A lower bound on texts per ticket (subject, description, one message) for sizing a scan
+# before its texts are read.
+TEXTS_PER_TICKET = 3
 Store = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 Log = Callable[[str], None]
 
@@ -120,6 +123,9 @@ def scan_window(
             "ON c.source = s.source AND c.ticket_id = s.ticket_id",
             list(window.params),
         ).fetchall()
+        if changed.height:
+            # Each ticket brings a subject, a description and its messages: several texts.
+            get_scanner(cfg.pii).prepare(changed.height * TEXTS_PER_TICKET)
         tickets, messages = read_texts(con, changed, fields) if changed.height else (None, None)
 
     result.tickets_in_window = fps.height

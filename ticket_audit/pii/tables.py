@@ -55,7 +55,7 @@ DDL = (
 )
 
 
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
     return [
         (name, dtype)
         for name, dtype in con.execute(
@@ -72,8 +72,8 @@ def ensure_pii_tables(con: duckdb.DuckDBPyConnection) -> None:
     # The redacted tables mirror canonical; when canonical's columns change (a new model
     # field), they are rebuilt and every ticket is redacted again on the next run.
     for name in ("tickets", "messages"):
-        canonical = _columns(con, "canonical", name)
-        redacted = _columns(con, "audit", f"redacted_{name}")
+        canonical = table_columns(con, "canonical", name)
+        redacted = table_columns(con, "audit", f"redacted_{name}")
         if redacted != canonical:
             con.execute(f"DROP TABLE IF EXISTS audit.redacted_{name}")
             con.execute(

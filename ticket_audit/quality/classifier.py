@@ -17,7 +17,7 @@ import polars as pl
 from scipy import sparse
 
 from ticket_audit.config.quality import LabelIssueSettings
-from ticket_audit.quality.text_features import Words, ngrams, word_hashes
+from ticket_audit.quality.text_features import Words, hashed_ids, word_hashes
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +26,9 @@ def token_matrices(words: Words, n_features: int) -> list[sparse.csr_matrix]:
     """Hashed unigram and bigram TF-IDF matrices (n x n_features), rows scaled so that the
     two together have unit length. Built straight in CSR form: tokens already come grouped
     by ticket, so no COO sort is needed."""
-    n, mask = words.n, np.uint64(n_features - 1)
+    n = words.n
     lens = words.lengths
-    uni = (words.hashes & mask).astype(np.int32)
-    # Only the low bits are used: no final mixing needed.
-    _, bi_hash = ngrams(words, 2, short_whole=False, mix=False)
-    bi = (bi_hash & mask).astype(np.int32)
-    del bi_hash
+    uni, bi = hashed_ids(words, n_features - 1)
     parts = [(uni, lens), (bi, np.maximum(lens - 1, 0))]
     # Occurrences stand in for document frequency (exact per-ticket dedup costs a sort of
     # every token); a token more frequent than the tickets gets the floor idf of 1.
