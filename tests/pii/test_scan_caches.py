@@ -167,3 +167,40 @@ def test_prepare_starts_helpers_only_for_a_big_batch(scanner: Scanner) -> None:
             assert scanner._n_process(POOL_START_MIN_ITEMS, "auto") == 2
     finally:
         scanner.close()
+
+
+def test_stored_ner_results_are_reused_by_a_later_audit(
+    scanner: Scanner, shared_data, tmp_path
+) -> None:
+    from ticket_audit.pii.ner_store import NerStore
+    from ticket_audit.store import open_store
+
+    texts = _texts(shared_data)
+    plain = Scanner(scanner.config, analyzer=scanner.analyzer).scan(texts, n_process=1)
+
+    def store():
+        return open_store(tmp_path / "ner.duckdb")
+
+    first_audit = Scanner(scanner.config, analyzer=scanner.analyzer)
+    ner = NerStore(store, salt="secret", settings="s1")
+    assert first_audit.scan(texts[:300], n_process=1, stored=ner) == plain[:300]
+    assert first_audit.stats.distinct_segments_stored == 0
+    seen = first_audit.stats.distinct_segments
+    with store() as con:
+        assert ner.flush(con) == seen > 0
+        assert ner.flush(con) == 0  # flushed once
+        # Keys only: no sentence is stored.
+        cells = con.sql("SELECT COLUMNS(*)::VARCHAR FROM audit.ner_spans").fetchall()
+    assert len(cells) == seen
+    assert not any(len(word) > 3 and word in str(cells) for word in texts[0].split())
+
+    # A later audit (a new process: empty in-process cache) runs NER on new sentences only.
+    later = Scanner(scanner.config, analyzer=scanner.analyzer)
+    assert later.scan(texts, n_process=1, stored=NerStore(store, "secret", "s1")) == plain
+    assert 0 < later.stats.distinct_segments_stored <= seen
+    assert later.stats.distinct_segments_stored < later.stats.distinct_segments
+    # Other settings or another key find nothing.
+    for salt, settings in (("secret", "s2"), ("other key", "s1")):
+        other = Scanner(scanner.config, analyzer=scanner.analyzer)
+        other.scan(texts[:300], n_process=1, stored=NerStore(store, salt, settings))
+        assert other.stats.distinct_segments_stored == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+import polars as pl
 import pytest
 
 from expectations.suites import all_checks
@@ -140,3 +141,53 @@ def test_months_not_yet_validated_are_not_counted_usable(tmp_path) -> None:
     steps = {f["key"]: f["remaining"] for f in summary["funnel"]}
     assert steps["validated"] == summary["tickets_validated"] == in_window
     assert summary["usable_labeled_tickets"] <= in_window
+
+
+def test_reply_variability_relabels_only_new_replies_and_equals_a_fresh_run(tmp_path) -> None:
+    from connectors.ingest import ingest_config
+    from tests.conftest import with_store
+    from ticket_audit.config import load_config
+    from ticket_audit.generator import GeneratorSpec, generate_history
+    from ticket_audit.quality.variability import run_reply_variability
+
+    history = generate_history(GeneratorSpec(tickets=500, months=3, seed=17), tmp_path / "d")
+    cfg = with_store(load_config(history.config_path), tmp_path)
+    cfg.quality.language_sample = 1000  # the smallest sample: about every reply is sampled
+    logs: list[str] = []
+    ingest_config(cfg, progress=lambda _m: None)
+    first = run_reply_variability(cfg, logs.append)
+    with open_store(cfg.duckdb_path) as con:
+        agent = "author_role = 'agent' AND coalesce(is_public, true) AND body IS NOT NULL"
+        replies = con.execute(f"SELECT count(*) FROM canonical.messages WHERE {agent}").fetchone()[
+            0
+        ]
+        assert con.execute("SELECT count(*) FROM audit.reply_labels").fetchone()[0] == replies
+        # An edited reply, a deleted one, a new one (a macro copied to another ticket) and
+        # a category change that moves replies between categories.
+        (t1, s1), (t2, s2), (t3, s3) = con.execute(
+            f"SELECT ticket_id, seq FROM canonical.messages WHERE {agent} "
+            "ORDER BY ticket_id, seq LIMIT 3"
+        ).fetchall()
+        con.execute(
+            "UPDATE canonical.messages SET body = 'Dear customer,\n\nFixed!\n\nCheers' "
+            "WHERE ticket_id = ? AND seq = ?",
+            [t1, s1],
+        )
+        con.execute("DELETE FROM canonical.messages WHERE ticket_id = ? AND seq = ?", [t2, s2])
+        con.execute(
+            "INSERT INTO canonical.messages SELECT * REPLACE (seq + 100 AS seq) "
+            "FROM canonical.messages WHERE ticket_id = ? AND seq = ?",
+            [t3, s3],
+        )
+        con.execute("UPDATE canonical.tickets SET category = 'Moved' WHERE ticket_id = ?", [t3])
+    logs.clear()
+    again = run_reply_variability(cfg, logs.append)
+    assert "(2 new or edited labelled" in logs[-1]
+    assert again.filter(pl.col("category") == "Moved")["replies"].to_list() != []
+    with open_store(cfg.duckdb_path) as con:
+        assert con.execute("SELECT count(*) FROM audit.reply_labels").fetchone()[0] == replies
+        con.execute("DELETE FROM audit.reply_labels")
+    fresh = run_reply_variability(cfg, logs.append)
+    assert f"({replies:,} new or edited labelled" in logs[-1]
+    assert again.equals(fresh)
+    assert not again.equals(first)

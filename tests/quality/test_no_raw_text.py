@@ -101,6 +101,7 @@ def test_audit_tables_hold_no_ticket_text(default_audit, needles) -> None:
         "duplicate_groups",
         "duplicate_sketch",
         "label_issues",
+        "reply_labels",
         "reply_variability",
     } <= set(tables)
     assert _leaks("\n".join(dumps), needles) == []

@@ -15,7 +15,13 @@ from ticket_audit.config import AuditConfig
 from ticket_audit.pii.hashing import KeyedHasher
 from ticket_audit.pii.runtime import get_scanner
 from ticket_audit.pii.scan import strip_placeholders
-from ticket_audit.pii.scan_tickets import TEXTS_PER_TICKET, Log, Store, findings_frame
+from ticket_audit.pii.scan_tickets import (
+    TEXTS_PER_TICKET,
+    Log,
+    Store,
+    findings_frame,
+    ner_store,
+)
 from ticket_audit.pii.tables import FINDING_COLUMNS, ensure_pii_tables
 from ticket_audit.pii.ticket_texts import flatten, query_polars, read_texts, text_fields
 from ticket_audit.store import release_memory
@@ -53,6 +59,7 @@ def residual_scan(
         )
 
     rows: list[tuple] = []
+    ner = ner_store(cfg, store, hasher)
     scanner = get_scanner(cfg.pii) if todo.height else None
     if scanner is not None:
         scanner.prepare(todo.height * TEXTS_PER_TICKET)
@@ -67,7 +74,10 @@ def residual_scan(
             tickets, messages = read_texts(con, batch, fields, redacted=True)
         items = flatten(tickets, messages, fields)
         found = scanner.scan(
-            [it.text for it in items], threshold=cfg.pii.residual_threshold, progress=log
+            [it.text for it in items],
+            threshold=cfg.pii.residual_threshold,
+            progress=log,
+            stored=ner,
         )
         for it, fs in zip(items, found, strict=True):
             for f in strip_placeholders(it.text or "", fs):
@@ -108,6 +118,7 @@ def residual_scan(
                                WHERE r.source = f.source AND r.ticket_id = f.ticket_id)"""
             )
             con.execute(f"INSERT INTO audit.pii_residual ({cols}) SELECT {cols} FROM _residual")
+            ner.flush(con)
             con.execute(
                 """UPDATE audit.pii_scan_state s SET residual_hash = k.redacted_hash
                 FROM _todo k WHERE s.source = k.source AND s.ticket_id = k.ticket_id"""

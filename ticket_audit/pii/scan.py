@@ -28,6 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from presidio_analyzer import AnalyzerEngine
 from threadpoolctl import threadpool_limits
@@ -193,6 +194,16 @@ def _append_segment(out: list[tuple[int, str]], text: str, start: int, end: int)
         out.append((start, text[start:end]))
 
 
+class SpanStore(Protocol):
+    """NER spans per sentence kept beyond this process (ticket_audit/pii/ner_store.py)."""
+
+    def lookup(self, sentences: Sequence[str]) -> dict[str, list[tuple[int, int]]]: ...
+
+    def remember(
+        self, sentences: Sequence[str], spans: Sequence[list[tuple[int, int]]]
+    ) -> None: ...
+
+
 class AllowList:
     """The company's own contact points and product names: never findings.
 
@@ -260,6 +271,7 @@ class ScanStats:
     segments: int = 0
     distinct_segments: int = 0
     distinct_segments_cached: int = 0
+    distinct_segments_stored: int = 0  # found in the store of earlier audits
     ner_seconds: float = 0.0
     pattern_seconds: float = 0.0
     n_process: int = 1
@@ -432,12 +444,25 @@ class Scanner:
             self._workers = None
 
     def _cached_person_spans(
-        self, segs: list[str], n_process: int | str | None
+        self, segs: list[str], n_process: int | str | None, stored: SpanStore | None = None
     ) -> list[list[tuple[int, int]]]:
         """NER spans per sentence, remembered across `scan` calls (one per month of a
-        backfill): macros and signatures recur every month and are worth one NER pass."""
+        backfill): macros and signatures recur every month and are worth one NER pass.
+        Sentences this process has not seen are looked up in `stored` (earlier audits)."""
+
+        def compute(misses: list[str]) -> list[list[tuple[int, int]]]:
+            if stored is None:
+                return self.person_spans(misses, n_process)
+            found = stored.lookup(misses)
+            self.stats.distinct_segments_stored = len(found)
+            todo = [s for s in misses if s not in found]
+            spans = self.person_spans(todo, n_process)
+            stored.remember(todo, spans)
+            found.update(zip(todo, spans, strict=True))
+            return [found[s] for s in misses]
+
         out, self.stats.distinct_segments_cached = _through_cache(
-            self._ner_cache, NER_CACHE_SENTENCES, segs, lambda m: self.person_spans(m, n_process)
+            self._ner_cache, NER_CACHE_SENTENCES, segs, compute
         )
         return out
 
@@ -457,8 +482,10 @@ class Scanner:
         threshold: float | None = None,
         n_process: int | str | None = None,
         progress: Callable[[str], None] | None = None,
+        stored: SpanStore | None = None,
     ) -> list[list[Finding]]:
-        """Findings per text (sorted, disjoint, at or above the threshold)."""
+        """Findings per text (sorted, disjoint, at or above the threshold). With `stored`
+        (and caching on), NER results of earlier audits are reused and new ones kept."""
         threshold = self.config.score_threshold if threshold is None else threshold
         cache = self.config.cache_segments
         stats = self.stats = ScanStats(texts=len(texts))
@@ -515,7 +542,7 @@ class Scanner:
                 )
             t0 = time.perf_counter()
             if cache:
-                spans = self._cached_person_spans(seg_list, n_process)
+                spans = self._cached_person_spans(seg_list, n_process, stored)
             else:
                 spans = self.person_spans(seg_list, n_process)
             stats.ner_seconds = time.perf_counter() - t0

@@ -18,6 +18,7 @@ import polars as pl
 
 from ticket_audit.config import AuditConfig
 from ticket_audit.pii.hashing import KeyedHasher
+from ticket_audit.pii.ner_store import NerStore
 from ticket_audit.pii.runtime import get_scanner
 from ticket_audit.pii.tables import FINDING_COLUMNS, ensure_pii_tables
 from ticket_audit.pii.ticket_texts import (
@@ -75,6 +76,11 @@ class ScanResult:
         total.scan_seconds = round(total.scan_seconds, 3)
         total.tickets_per_second = round(total.tickets_scanned / max(total.scan_seconds, 1e-9), 1)
         return total
+
+
+def ner_store(cfg: AuditConfig, store: Store, hasher: KeyedHasher) -> NerStore:
+    """NER spans kept across audits, for the settings that produce them."""
+    return NerStore(store, hasher.text_salt("ner-spans"), settings_fingerprint(cfg.pii))
 
 
 def scan_salt(cfg: AuditConfig, hasher: KeyedHasher) -> str:
@@ -139,12 +145,19 @@ def scan_window(
 
     rows: list[tuple] = []
     per_ticket: Counter = Counter()
+    ner: NerStore | None = None
     if changed.height:
         items = flatten(tickets, messages, fields)
         result.texts_scanned = sum(1 for it in items if it.text)
         scanner = get_scanner(cfg.pii)
         t0 = time.perf_counter()
-        findings = scanner.scan([it.text for it in items], progress=log)
+        ner = ner_store(cfg, store, hasher)
+        findings = scanner.scan([it.text for it in items], progress=log, stored=ner)
+        if scanner.stats.distinct_segments_stored:
+            log(
+                f"PII scan: NER results of {scanner.stats.distinct_segments_stored:,} sentences "
+                "reused from earlier audits"
+            )
         result.scan_seconds = round(time.perf_counter() - t0, 3)
         result.tickets_per_second = round(changed.height / max(result.scan_seconds, 1e-9), 1)
         for it, fs in zip(items, findings, strict=True):
@@ -199,6 +212,8 @@ def scan_window(
             )
             cols = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
             con.execute(f"INSERT INTO audit.pii_findings ({cols}) SELECT {cols} FROM _findings")
+            if ner is not None:
+                ner.flush(con)
             con.execute(
                 "DELETE FROM audit.pii_scan_state s USING _touched k "
                 "WHERE s.source = k.source AND s.ticket_id = k.ticket_id"

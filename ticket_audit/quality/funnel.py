@@ -150,16 +150,19 @@ def quarantined_tickets(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dic
     message_origins = []
     for source in cfg.sources:
         name = f"{source.name}__messages"
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
-            "AND table_name = ?",
+        kind = con.execute(
+            "SELECT any_value(table_type) FROM information_schema.tables "
+            "WHERE table_schema = 'raw' AND table_name = ?",
             [name],
-        ).fetchall()[0][0]
-        if exists:
-            message_origins += [
-                (source.name, r[0])
-                for r in con.execute(f'SELECT DISTINCT _origin FROM raw."{name}"').fetchall()
-            ]
+        ).fetchone()[0]
+        if kind == "BASE TABLE":  # a store from before the raw zone kept files
+            origins = con.execute(f'SELECT DISTINCT _origin FROM raw."{name}"').fetchall()
+        else:
+            # The registry of the raw zone, not its view: the view parses every kept export.
+            origins = con.execute(
+                "SELECT DISTINCT origin FROM audit.raw_files WHERE raw_name = ?", [name]
+            ).fetchall()
+        message_origins += [(source.name, r[0]) for r in origins]
     con.register(
         "message_origins",
         pl.DataFrame(

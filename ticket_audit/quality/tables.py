@@ -30,6 +30,13 @@ DDL = (
     """CREATE TABLE IF NOT EXISTS audit.duplicate_sketch (
         source VARCHAR, ticket_id VARCHAR, text_key UBIGINT, settings BIGINT,
         exact_key UBIGINT, band_keys UBIGINT[])""",
+    # Per public agent reply, its labels (no text) and a hash of the body they came from:
+    # a re-audit labels only new and edited replies.
+    """CREATE TABLE IF NOT EXISTS audit.reply_labels (
+        source VARCHAR, ticket_id VARCHAR, seq INTEGER, body_hash UBIGINT, words INTEGER,
+        greeting VARCHAR, signoff VARCHAR, core_hash UBIGINT, formatting VARCHAR,
+        tone VARCHAR, apology BOOLEAN, positive BOOLEAN, exclamation BOOLEAN,
+        language VARCHAR, language_done BOOLEAN)""",
     """CREATE TABLE IF NOT EXISTS audit.label_issues (
         source VARCHAR, ticket_id VARCHAR, issue VARCHAR, given_category VARCHAR,
         suggested_category VARCHAR, given_probability DOUBLE, suggested_probability DOUBLE)""",

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from ticket_audit.config import AuditConfig
+from ticket_audit.quality.tables import ensure_tables
 from ticket_audit.store import open_store
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ Progress = Callable[[str], None]
 ALL = "(all)"
 UNTAGGED = "(untagged)"
 BATCH_ROWS = 250_000
+# Part of every reply's body hash: a change to how replies are labelled relabels them all.
+LABELS_VERSION = 1
 
 GREETING_WORDS = (
     "good morning",
@@ -100,8 +102,9 @@ def languages_of(frame: pl.DataFrame, text: str) -> pl.Series:
     return pl.DataFrame({"padded": padded}).select(out.alias("language")).to_series()
 
 
-def reply_labels(batch: pl.DataFrame) -> pl.DataFrame:
-    """Per-reply labels from (category, body, sampled); the body does not survive."""
+def reply_labels(batch: pl.DataFrame, keep: Sequence[str] = ("category",)) -> pl.DataFrame:
+    """Per-reply labels from (body, sampled) and the `keep` columns, in the batch's order;
+    the body does not survive."""
     body = pl.col("body").str.replace_all("\r", "", literal=True)
     greet = "|".join(GREETING_WORDS)
     batch = batch.with_row_index("_i")
@@ -155,7 +158,7 @@ def reply_labels(batch: pl.DataFrame) -> pl.DataFrame:
         frame.with_columns(core=core)
         .select(
             "_i",
-            "category",
+            *keep,
             (
                 pl.col("body").str.count_matches(" ", literal=True)
                 + pl.col("body").str.count_matches("\n", literal=True)
@@ -195,35 +198,32 @@ def reply_labels(batch: pl.DataFrame) -> pl.DataFrame:
             exclamation.alias("exclamation"),
         )
         .collect()
-        .join(languages, on="_i", how="left")
+        .join(languages, on="_i", how="left", maintain_order="left")
         .drop("_i")
     )
 
 
-def read_replies(con: duckdb.DuckDBPyConnection, language_sample: int) -> pa.Table:
-    """Public agent replies with their ticket's category and a language-sample flag."""
-    con.execute("SET enable_progress_bar = false")
+def _replies_sql(con: duckdb.DuckDBPyConnection, language_sample: int) -> str:
+    """Keys, category, body hash and language-sample flag of every public agent reply."""
     replies = con.execute(
         "SELECT count(*) FROM canonical.messages WHERE author_role = 'agent'"
     ).fetchall()[0][0]
     sample_stride = max(1, -(-replies // language_sample))
-    return con.sql(f"""
-        SELECT coalesce(t.category, '{UNTAGGED}') AS category, m.body,
+    return f"""
+        SELECT m.source, m.ticket_id, m.seq, coalesce(t.category, '{UNTAGGED}') AS category,
+            hash(m.body, {LABELS_VERSION}) AS body_hash,
             hash(m.source, m.ticket_id, m.seq) % {sample_stride} = 0 AS sampled
         FROM canonical.messages m
         JOIN canonical.tickets t ON t.source = m.source AND t.ticket_id = m.ticket_id
-        WHERE m.author_role = 'agent' AND coalesce(m.is_public, true) AND m.body IS NOT NULL
-    """).to_arrow_table()
-
-
-def labels_of(replies: pa.Table) -> pl.DataFrame:
-    # Batches bound the memory of the intermediate string columns.
-    parts = [reply_labels(pl.from_arrow(b)) for b in replies.to_batches(BATCH_ROWS)]
-    return pl.concat(parts) if parts else pl.DataFrame()
+        WHERE m.author_role = 'agent' AND coalesce(m.is_public, true) AND m.body IS NOT NULL"""
 
 
 def _diversity(labels: pl.DataFrame, column: str) -> pl.DataFrame:
-    """Gini-Simpson diversity and the most common label, per category and overall."""
+    """Gini-Simpson diversity and the most common label, per category and overall.
+
+    Counts are sorted before they are summed and ties for the top label go to the last
+    label in sort order, so the result does not depend on the order of the replies (a
+    re-audit equals an audit from scratch to the last bit)."""
     counts = labels.drop_nulls(column).group_by("category", column).len()
     counts = pl.concat(
         [
@@ -233,13 +233,13 @@ def _diversity(labels: pl.DataFrame, column: str) -> pl.DataFrame:
             .with_columns(category=pl.lit(ALL))
             .select("category", column, "len"),
         ]
-    )
+    ).sort("category", column)
     return (
         counts.with_columns(p=pl.col("len") / pl.col("len").sum().over("category"))
-        .group_by("category")
+        .group_by("category", maintain_order=True)
         .agg(
             (1 - (pl.col("p") ** 2).sum()).alias(f"{column}_diversity"),
-            pl.col(column).sort_by("len").last().alias(f"top_{column}"),
+            pl.col(column).sort_by("len", column).last().alias(f"top_{column}"),
             pl.col("p").max().alias(f"top_{column}_share"),
         )
     )
@@ -291,36 +291,116 @@ def summarise(labels: pl.DataFrame, min_share: float, min_count: int) -> pl.Data
     return out.sort(pl.col("category") != ALL, "category")
 
 
-def reply_variability(replies: pa.Table, cfg: AuditConfig) -> pl.DataFrame:
-    labels = labels_of(replies)
-    if labels.height == 0:
-        return pl.DataFrame()
-    return summarise(labels, cfg.quality.template_min_share, cfg.quality.template_min_count)
-
-
 def run_reply_variability(cfg: AuditConfig, progress: Progress = log.info) -> pl.DataFrame:
-    """Compute the table and replace `audit.reply_variability`."""
+    """Compute the table and replace `audit.reply_variability`.
+
+    Labels are kept per reply in `audit.reply_labels` (labels and hashes, no text) with a
+    hash of the body they came from: only new or edited replies are read and labelled, and
+    replies that joined the language sample get their language. The table is computed from
+    every reply's labels, so it equals a run from scratch.
+    """
     t0 = time.perf_counter()
+    keys = ["source", "ticket_id", "seq"]
     with open_store(cfg.duckdb_path) as con:
-        replies = read_replies(con, cfg.quality.language_sample)
-    table = reply_variability(replies, cfg)
-    del replies
+        ensure_tables(con)
+        con.execute("SET enable_progress_bar = false")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _replies AS "
+            + _replies_sql(con, cfg.quality.language_sample)
+        )
+        known = con.sql(
+            """SELECT r.category, r.sampled, c.* FROM _replies r
+            JOIN audit.reply_labels c USING (source, ticket_id, seq, body_hash)"""
+        ).pl()
+        fresh_in = con.sql(
+            """SELECT r.*, m.body FROM (
+                SELECT * FROM _replies r
+                ANTI JOIN audit.reply_labels c USING (source, ticket_id, seq, body_hash)) r
+            JOIN canonical.messages m USING (source, ticket_id, seq)"""
+        ).to_arrow_table()
+        relang_in = con.sql(
+            """SELECT r.source, r.ticket_id, r.seq, m.body FROM _replies r
+            JOIN audit.reply_labels c USING (source, ticket_id, seq, body_hash)
+            JOIN canonical.messages m USING (source, ticket_id, seq)
+            WHERE r.sampled AND NOT c.language_done"""
+        ).pl()
+        con.execute("DROP TABLE _replies")
+
+    parts = [
+        reply_labels(pl.from_arrow(b), keep=[*keys, "category", "body_hash", "sampled"])
+        for b in fresh_in.to_batches(BATCH_ROWS)
+    ]
+    n_fresh = fresh_in.num_rows
+    del fresh_in
+    fresh = (
+        pl.concat(parts).with_columns(language_done=pl.col("sampled")) if parts else known.clear()
+    )
+    relang = relang_in.select(*keys).with_columns(
+        language=languages_of(relang_in, "body"), relang=pl.lit(True)
+    )
+    del relang_in
+    known = (
+        known.join(relang, on=keys, how="left", maintain_order="left", suffix="_new")
+        .with_columns(
+            language=pl.when(pl.col("relang")).then("language_new").otherwise("language"),
+            language_done=pl.col("language_done") | pl.col("relang").fill_null(False),
+        )
+        .drop("language_new")
+    )
+    labels = pl.concat([known.drop("relang"), fresh.select(known.drop("relang").columns)])
+    labels = labels.sort(keys)
+    # Only sampled replies carry a language, as the sample is drawn now.
+    table = summarise(
+        labels.with_columns(language=pl.when("sampled").then("language")),
+        cfg.quality.template_min_share,
+        cfg.quality.template_min_count,
+    )
+    store_columns = [c for c in labels.columns if c not in ("category", "sampled")]
+    written = pl.concat(
+        [
+            known.filter(pl.col("relang").fill_null(False)).select(store_columns),
+            fresh.select(store_columns),
+        ]
+    )
+    kept = known.filter(pl.col("relang").is_null()).select(*keys, "body_hash")
+    del known, fresh, labels
+
     with open_store(cfg.duckdb_path) as con:
-        con.execute("BEGIN TRANSACTION")
-        con.execute("DROP TABLE IF EXISTS audit.reply_variability")
-        if table.height:
-            con.register("variability_rows", table.to_arrow())
-            con.execute("CREATE TABLE audit.reply_variability AS SELECT * FROM variability_rows")
-            con.unregister("variability_rows")
-        else:
+        ensure_tables(con)
+        con.register("_kept", kept.to_arrow())
+        con.register("_written", written.to_arrow())
+        try:
+            con.execute("BEGIN TRANSACTION")
             con.execute(
-                "CREATE TABLE audit.reply_variability (category VARCHAR, replies BIGINT,"
-                " variability_score DOUBLE)"
+                """DELETE FROM audit.reply_labels c WHERE NOT EXISTS (
+                    SELECT 1 FROM _kept k WHERE k.source = c.source AND k.ticket_id = c.ticket_id
+                    AND k.seq = c.seq AND k.body_hash = c.body_hash)"""
             )
-        con.execute("COMMIT")
+            cols = ", ".join(store_columns)
+            con.execute(f"INSERT INTO audit.reply_labels ({cols}) SELECT {cols} FROM _written")
+            con.execute("DROP TABLE IF EXISTS audit.reply_variability")
+            if table.height:
+                con.register("variability_rows", table.to_arrow())
+                con.execute(
+                    "CREATE TABLE audit.reply_variability AS SELECT * FROM variability_rows"
+                )
+                con.unregister("variability_rows")
+            else:
+                con.execute(
+                    "CREATE TABLE audit.reply_variability (category VARCHAR, replies BIGINT,"
+                    " variability_score DOUBLE)"
+                )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("_kept")
+            con.unregister("_written")
     overall = table.filter(pl.col("category") == ALL) if table.height else table
     progress(
         f"reply variability: {int(overall['replies'][0]) if overall.height else 0:,} agent "
-        f"replies in {time.perf_counter() - t0:.1f} s"
+        f"replies ({n_fresh:,} new or edited labelled, {relang.height:,} newly sampled for "
+        f"language) in {time.perf_counter() - t0:.1f} s"
     )
     return table
