@@ -30,7 +30,7 @@ from pipelines.settings import CONFIG_ENV, OUTPUT_ENV
 from reports.files import OutputError, remove_stale_temporaries, write_atomic
 from ticket_audit import month_changes
 from ticket_audit.config import load_config
-from ticket_audit.store import open_store
+from ticket_audit.store import long_lived_frozen, open_store
 
 CLI_TAG = "ticket_audit/cli"
 NEARLY_FULL = 16 * 1024 * 1024
@@ -248,6 +248,15 @@ def run_audit(
         return _run_stages(cfg, out, duckdb_path, show_progress, verbose, instance)
 
 
+def _run_stages(cfg, out: Path, duckdb_path: Path, show_progress, verbose, instance) -> AuditRun:
+    from pipelines.definitions import defs as lazy_defs
+
+    defs = lazy_defs() if callable(lazy_defs) else lazy_defs
+    # Libraries and definitions are loaded now and live as long as the audit.
+    with long_lived_frozen():
+        return _run_loaded(defs, cfg, out, duckdb_path, show_progress, verbose, instance)
+
+
 def _stage_groups(graph) -> list[list[dg.AssetKey]]:
     """Materializable keys grouped by the definition that computes them, in dependency order."""
     groups: list[list[dg.AssetKey]] = []
@@ -283,14 +292,14 @@ class _Progress:
             self.bar.update(1)
 
 
-def _run_stages(cfg, out: Path, duckdb_path: Path, show_progress, verbose, instance) -> AuditRun:
+def _run_loaded(
+    defs, cfg, out: Path, duckdb_path: Path, show_progress, verbose, instance
+) -> AuditRun:
     from dagster._core.utils import make_new_run_id
 
-    from pipelines.definitions import defs as lazy_defs
     from pipelines.defs.jobs import DUCKDB_TAG, duckdb_tag_value
     from pipelines.defs.partitions import monthly_partitions
 
-    defs = lazy_defs() if callable(lazy_defs) else lazy_defs
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
     instance = instance or dagster_instance()

@@ -141,6 +141,25 @@ def release_memory() -> None:
         _LIBC.malloc_trim(0)
 
 
+@contextmanager
+def long_lived_frozen() -> Iterator[None]:
+    """Keep what exists now (imported libraries, loaded definitions) out of full collections.
+
+    Those objects live as long as the process, yet a full collection walked all of them
+    each time: half a second at every `release_memory` that ran one, most of its cost.
+    They are collected once, frozen (`gc.freeze`) for the block, and unfrozen at its end so
+    the interpreter's own shutdown still sees them.
+    """
+    global _last_full_collection
+    gc.collect()
+    _last_full_collection = time.monotonic()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _libc():
     try:
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

@@ -267,9 +267,8 @@ def _write_window(con, window: WindowQuery, fields: list[str], staged_t, staged_
             OR NOT EXISTS (SELECT 1 FROM canonical.tickets c
                            WHERE c.source = r.source AND c.ticket_id = r.ticket_id)"""
         )
-        rewritten = con.execute("INSERT INTO audit.redacted_tickets SELECT * FROM _rt").fetchone()[
-            0
-        ]
+        inserted = con.execute("INSERT INTO audit.redacted_tickets SELECT * FROM _rt")
+        rewritten = inserted.fetchall()[0][0]
         con.execute("INSERT INTO audit.redacted_messages SELECT * FROM _rm")
         con.execute(
             """UPDATE audit.pii_scan_state s SET redacted_hash = d.text_hash, residual_hash = NULL

@@ -119,6 +119,12 @@ def scan_window(
 
     with store() as con:
         ensure_pii_tables(con)
+        in_window = con.execute(
+            f"SELECT count(*) FROM canonical.tickets WHERE {window.where}", list(window.params)
+        ).fetchall()[0][0]
+        # Helpers load their model while the window's fingerprints and texts are read; each
+        # ticket brings a subject, a description and its messages: several texts.
+        get_scanner(cfg.pii).prepare(in_window * TEXTS_PER_TICKET)
         fps = window_fingerprints(con, window, fields, salt)
         changed = fps.filter(
             pl.col("scanned_hash").is_null() | (pl.col("scanned_hash") != pl.col("text_hash"))
@@ -129,9 +135,6 @@ def scan_window(
             "ON c.source = s.source AND c.ticket_id = s.ticket_id",
             list(window.params),
         ).fetchall()
-        if changed.height:
-            # Each ticket brings a subject, a description and its messages: several texts.
-            get_scanner(cfg.pii).prepare(changed.height * TEXTS_PER_TICKET)
         tickets, messages = read_texts(con, changed, fields) if changed.height else (None, None)
 
     result.tickets_in_window = fps.height

@@ -154,7 +154,7 @@ def quarantined_tickets(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dic
             "SELECT any_value(table_type) FROM information_schema.tables "
             "WHERE table_schema = 'raw' AND table_name = ?",
             [name],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if kind == "BASE TABLE":  # a store from before the raw zone kept files
             origins = con.execute(f'SELECT DISTINCT _origin FROM raw."{name}"').fetchall()
         else:
