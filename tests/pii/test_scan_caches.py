@@ -204,3 +204,25 @@ def test_stored_ner_results_are_reused_by_a_later_audit(
         other = Scanner(scanner.config, analyzer=scanner.analyzer)
         other.scan(texts[:300], n_process=1, stored=NerStore(store, salt, settings))
         assert other.stats.distinct_segments_stored == 0
+
+
+def test_close_stops_helpers_that_ignore_sigterm(scanner: Scanner) -> None:
+    """A process started with SIGTERM ignored passes that on to its helpers; closing the
+    scanner while they still load their model must not wait for them forever (it did:
+    Pool.terminate holds the task queue's lock and relies on SIGTERM)."""
+    import signal
+    import threading
+
+    scanner.close()
+    before = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        scanner.prepare(10**6, n_process=2)
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    helpers = list(scanner._workers._pool)
+    assert helpers
+    closing = threading.Thread(target=scanner.close, daemon=True)
+    closing.start()  # at once: the helper is still loading its model
+    closing.join(timeout=60)
+    assert not closing.is_alive(), "close() hung on helpers that ignore SIGTERM"
+    assert all(not p.is_alive() for p in helpers)

@@ -46,6 +46,9 @@ PATTERN_CACHE_TEXTS = 200_000
 POOL_START_MIN_ITEMS = 8_000
 # Below this many items a running helper costs more in pickling than it saves.
 PARALLEL_MIN_SEGMENTS = 2_000
+# Seconds a closing scanner waits for a helper to finish (a model still loading) before it
+# kills it.
+HELPER_STOP_S = 30.0
 # The scanner of a worker process, built once from the parent's config.
 _WORKER_SCANNER: Scanner | None = None
 log = logging.getLogger(__name__)
@@ -439,9 +442,17 @@ class Scanner:
     def close(self) -> None:
         """Stop the worker processes (they also end with this process)."""
         if self._workers is not None:
-            self._workers.terminate()
-            self._workers.join()
-            self._workers = None
+            pool, self._workers = self._workers, None
+            # Closed, not terminated: Pool.terminate stops helpers with SIGTERM and waits for
+            # them, and a helper started by a process that ignores SIGTERM (a supervisor, a
+            # test runner) inherits that and is waited for forever. Closing sends each idle
+            # helper an end-of-work message; one that does not end in time is killed.
+            pool.close()
+            for process in list(getattr(pool, "_pool", [])):
+                process.join(HELPER_STOP_S)
+                if process.is_alive():
+                    process.kill()
+            pool.join()
 
     def _cached_person_spans(
         self, segs: list[str], n_process: int | str | None, stored: SpanStore | None = None
