@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from ticket_audit.config import AuditConfig
 from ticket_audit.quality.tables import ensure_tables
@@ -291,6 +292,9 @@ def summarise(labels: pl.DataFrame, min_share: float, min_count: int) -> pl.Data
     return out.sort(pl.col("category") != ALL, "category")
 
 
+KEYS = ["source", "ticket_id", "seq"]
+
+
 def run_reply_variability(cfg: AuditConfig, progress: Progress = log.info) -> pl.DataFrame:
     """Compute the table and replace `audit.reply_variability`.
 
@@ -300,14 +304,39 @@ def run_reply_variability(cfg: AuditConfig, progress: Progress = log.info) -> pl
     every reply's labels, so it equals a run from scratch.
     """
     t0 = time.perf_counter()
-    keys = ["source", "ticket_id", "seq"]
     with open_store(cfg.duckdb_path) as con:
         ensure_tables(con)
-        con.execute("SET enable_progress_bar = false")
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _replies AS "
-            + _replies_sql(con, cfg.quality.language_sample)
-        )
+        known, fresh_in, relang_in = _read_replies(con, cfg.quality.language_sample)
+    n_fresh, n_relang = fresh_in.num_rows, relang_in.height
+    labels, written, kept = _merge_labels(known, fresh_in, relang_in)
+    del known, fresh_in, relang_in
+    # Only sampled replies carry a language, as the sample is drawn now.
+    table = summarise(
+        labels.with_columns(language=pl.when("sampled").then("language")),
+        cfg.quality.template_min_share,
+        cfg.quality.template_min_count,
+    )
+    del labels
+    with open_store(cfg.duckdb_path) as con:
+        ensure_tables(con)
+        _write(con, table, written, kept)
+    overall = table.filter(pl.col("category") == ALL) if table.height else table
+    progress(
+        f"reply variability: {int(overall['replies'][0]) if overall.height else 0:,} agent "
+        f"replies ({n_fresh:,} new or edited labelled, {n_relang:,} newly sampled for "
+        f"language) in {time.perf_counter() - t0:.1f} s"
+    )
+    return table
+
+
+def _read_replies(
+    con: duckdb.DuckDBPyConnection, language_sample: int
+) -> tuple[pl.DataFrame, pa.Table, pl.DataFrame]:
+    """(stored labels of unchanged replies, new or edited replies with their body, unchanged
+    replies now sampled whose language was never computed, with their body)."""
+    con.execute("SET enable_progress_bar = false")
+    con.execute("CREATE OR REPLACE TEMP TABLE _replies AS " + _replies_sql(con, language_sample))
+    try:
         known = con.sql(
             """SELECT r.category, r.sampled, c.* FROM _replies r
             JOIN audit.reply_labels c USING (source, ticket_id, seq, body_hash)"""
@@ -324,83 +353,70 @@ def run_reply_variability(cfg: AuditConfig, progress: Progress = log.info) -> pl
             JOIN canonical.messages m USING (source, ticket_id, seq)
             WHERE r.sampled AND NOT c.language_done"""
         ).pl()
+    finally:
         con.execute("DROP TABLE _replies")
+    return known, fresh_in, relang_in
 
+
+def _merge_labels(
+    known: pl.DataFrame, fresh_in: pa.Table, relang_in: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(every reply's labels in key order, label rows to write, keys of stored rows kept)."""
     parts = [
-        reply_labels(pl.from_arrow(b), keep=[*keys, "category", "body_hash", "sampled"])
+        reply_labels(pl.from_arrow(b), keep=[*KEYS, "category", "body_hash", "sampled"])
         for b in fresh_in.to_batches(BATCH_ROWS)
     ]
-    n_fresh = fresh_in.num_rows
-    del fresh_in
+    columns = known.columns
     fresh = (
-        pl.concat(parts).with_columns(language_done=pl.col("sampled")) if parts else known.clear()
+        pl.concat(parts).with_columns(language_done=pl.col("sampled")).select(columns)
+        if parts
+        else known.clear()
     )
-    relang = relang_in.select(*keys).with_columns(
+    relang = relang_in.select(*KEYS).with_columns(
         language=languages_of(relang_in, "body"), relang=pl.lit(True)
     )
-    del relang_in
-    known = (
-        known.join(relang, on=keys, how="left", maintain_order="left", suffix="_new")
-        .with_columns(
-            language=pl.when(pl.col("relang")).then("language_new").otherwise("language"),
-            language_done=pl.col("language_done") | pl.col("relang").fill_null(False),
-        )
-        .drop("language_new")
+    known = known.join(relang, on=KEYS, how="left", maintain_order="left", suffix="_new")
+    relabelled = pl.col("relang").fill_null(False)
+    known = known.with_columns(
+        language=pl.when(relabelled).then("language_new").otherwise("language"),
+        language_done=pl.col("language_done") | relabelled,
     )
-    labels = pl.concat([known.drop("relang"), fresh.select(known.drop("relang").columns)])
-    labels = labels.sort(keys)
-    # Only sampled replies carry a language, as the sample is drawn now.
-    table = summarise(
-        labels.with_columns(language=pl.when("sampled").then("language")),
-        cfg.quality.template_min_share,
-        cfg.quality.template_min_count,
-    )
-    store_columns = [c for c in labels.columns if c not in ("category", "sampled")]
-    written = pl.concat(
-        [
-            known.filter(pl.col("relang").fill_null(False)).select(store_columns),
-            fresh.select(store_columns),
-        ]
-    )
-    kept = known.filter(pl.col("relang").is_null()).select(*keys, "body_hash")
-    del known, fresh, labels
+    stored = [c for c in columns if c not in ("category", "sampled")]
+    written = pl.concat([known.filter(relabelled).select(stored), fresh.select(stored)])
+    kept = known.filter(~relabelled).select(*KEYS, "body_hash")
+    labels = pl.concat([known.select(columns), fresh]).sort(KEYS)
+    return labels, written, kept
 
-    with open_store(cfg.duckdb_path) as con:
-        ensure_tables(con)
-        con.register("_kept", kept.to_arrow())
-        con.register("_written", written.to_arrow())
-        try:
-            con.execute("BEGIN TRANSACTION")
+
+def _write(
+    con: duckdb.DuckDBPyConnection, table: pl.DataFrame, written: pl.DataFrame, kept: pl.DataFrame
+) -> None:
+    """Replace the stored labels of changed replies and `audit.reply_variability`."""
+    con.register("_kept", kept.to_arrow())
+    con.register("_written", written.to_arrow())
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(
+            """DELETE FROM audit.reply_labels c WHERE NOT EXISTS (
+                SELECT 1 FROM _kept k WHERE k.source = c.source AND k.ticket_id = c.ticket_id
+                AND k.seq = c.seq AND k.body_hash = c.body_hash)"""
+        )
+        cols = ", ".join(written.columns)
+        con.execute(f"INSERT INTO audit.reply_labels ({cols}) SELECT {cols} FROM _written")
+        con.execute("DROP TABLE IF EXISTS audit.reply_variability")
+        if table.height:
+            con.register("variability_rows", table.to_arrow())
+            con.execute("CREATE TABLE audit.reply_variability AS SELECT * FROM variability_rows")
+            con.unregister("variability_rows")
+        else:
             con.execute(
-                """DELETE FROM audit.reply_labels c WHERE NOT EXISTS (
-                    SELECT 1 FROM _kept k WHERE k.source = c.source AND k.ticket_id = c.ticket_id
-                    AND k.seq = c.seq AND k.body_hash = c.body_hash)"""
+                "CREATE TABLE audit.reply_variability (category VARCHAR, replies BIGINT,"
+                " variability_score DOUBLE)"
             )
-            cols = ", ".join(store_columns)
-            con.execute(f"INSERT INTO audit.reply_labels ({cols}) SELECT {cols} FROM _written")
-            con.execute("DROP TABLE IF EXISTS audit.reply_variability")
-            if table.height:
-                con.register("variability_rows", table.to_arrow())
-                con.execute(
-                    "CREATE TABLE audit.reply_variability AS SELECT * FROM variability_rows"
-                )
-                con.unregister("variability_rows")
-            else:
-                con.execute(
-                    "CREATE TABLE audit.reply_variability (category VARCHAR, replies BIGINT,"
-                    " variability_score DOUBLE)"
-                )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("_kept")
-            con.unregister("_written")
-    overall = table.filter(pl.col("category") == ALL) if table.height else table
-    progress(
-        f"reply variability: {int(overall['replies'][0]) if overall.height else 0:,} agent "
-        f"replies ({n_fresh:,} new or edited labelled, {relang.height:,} newly sampled for "
-        f"language) in {time.perf_counter() - t0:.1f} s"
-    )
-    return table
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_kept")
+        con.unregister("_written")
