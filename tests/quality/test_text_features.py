@@ -26,7 +26,7 @@ def test_hashed_ids_equal_the_64_bit_path(mask: int) -> None:
     vocab = ["refund", "order", "late", "router", "wifi", "password", "reset", "x2", "the"]
     generated = [" ".join(rng.choice(vocab, size=int(rng.integers(0, 12)))) for _ in range(500)]
     words = word_hashes(pl.Series(TEXTS + generated, dtype=pl.Utf8), chunk=97)
-    uni, bi = hashed_ids(words, mask)
+    uni, bi = hashed_ids(words.ids(), mask)
     _, bi64 = ngrams(words, 2, short_whole=False, mix=False)
     assert uni.dtype == bi.dtype == np.int32
     assert np.array_equal(uni, (words.hashes & np.uint64(mask)).astype(np.int32))
@@ -37,7 +37,7 @@ def test_hashed_ids_equal_the_64_bit_path(mask: int) -> None:
 
 def test_hashed_ids_of_no_words_and_a_bad_mask() -> None:
     words = word_hashes(pl.Series(["", None, "word"], dtype=pl.Utf8))
-    uni, bi = hashed_ids(words, 2**10 - 1)
+    uni, bi = hashed_ids(words.ids(), 2**10 - 1)
     assert len(uni) == 1 and len(bi) == 0
     with pytest.raises(ValueError, match="31-bit"):
-        hashed_ids(words, 2**32 - 1)
+        hashed_ids(words.ids(), 2**32 - 1)

@@ -17,12 +17,12 @@ import polars as pl
 from scipy import sparse
 
 from ticket_audit.config.quality import LabelIssueSettings
-from ticket_audit.quality.text_features import Words, hashed_ids, word_hashes
+from ticket_audit.quality.text_features import WordIds, hashed_ids
 
 log = logging.getLogger(__name__)
 
 
-def token_matrices(words: Words, n_features: int) -> list[sparse.csr_matrix]:
+def token_matrices(words: WordIds, n_features: int) -> list[sparse.csr_matrix]:
     """Hashed unigram and bigram TF-IDF matrices (n x n_features), rows scaled so that the
     two together have unit length. Built straight in CSR form: tokens already come grouped
     by ticket, so no COO sort is needed."""
@@ -85,9 +85,11 @@ class OutOfFold:
 
 
 def out_of_fold(
-    texts: pl.Series, labels: pl.Series, groups: pl.Series, settings: LabelIssueSettings
+    words: WordIds, labels: pl.Series, groups: pl.Series, settings: LabelIssueSettings
 ) -> OutOfFold | None:
     """Category probabilities for every ticket (out-of-fold where it has a modelled label).
+
+    `words`: each ticket's word ids (subject and description), in the order of `labels`.
 
     `labels` holds the category for trainable tickets and NULL otherwise. Classes with fewer
     than `min_class_tickets` tickets are not modelled. None when fewer than two classes are.
@@ -109,7 +111,7 @@ def out_of_fold(
     fold = (groups.hash(seed=settings.seed).to_numpy() % np.uint64(folds)).astype(np.int64)
     fold[y < 0] = folds  # unlabelled tickets are scored by the all-data model
     n = len(y)
-    mats = token_matrices(word_hashes(texts), d)
+    mats = token_matrices(words, d)
 
     # Each product below takes only the rows it needs: a fold's rows for its counts and for
     # its scores. Every row's arithmetic is unchanged (the other rows added exact zeros), so

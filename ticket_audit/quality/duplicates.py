@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import connected_components
 from ticket_audit.config import AuditConfig
 from ticket_audit.config.quality import QualitySection
 from ticket_audit.quality.tables import ensure_tables, save_stage_stats
-from ticket_audit.quality.text_features import _mix, ngrams, word_hashes
+from ticket_audit.quality.text_features import _mix, kept_hash_version, ngrams, word_hashes
 from ticket_audit.store import open_store
 
 log = logging.getLogger(__name__)
@@ -390,7 +390,7 @@ _TEXT_KEY = "hash(t.subject, t.description, t.customer_id)"
 def _sketch_settings(settings: QualitySection) -> int:
     """Fingerprint of what a stored sketch depends on: other settings, other sketches."""
     parts = (
-        SKETCH_VERSION,
+        kept_hash_version(SKETCH_VERSION),
         settings.duplicate_scope,
         settings.shingle_words,
         settings.minhash_permutations,

@@ -2,8 +2,11 @@
 
 Tokenising 1M tickets word by word in Python takes minutes; here polars splits and hashes
 the words in Rust and numpy combines neighbouring hashes with contiguous slices (no
-gathers), so duplicate detection and the label classifier share one fast path. Hashes are
-only compared within one run, never stored.
+gathers), so duplicate detection and the label classifier share one fast path.
+
+Polars does not promise the same hashes across its versions, and hashes kept between audits
+(duplicate sketches, reply labels, the label model's word ids) are compared with new ones:
+every kept hash carries `kept_hash_version`, and a Polars upgrade makes them all stale.
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ import polars as pl
 
 WORD_PATTERN = r"[\p{L}\p{N}]+"
 _MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def kept_hash_version(version: int) -> str:
+    """What a stored hash is only comparable under: its own format `version` and Polars'."""
+    return f"{version}/polars-{pl.__version__}"
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -50,6 +58,30 @@ class Words:
 
     def owner(self) -> np.ndarray:
         return np.repeat(np.arange(self.n, dtype=np.int32), self.lengths)
+
+    def ids(self) -> WordIds:
+        # A contiguous copy, so that the 64-bit hashes can be freed.
+        return WordIds(self.offsets, np.ascontiguousarray(_low_words(self.hashes)))
+
+
+@dataclass(frozen=True)
+class WordIds:
+    """The low 32 bits of each word hash of n texts, text i owning low[offsets[i]:offsets[i + 1]].
+
+    All the label model needs (`hashed_ids`), at half the size of `Words`: what a re-audit
+    keeps per ticket instead of tokenising the history again.
+    """
+
+    offsets: np.ndarray  # int64, n + 1
+    low: np.ndarray  # uint32
+
+    @property
+    def n(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
 
 
 def _chunk_words(texts: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -131,7 +163,7 @@ def _low_words(h: np.ndarray) -> np.ndarray:
     return h.view(np.uint32)[0 if sys.byteorder == "little" else 1 :: 2]
 
 
-def hashed_ids(words: Words, mask: int) -> tuple[np.ndarray, np.ndarray]:
+def hashed_ids(words: WordIds, mask: int) -> tuple[np.ndarray, np.ndarray]:
     """(unigram ids, bigram ids) as int32: the word hashes and the unmixed bigram hashes of
     `ngrams(words, 2, short_whole=False, mix=False)`, each `& mask` (mask < 2**31).
 
@@ -142,7 +174,7 @@ def hashed_ids(words: Words, mask: int) -> tuple[np.ndarray, np.ndarray]:
     if not 0 <= mask < 2**31:
         raise ValueError(f"mask {mask} does not fit a 31-bit id")
     m32 = np.uint32(mask)
-    low = _low_words(words.hashes)
+    low = words.low
     uni = np.bitwise_and(low, m32).view(np.int32)
     n_words = len(low)
     if n_words < 2:

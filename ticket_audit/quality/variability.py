@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from ticket_audit.config import AuditConfig
 from ticket_audit.quality.tables import ensure_tables
+from ticket_audit.quality.text_features import kept_hash_version
 from ticket_audit.store import open_store
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ Progress = Callable[[str], None]
 ALL = "(all)"
 UNTAGGED = "(untagged)"
 BATCH_ROWS = 250_000
-# Part of every reply's body hash: a change to how replies are labelled relabels them all.
+# Part of every reply's body hash: a change to how replies are labelled (or to Polars, whose
+# core_hash is kept) relabels them all.
 LABELS_VERSION = 1
 
 GREETING_WORDS = (
@@ -212,7 +214,7 @@ def _replies_sql(con: duckdb.DuckDBPyConnection, language_sample: int) -> str:
     sample_stride = max(1, -(-replies // language_sample))
     return f"""
         SELECT m.source, m.ticket_id, m.seq, coalesce(t.category, '{UNTAGGED}') AS category,
-            hash(m.body, {LABELS_VERSION}) AS body_hash,
+            hash(m.body, '{kept_hash_version(LABELS_VERSION)}') AS body_hash,
             hash(m.source, m.ticket_id, m.seq) % {sample_stride} = 0 AS sampled
         FROM canonical.messages m
         JOIN canonical.tickets t ON t.source = m.source AND t.ticket_id = m.ticket_id
