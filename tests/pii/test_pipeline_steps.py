@@ -95,8 +95,24 @@ def test_full_layer_on_a_generated_history(pii_history, hasher, tmp_path: Path) 
                    FROM canonical.tickets t GROUP BY 1"""
             ).fetchall()
         )
+        # Per field, each message finding matched to its message by the field's name.
+        by_field = {
+            field: (tickets, findings)
+            for field, tickets, findings in con.execute(
+                """SELECT CASE WHEN f.field LIKE 'message:%'
+                               THEN 'messages (' || coalesce(m.author_role, 'unknown') || ')'
+                               ELSE f.field END,
+                          count(DISTINCT (f.source, f.ticket_id)), count(*)
+                   FROM audit.pii_findings f LEFT JOIN canonical.messages m
+                     ON m.source = f.source AND m.ticket_id = f.ticket_id
+                    AND f.field = 'message:' || m.seq
+                   GROUP BY 1"""
+            ).fetchall()
+        }
     paths = write_pii_exposure(exposure, tmp_path / "out")
     assert {r["value"]: r["tickets_exposed"] for r in exposure["by_month"]} == by_month
+    assert {r["field"]: (r["tickets"], r["findings"]) for r in exposure["by_field"]} == by_field
+    assert {"subject", "description", "messages (agent)", "messages (customer)"} <= set(by_field)
     assert any(r["tickets_exposed"] < r["tickets"] for r in exposure["by_month"])
 
     assert redacted_counts == (n_tickets, n_messages) and rows == n_tickets
