@@ -41,3 +41,26 @@ def test_hashed_ids_of_no_words_and_a_bad_mask() -> None:
     assert len(uni) == 1 and len(bi) == 0
     with pytest.raises(ValueError, match="31-bit"):
         hashed_ids(words.ids(), 2**32 - 1)
+
+
+def test_taking_texts_keeps_each_texts_words() -> None:
+    words = word_hashes(pl.Series(TEXTS, dtype=pl.Utf8)).ids()
+    rows = np.array([6, 0, 3, 1, 6, 7], np.int64)  # reordered, repeated, empty texts too
+    taken = words.take(rows)
+    assert taken.n == len(rows)
+    for i, r in enumerate(rows):
+        mine = taken.low[taken.offsets[i] : taken.offsets[i + 1]]
+        theirs = words.low[words.offsets[r] : words.offsets[r + 1]]
+        assert np.array_equal(mine, theirs)
+    assert words.take(np.zeros(0, np.int64)).n == 0
+
+
+def test_a_row_block_shares_the_matrix_and_equals_scipy_slicing() -> None:
+    from ticket_audit.quality.classifier import _row_block, token_matrices
+
+    words = word_hashes(pl.Series(TEXTS * 3, dtype=pl.Utf8)).ids()
+    uni, _ = token_matrices(words, 2**10)
+    for start, stop in [(0, 5), (3, 3), (7, 24), (0, 24)]:
+        block = _row_block(uni, start, stop)
+        assert (block != uni[start:stop]).nnz == 0 and block.shape == (stop - start, 2**10)
+        assert np.shares_memory(block.data, uni.data) or block.nnz == 0

@@ -83,6 +83,26 @@ class WordIds:
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
 
+    def take(self, rows: np.ndarray) -> WordIds:
+        """The texts `rows`, in that order."""
+        lengths = self.lengths[rows]
+        offsets = np.zeros(len(rows) + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return WordIds(offsets, self.low[segment_indices(self.offsets[rows], lengths)])
+
+
+def segment_indices(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Indices start..start + length - 1 of every segment, concatenated."""
+    total = int(lengths.sum())
+    index = np.int32 if total < 2**31 and (len(starts) == 0 or starts.max() < 2**31) else np.int64
+    if total == 0:
+        return np.zeros(0, index)
+    ends = np.cumsum(lengths)
+    # Position within the output, moved to where its segment starts in the source.
+    out = np.arange(total, dtype=index)
+    out += np.repeat((starts - (ends - lengths)).astype(index), lengths)
+    return out
+
 
 def _chunk_words(texts: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     words = (

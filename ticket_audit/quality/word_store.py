@@ -21,7 +21,12 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ticket_audit.quality.text_features import WordIds, kept_hash_version, word_hashes
+from ticket_audit.quality.text_features import (
+    WordIds,
+    kept_hash_version,
+    segment_indices,
+    word_hashes,
+)
 
 # Bump when the word ids of a text change (tokeniser, hashing, which fields are read).
 WORDS_VERSION = 1
@@ -96,7 +101,7 @@ def keep_fresh(con: duckdb.DuckDBPyConnection, found: TicketWords) -> None:
     lengths = ends - starts
     list_offsets = np.zeros(len(rows) + 1, np.int64)
     np.cumsum(lengths, out=list_offsets[1:])
-    values = found.words.low[_segments(starts, lengths)]
+    values = found.words.low[segment_indices(starts, lengths)]
     small = list_offsets[-1] < 2**31
     list_type = pa.ListArray if small else pa.LargeListArray
     words = list_type.from_arrays(
@@ -126,14 +131,3 @@ def keep_fresh(con: duckdb.DuckDBPyConnection, found: TicketWords) -> None:
             )
     finally:
         con.unregister("_fresh_words")
-
-
-def _segments(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Indices start..start + length - 1 of every segment, concatenated."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    ends = np.cumsum(lengths)
-    # Position within the output minus where the segment starts there, plus its source start.
-    shift = np.repeat(starts - (ends - lengths), lengths)
-    return np.arange(total, dtype=np.int64) + shift
