@@ -52,3 +52,21 @@ def test_missing_input_file_exits_2_naming_it(tmp_path: Path, capsys) -> None:
     assert code == 2
     err = capsys.readouterr().err
     assert "source 'desk': no file found" in err and "nowhere.csv" in err
+
+
+def test_the_command_exits_with_mains_code_and_runs_exit_handlers(tmp_path) -> None:
+    """`entry` skips the shutdown's collections, not the exit handlers (logging, pools)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import atexit, sys\n"
+        "from pipelines.cli import entry\n"
+        "atexit.register(lambda: print('exit handlers ran'))\n"
+        f"sys.argv = ['ticket-audit', 'run', '--config', {str(tmp_path / 'missing.yaml')!r}]\n"
+        "entry()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr  # EXIT_INPUT: the config file does not exist
+    assert "missing.yaml" in done.stderr
+    assert done.stdout.strip().endswith("exit handlers ran")
