@@ -145,6 +145,8 @@ def label_consistency(
             "rare_categories": len(s.get("rare_categories", [])),
             "classifier_accuracy": s.get("classifier_accuracy"),
             "labels_learnable": s.get("labels_learnable"),
+            # New and reloaded tickets; the others' word ids were kept from earlier audits.
+            "tickets_tokenised": s.get("tokenised", 0),
         }
     )
 

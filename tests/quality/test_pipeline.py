@@ -73,6 +73,12 @@ def test_range_run_then_unpartitioned_assets(loaded) -> None:
     assert rest.success
     with open_store(load_config(loaded).duckdb_path) as con:
         summary = load_summaries(con)["quality"]
+        loaded_tickets = con.execute("SELECT count(*) FROM canonical.tickets").fetchall()[0][0]
+    labels = rest.asset_materializations_for_node("label_consistency")[0].metadata
+    assert labels["tickets_tokenised"].value == loaded_tickets  # a first run tokenises all
+    again = dg.materialize([label_consistency], resources=resources, instance=instance)
+    labels = again.asset_materializations_for_node("label_consistency")[0].metadata
+    assert labels["tickets_tokenised"].value == 0  # nothing new: every ticket's ids were kept
     cfg_tickets = 800
     assert summary["tickets_read"] == cfg_tickets
     assert summary["funnel"][-1]["remaining"] == summary["usable_labeled_tickets"]
