@@ -7,9 +7,10 @@ or input (the message names the file, field or row); 3 the audit itself failed.
 from __future__ import annotations
 
 import argparse
-import gc
+import atexit
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -145,13 +146,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> NoReturn:
-    """The `ticket-audit` command: `main`, then exit without walking the heap once more."""
+    """The `ticket-audit` command: `main`, then end the process without tearing it down."""
     code = main()
-    # Every store is closed and every file written by now. The interpreter's shutdown
-    # collections would walk all the audit loaded (libraries, models, definitions): a second
-    # or more before the system frees it all anyway. Exit handlers still run.
-    gc.freeze()
-    sys.exit(code)
+    # Every store is closed and every file written by now. The interpreter's teardown would
+    # walk and free all the audit loaded (libraries, models, definitions), a second or more,
+    # before the system frees it all anyway; exit handlers (logging, worker pools) still run.
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
