@@ -39,14 +39,10 @@ def _mix(h: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Words:
-    """Flat word hashes of n texts: text i owns hashes[offsets[i]:offsets[i + 1]]."""
+class _Texts:
+    """Flat per-word values of n texts: text i owns the values offsets[i]:offsets[i + 1]."""
 
     offsets: np.ndarray  # int64, n + 1
-    hashes: np.ndarray  # uint64
-    # One hash per text of its word sequence (0: no words). Equal for texts with the same
-    # words in the same order, whatever their case, punctuation or spacing.
-    sequence: np.ndarray  # uint64, n
 
     @property
     def n(self) -> int:
@@ -55,6 +51,16 @@ class Words:
     @property
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
+
+
+@dataclass(frozen=True)
+class Words(_Texts):
+    """Word hashes of n texts: text i owns hashes[offsets[i]:offsets[i + 1]]."""
+
+    hashes: np.ndarray  # uint64
+    # One hash per text of its word sequence (0: no words). Equal for texts with the same
+    # words in the same order, whatever their case, punctuation or spacing.
+    sequence: np.ndarray  # uint64, n
 
     def owner(self) -> np.ndarray:
         return np.repeat(np.arange(self.n, dtype=np.int32), self.lengths)
@@ -65,23 +71,14 @@ class Words:
 
 
 @dataclass(frozen=True)
-class WordIds:
+class WordIds(_Texts):
     """The low 32 bits of each word hash of n texts, text i owning low[offsets[i]:offsets[i + 1]].
 
     All the label model needs (`hashed_ids`), at half the size of `Words`: what a re-audit
     keeps per ticket instead of tokenising the history again.
     """
 
-    offsets: np.ndarray  # int64, n + 1
     low: np.ndarray  # uint32
-
-    @property
-    def n(self) -> int:
-        return len(self.offsets) - 1
-
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.offsets)
 
     def take(self, rows: np.ndarray) -> WordIds:
         """The texts `rows`, in that order."""
