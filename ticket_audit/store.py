@@ -160,6 +160,28 @@ def long_lived_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, **views) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction, with `views` (name: Arrow table) registered for its statements.
+
+    Committed when the block ends, rolled back if it raises; the views are unregistered
+    either way, so a connection kept open does not hold on to their data.
+    """
+    try:
+        for name, data in views.items():
+            con.register(name, data)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        for name in views:
+            con.unregister(name)
+
+
 def _libc():
     try:
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

@@ -24,7 +24,7 @@ from ticket_audit.pii.scan_tickets import (
 )
 from ticket_audit.pii.tables import FINDING_COLUMNS, ensure_pii_tables
 from ticket_audit.pii.ticket_texts import flatten, query_polars, read_texts, text_fields
-from ticket_audit.store import release_memory
+from ticket_audit.store import release_memory, transaction
 
 BATCH_TICKETS = 50_000
 
@@ -106,11 +106,9 @@ def residual_scan(
 
     with store() as con:
         ensure_pii_tables(con)
-        con.register("_todo", todo.select("source", "ticket_id", "redacted_hash").to_arrow())
-        con.register("_residual", frame.to_arrow())
         cols = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
-        try:
-            con.execute("BEGIN TRANSACTION")
+        todo_keys = todo.select("source", "ticket_id", "redacted_hash").to_arrow()
+        with transaction(con, _todo=todo_keys, _residual=frame.to_arrow()):
             con.execute(
                 """DELETE FROM audit.pii_residual f WHERE EXISTS (
                     SELECT 1 FROM _todo k WHERE k.source = f.source AND k.ticket_id = f.ticket_id)
@@ -123,13 +121,6 @@ def residual_scan(
                 """UPDATE audit.pii_scan_state s SET residual_hash = k.redacted_hash
                 FROM _todo k WHERE s.source = k.source AND s.ticket_id = k.ticket_id"""
             )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("_todo")
-            con.unregister("_residual")
         result.total_findings, result.total_tickets = con.execute(
             "SELECT count(*), count(DISTINCT (source, ticket_id)) FROM audit.pii_residual"
         ).fetchone()

@@ -21,7 +21,7 @@ from expectations.sql import partition_month_sql, violations_query, window_frame
 from expectations.suites import all_checks
 from ticket_audit.config import AuditConfig
 from ticket_audit.quality.tables import ensure_tables
-from ticket_audit.store import open_store
+from ticket_audit.store import open_store, transaction
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -174,10 +174,7 @@ def _write(cfg, checks, results, bounds, months) -> dict[tuple[date, str], int]:
         )
     with open_store(cfg.duckdb_path) as con:
         ensure_tables(con)
-        con.register("check_meta", meta.to_arrow())
-        con.register("gx_rows", rows.to_arrow())
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con, check_meta=meta.to_arrow(), gx_rows=rows.to_arrow()):
             con.execute("DELETE FROM audit.quality_partition_bounds")
             con.execute("INSERT INTO audit.quality_partition_bounds VALUES (?, ?)", list(bounds))
             con.execute(f"DELETE FROM audit.quality_check_violations WHERE {month_filter}")
@@ -203,13 +200,6 @@ def _write(cfg, checks, results, bounds, months) -> dict[tuple[date, str], int]:
                 f"""SELECT partition_month, check_name, count(*)
                 FROM audit.quality_check_violations WHERE {month_filter} GROUP BY ALL"""
             ).fetchall()
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("check_meta")
-            con.unregister("gx_rows")
     return {(m, c): n for m, c, n in counts}
 
 

@@ -31,7 +31,7 @@ from ticket_audit.config import AuditConfig
 from ticket_audit.config.quality import QualitySection
 from ticket_audit.quality.tables import ensure_tables, save_stage_stats
 from ticket_audit.quality.text_features import _mix, kept_hash_version, ngrams, word_hashes
-from ticket_audit.store import open_store
+from ticket_audit.store import open_store, transaction
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -478,21 +478,18 @@ def run_duplicates(cfg: AuditConfig, progress: Progress = log.info) -> Duplicate
         found.stats["sketched"] = len(stale)
 
         t0 = time.perf_counter()
-        con.register("duplicate_rows", found.groups.to_arrow())
         keys = tickets.select("source", "ticket_id", "text_key")[stale].to_arrow()
         bands = q.lsh_bands
         offsets = pa.array(np.arange(0, (len(stale) + 1) * bands, bands, dtype=np.int32))
-        con.register(
-            "_sketch_rows",
+        sketch_rows = (
             keys.append_column("exact_key", pa.array(exact_key[stale]))
             .append_column(
                 "band_keys",
                 pa.ListArray.from_arrays(offsets, pa.array(band_keys[stale].reshape(-1))),
             )
-            .append_column("has", pa.array(has[stale])),
+            .append_column("has", pa.array(has[stale]))
         )
-        try:
-            con.execute("BEGIN TRANSACTION")
+        with transaction(con, duplicate_rows=found.groups.to_arrow(), _sketch_rows=sketch_rows):
             con.execute("DELETE FROM audit.duplicate_groups")
             con.execute("INSERT INTO audit.duplicate_groups SELECT * FROM duplicate_rows")
             con.execute(
@@ -514,13 +511,6 @@ def run_duplicates(cfg: AuditConfig, progress: Progress = log.info) -> Duplicate
                 {"write": round(time.perf_counter() - t0, 3)}
             )
             save_stage_stats(con, "duplicates", found.stats)
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("duplicate_rows")
-            con.unregister("_sketch_rows")
     progress(
         f"duplicates: {found.stats.get('exact_copies', 0):,} exact and "
         f"{found.stats.get('near_copies', 0):,} near copies in {found.stats.get('groups', 0):,} groups"

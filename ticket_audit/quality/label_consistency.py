@@ -24,7 +24,7 @@ from ticket_audit.quality.classifier import confident_learning, out_of_fold
 from ticket_audit.quality.tables import ensure_tables, save_stage_stats
 from ticket_audit.quality.text_features import WordIds
 from ticket_audit.quality.word_store import keep_fresh, read_ticket_words
-from ticket_audit.store import open_store
+from ticket_audit.store import open_store, transaction
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -212,16 +212,11 @@ def run_label_consistency(cfg: AuditConfig, progress: Progress = log.info) -> La
     t0 = time.perf_counter()
     with open_store(cfg.duckdb_path) as con:
         ensure_tables(con)
-        con.register("label_issue_rows", findings.issues.to_arrow())
-        try:
-            con.execute("BEGIN TRANSACTION")
+        with transaction(con, label_issue_rows=findings.issues.to_arrow()):
             con.execute("DELETE FROM audit.label_issues")
             con.execute("INSERT INTO audit.label_issues SELECT * FROM label_issue_rows")
             findings.stats["timings"].update({"read": read, "write": time.perf_counter() - t0})
             save_stage_stats(con, "label_consistency", findings.stats)
-            con.execute("COMMIT")
-        finally:
-            con.unregister("label_issue_rows")
     progress(
         f"label consistency: {findings.stats['implausible_labels']:,} implausible labels, "
         f"{findings.stats['label_conflict_tickets']:,} tickets in conflicting duplicate groups"

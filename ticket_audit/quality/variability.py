@@ -26,7 +26,7 @@ import pyarrow as pa
 from ticket_audit.config import AuditConfig
 from ticket_audit.quality.tables import ensure_tables
 from ticket_audit.quality.text_features import kept_hash_version
-from ticket_audit.store import open_store
+from ticket_audit.store import open_store, transaction
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -394,10 +394,7 @@ def _write(
     con: duckdb.DuckDBPyConnection, table: pl.DataFrame, written: pl.DataFrame, kept: pl.DataFrame
 ) -> None:
     """Replace the stored labels of changed replies and `audit.reply_variability`."""
-    con.register("_kept", kept.to_arrow())
-    con.register("_written", written.to_arrow())
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with transaction(con, _kept=kept.to_arrow(), _written=written.to_arrow()):
         con.execute(
             """DELETE FROM audit.reply_labels c WHERE NOT EXISTS (
                 SELECT 1 FROM _kept k WHERE k.source = c.source AND k.ticket_id = c.ticket_id
@@ -415,10 +412,3 @@ def _write(
                 "CREATE TABLE audit.reply_variability (category VARCHAR, replies BIGINT,"
                 " variability_score DOUBLE)"
             )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_kept")
-        con.unregister("_written")
