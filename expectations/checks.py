@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import great_expectations.expectations as gxe
+if TYPE_CHECKING:
+    import great_expectations.expectations as gxe
 
 # Result format for every expectation: counts only. Unexpected values and rows would copy
 # raw ticket text (customer PII) into GX results and Data Docs.
@@ -55,6 +57,17 @@ class Check:
             raise ValueError(f"check {self.name}: unknown criterion {self.criterion!r}")
 
 
+def expectation_classes():
+    """GX's expectation classes, imported on first use.
+
+    Importing GX takes over two seconds. The SQL predicates, the summary and the Dagster
+    definitions read these checks without building an expectation.
+    """
+    import great_expectations.expectations as gxe
+
+    return gxe
+
+
 def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -91,7 +104,7 @@ def not_null(suite: str, name: str, column: str, description: str, criterion: st
         name=name,
         column=column,
         description=description,
-        expectation=lambda: gxe.ExpectColumnValuesToNotBeNull(
+        expectation=lambda: expectation_classes().ExpectColumnValuesToNotBeNull(
             column=column,
             result_format=RESULT_FORMAT,
             meta={"check": name},
@@ -110,7 +123,7 @@ def in_set(
         name=name,
         column=column,
         description=description,
-        expectation=lambda: gxe.ExpectColumnValuesToBeInSet(
+        expectation=lambda: expectation_classes().ExpectColumnValuesToBeInSet(
             column=column,
             value_set=list(values),
             result_format=RESULT_FORMAT,
@@ -130,7 +143,7 @@ def not_in_set(
         name=name,
         column=column,
         description=description,
-        expectation=lambda: gxe.ExpectColumnValuesToNotBeInSet(
+        expectation=lambda: expectation_classes().ExpectColumnValuesToNotBeInSet(
             column=column,
             value_set=list(values),
             result_format=RESULT_FORMAT,
@@ -150,7 +163,7 @@ def no_regex(
         name=name,
         column=column,
         description=description,
-        expectation=lambda: gxe.ExpectColumnValuesToNotMatchRegex(
+        expectation=lambda: expectation_classes().ExpectColumnValuesToNotMatchRegex(
             column=column,
             regex=combined_regex(patterns),
             result_format=RESULT_FORMAT,
@@ -171,7 +184,7 @@ def a_not_before_b(
         name=name,
         column=f"{column_a},{column_b}",
         description=description,
-        expectation=lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        expectation=lambda: expectation_classes().ExpectColumnPairValuesAToBeGreaterThanB(
             column_A=column_a,
             column_B=column_b,
             or_equal=True,
@@ -193,7 +206,7 @@ def not_after(
         name=name,
         column=column,
         description=description,
-        expectation=lambda: gxe.ExpectColumnValuesToBeBetween(
+        expectation=lambda: expectation_classes().ExpectColumnValuesToBeBetween(
             column=column,
             max_value=cutoff,
             result_format=RESULT_FORMAT,
@@ -219,7 +232,7 @@ def between(
         name=name,
         column=column,
         description=description,
-        expectation=lambda: gxe.ExpectColumnValuesToBeBetween(
+        expectation=lambda: expectation_classes().ExpectColumnValuesToBeBetween(
             column=column,
             min_value=low,
             max_value=high,

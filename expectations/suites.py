@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-
-import great_expectations as gx
+from typing import TYPE_CHECKING
 
 from expectations import metadata, tagging, text, timestamps
 from expectations.checks import Check
 from ticket_audit.config import AuditConfig
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 SUITES = ("tagging", "metadata", "timestamps", "text")
 
@@ -58,6 +60,8 @@ def frame_sql(cfg: AuditConfig, where: str = "TRUE") -> str:
 
 
 def build_suite(name: str, checks: list[Check]) -> gx.ExpectationSuite:
+    import great_expectations as gx
+
     suite = gx.ExpectationSuite(name=name, meta={"built_by": "ticket-audit expectations/"})
     for check in checks:
         suite.add_expectation(check.expectation())

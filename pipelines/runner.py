@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import importlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -33,6 +34,12 @@ from ticket_audit.config import load_config
 from ticket_audit.store import long_lived_frozen, open_store
 
 CLI_TAG = "ticket_audit/cli"
+# Slow to import; the definitions leave them to the stages (docs/architecture.md).
+STAGE_LIBRARIES = (
+    "ticket_audit.pii.scan_tickets",
+    "ticket_audit.pii.redact_tickets",
+    "expectations.runner",
+)
 NEARLY_FULL = 16 * 1024 * 1024
 
 # Errors that mean "bad configuration or input" (exit 2) rather than a defect of ours.
@@ -172,9 +179,10 @@ def _lock_holder(fh) -> str:
 def audit_lock(duckdb_path: Path) -> Iterator[None]:
     """Exclusive for the whole audit; fails at once if another audit holds the file.
 
-    The store's own lock is per connection, so two audits of one file would otherwise take
-    turns stage by stage and mix their results. flock is released by the kernel when the
-    holder dies, so a killed audit never leaves the file locked.
+    The store's own lock waits (TICKET_AUDIT_LOCK_TIMEOUT) for whoever holds the database;
+    a second audit of the same file should be told at once instead, with who holds it.
+    flock is released by the kernel when the holder dies, so a killed audit never leaves
+    the file locked.
     """
     lock_path = duckdb_path.with_name(duckdb_path.name + ".audit.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -252,6 +260,10 @@ def _run_stages(cfg, out: Path, duckdb_path: Path, show_progress, verbose, insta
     from pipelines.definitions import defs as lazy_defs
 
     defs = lazy_defs() if callable(lazy_defs) else lazy_defs
+    # The definitions leave these to the stages that use them; every audit does, and imported
+    # before the freeze their objects stay out of the full collections between stages.
+    for name in STAGE_LIBRARIES:
+        importlib.import_module(name)
     # Libraries and definitions are loaded now and live as long as the audit.
     with long_lived_frozen():
         return _run_loaded(defs, cfg, out, duckdb_path, show_progress, verbose, instance)

@@ -1,6 +1,9 @@
 """PII: findings and redaction per monthly partition, then the residual scan and the report.
 
 Metadata and log lines carry counts only: Dagster's event log is outside the restricted zone.
+The PII modules are imported by the assets, not here: they load Presidio and spaCy, which
+take over a second, and loading the definitions (the UI, every run, every step process of
+the Celery executor) does not need them.
 """
 
 import dagster as dg
@@ -8,13 +11,6 @@ import dagster as dg
 from pipelines.defs.partitions import month_windows, monthly_partitions
 from pipelines.defs.resources import AuditResource
 from reports.pii_exposure import write_pii_exposure
-from ticket_audit.pii.analyzer import model_capabilities
-from ticket_audit.pii.exposure import compute_exposure, summary
-from ticket_audit.pii.redact_tickets import RedactResult, export_parquet, redact_window
-from ticket_audit.pii.residual import residual_scan
-from ticket_audit.pii.runtime import get_scanner
-from ticket_audit.pii.scan_tickets import ScanResult, scan_window
-from ticket_audit.pii.ticket_texts import WindowQuery
 from ticket_audit.summaries import save_summary
 
 GROUP = "pii"
@@ -23,6 +19,8 @@ NO_RESIDUAL_PII = "no_residual_pii"
 
 def _by_month(context: dg.AssetExecutionContext, step, cfg, audit: AuditResource) -> list:
     """Run `step` over each month of the window: memory stays that of one month."""
+    from ticket_audit.pii.ticket_texts import WindowQuery
+
     months = month_windows(context)
     results = []
     for n, (month, where, params) in enumerate(months, 1):
@@ -47,6 +45,9 @@ def _counts(by_entity: dict[str, int]) -> dg.MetadataValue:
 def pii_findings(context: dg.AssetExecutionContext, audit: AuditResource) -> dg.MaterializeResult:
     """audit.pii_findings: entity type, field, offsets, score, recognizer and keyed hash of
     every detected value (never the value). Only new or changed tickets are scanned."""
+    from ticket_audit.pii.runtime import get_scanner
+    from ticket_audit.pii.scan_tickets import ScanResult, scan_window
+
     cfg = audit.load()
     try:
         r = ScanResult.combine(_by_month(context, scan_window, cfg, audit))
@@ -78,6 +79,8 @@ def redacted_tickets(
 ) -> dg.MaterializeResult:
     """audit.redacted_tickets and audit.redacted_messages: canonical with every text field
     redacted (consistent pseudonyms by default; operators per entity type in `pii.operators`)."""
+    from ticket_audit.pii.redact_tickets import RedactResult, redact_window
+
     cfg = audit.load()
     r = RedactResult.combine(_by_month(context, redact_window, cfg, audit))
     return dg.MaterializeResult(
@@ -107,6 +110,10 @@ def redacted_tickets(
 def pii_residual_scan(context: dg.AssetExecutionContext, audit: AuditResource):
     """audit.pii_residual: the redacted text scanned again; then redacted_tickets.parquet,
     the dataset the GenAI team may use, written to the output directory."""
+    from ticket_audit.pii.redact_tickets import export_parquet
+    from ticket_audit.pii.residual import residual_scan
+    from ticket_audit.pii.runtime import get_scanner
+
     cfg = audit.load()
     try:
         r = residual_scan(cfg, audit.store, log=context.log.info)
@@ -141,6 +148,9 @@ def pii_exposure_report(
     context: dg.AssetExecutionContext, audit: AuditResource
 ) -> dg.MaterializeResult:
     """pii_exposure.{html,csv,json} for compliance and the `pii` layer summary."""
+    from ticket_audit.pii.analyzer import model_capabilities
+    from ticket_audit.pii.exposure import compute_exposure, summary
+
     cfg = audit.load()
     capabilities = model_capabilities(cfg.pii)
     with audit.store() as con:

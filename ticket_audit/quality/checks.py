@@ -12,16 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from expectations.checks import Check
-from expectations.runner import CheckResult, GxRunner, suite_frames
 from expectations.sql import partition_month_sql, violations_query, window_frame_sql
 from expectations.suites import all_checks
 from ticket_audit.config import AuditConfig
 from ticket_audit.quality.tables import ensure_tables
 from ticket_audit.store import open_store, transaction
+
+if TYPE_CHECKING:
+    from expectations.runner import CheckResult
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -105,6 +108,8 @@ def run_checks(
     del table
     timings["read"] = time.perf_counter() - t0
     progress(f"quality checks: {tickets.height:,} tickets read")
+
+    from expectations.runner import GxRunner, suite_frames  # GX: seconds to import
 
     t0, cpu0 = time.perf_counter(), time.process_time()
     results_dir = gx_results_dir(cfg)
