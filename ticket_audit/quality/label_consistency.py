@@ -151,7 +151,8 @@ def analyse_labels(
         .len("tickets")
         .with_columns(share=pl.col("tickets") / max(n, 1))
     )
-    rare = counts.filter(pl.col("share") < q.rare_category_share).sort("tickets")
+    # Ties in name order: group_by's order varies between runs, and so did the list's.
+    rare = counts.filter(pl.col("share") < q.rare_category_share).sort("tickets", "category")
     frames.append(_simple(keyed.join(rare.select("category"), on="category"), "rare_category"))
     conflicts = keyed.filter(pl.col("label_conflict").fill_null(False))
     frames.append(_simple(conflicts, "label_conflict"))
