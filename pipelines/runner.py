@@ -27,6 +27,8 @@ from pathlib import Path
 import dagster as dg
 from tqdm import tqdm
 
+from pipelines import lane_worker, lanes
+from pipelines.lanes import Lane
 from pipelines.settings import CONFIG_ENV, OUTPUT_ENV
 from reports.files import OutputError, remove_stale_temporaries, write_atomic
 from ticket_audit import month_changes
@@ -256,17 +258,33 @@ def run_audit(
         return _run_stages(cfg, out, duckdb_path, show_progress, verbose, instance)
 
 
+def run_config_for(verbose: bool) -> dict:
+    return {} if verbose else {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 def _run_stages(cfg, out: Path, duckdb_path: Path, show_progress, verbose, instance) -> AuditRun:
     from pipelines.definitions import defs as lazy_defs
 
-    defs = lazy_defs() if callable(lazy_defs) else lazy_defs
-    # The definitions leave these to the stages that use them; every audit does, and imported
-    # before the freeze their objects stay out of the full collections between stages.
-    for name in STAGE_LIBRARIES:
-        importlib.import_module(name)
-    # Libraries and definitions are loaded now and live as long as the audit.
-    with long_lived_frozen():
-        return _run_loaded(defs, cfg, out, duckdb_path, show_progress, verbose, instance)
+    instance = instance or dagster_instance()
+    settings = f"{cfg.model_dump_json()}|{out}"
+    # Started first: the helper loads its libraries while the sources load.
+    lane = Lane(instance, verbose) if lanes.wanted(cfg, settings, instance) else None
+    try:
+        defs = lazy_defs() if callable(lazy_defs) else lazy_defs
+        # The definitions leave these to the stages that use them; every audit does, and
+        # imported before the freeze their objects stay out of the full collections between
+        # stages. What the lane runs is the lane's to import.
+        for name in STAGE_LIBRARIES:
+            if lane is None or name not in lane_worker.LIBRARIES:
+                importlib.import_module(name)
+        # Libraries and definitions are loaded now and live as long as the audit.
+        with long_lived_frozen():
+            return _run_loaded(
+                defs, cfg, out, duckdb_path, show_progress, verbose, instance, settings, lane
+            )
+    finally:
+        if lane is not None:
+            lane.stop()
 
 
 def _stage_groups(graph) -> list[list[dg.AssetKey]]:
@@ -304,8 +322,33 @@ class _Progress:
             self.bar.update(1)
 
 
+def _run_beside(lane: Lane, parts: lanes.Split, execute, run_tags, run: AuditRun, bar) -> None:
+    """The lane's stages in the helper while this process runs the others; either failing
+    fails the audit, once both have ended (neither is cut off mid-write)."""
+
+    def on_end(step_key: str, seconds: float) -> None:
+        run.stage_seconds[step_key] = seconds
+        bar.update(1)
+
+    lane.run(
+        [k for g in parts.lane for k in g],
+        run_tags,
+        on_start=lambda step_key: bar.set_postfix_str(step_key[:60]),
+        on_end=on_end,
+    )
+    try:
+        execute(parts.here, run_tags)
+    finally:
+        result = lane.wait()
+    if result.run_id:
+        run.run_ids.append(result.run_id)
+    if not result.success:
+        raise AuditFailed(result.message, input_error=result.input_error)
+    run.assets.extend(k.to_user_string() for g in parts.lane for k in g)
+
+
 def _run_loaded(
-    defs, cfg, out: Path, duckdb_path: Path, show_progress, verbose, instance
+    defs, cfg, out: Path, duckdb_path: Path, show_progress, verbose, instance, settings, lane
 ) -> AuditRun:
     from dagster._core.utils import make_new_run_id
 
@@ -314,10 +357,9 @@ def _run_loaded(
 
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
-    instance = instance or dagster_instance()
     duckdb_tag = {DUCKDB_TAG: duckdb_tag_value(duckdb_path)}
     _fail_orphaned_cli_runs(instance, duckdb_tag)
-    run_config = {} if verbose else {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    run_config = run_config_for(verbose)
 
     # Two runs, not one per stage: each run costs about a second of Dagster bookkeeping
     # (a fresh SQLite event database, run and plan snapshots), which dominated small
@@ -337,7 +379,6 @@ def _run_loaded(
 
     # Per-month stages redo only the months that changed since the last complete audit under
     # the same settings (ticket_audit/month_changes.py); output files belong to the settings.
-    settings = f"{cfg.model_dump_json()}|{out}"
     fingerprints = None
     run = AuditRun(out)
     bar = tqdm(total=len(groups), desc="audit", unit="stage", disable=not show_progress)
@@ -345,9 +386,27 @@ def _run_loaded(
     # The DuckDB tag makes the daemon's run queue hold back scheduled runs of this file
     # while the CLI audit is in progress (dagster.yaml).
     tags = {CLI_TAG: "true", **duckdb_tag}
+
+    def execute(selection: list[list[dg.AssetKey]], run_tags: dict[str, str]) -> None:
+        run_id = make_new_run_id()
+        instance.add_event_listener(run_id, progress)
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=[k for g in selection for k in g],
+            tags=run_tags,
+            run_config=run_config,
+            raise_on_error=False,
+            run_id=run_id,
+        )
+        run.run_ids.append(result.run_id)
+        if not result.success:
+            raise _failure_message(result, out, duckdb_path)
+        run.assets.extend(k.to_user_string() for g in selection for k in g)
+
     try:
         for index, selection in enumerate((first, rest)):
             run_tags = dict(tags)
+            month_range = None
             if index == 1 and partitioned:
                 month_range, fingerprints = _month_range(cfg, monthly_partitions, settings)
                 if month_range is None:  # no month changed: the per-month stages have no work
@@ -357,22 +416,15 @@ def _run_loaded(
                 else:
                     run_tags["dagster/asset_partition_range_start"] = month_range[0]
                     run_tags["dagster/asset_partition_range_end"] = month_range[1]
-            if not selection:
-                continue
-            run_id = make_new_run_id()
-            instance.add_event_listener(run_id, progress)
-            result = job.execute_in_process(
-                instance=instance,
-                asset_selection=[k for g in selection for k in g],
-                tags=run_tags,
-                run_config=run_config,
-                raise_on_error=False,
-                run_id=run_id,
-            )
-            run.run_ids.append(result.run_id)
-            if not result.success:
-                raise _failure_message(result, out, duckdb_path)
-            run.assets.extend(k.to_user_string() for g in selection for k in g)
+            if index == 1 and lane is not None:
+                parts = lanes.split(graph, selection)
+                if parts.useful and lanes.worth_it(cfg, month_range, monthly_partitions):
+                    _run_beside(lane, parts, execute, run_tags, run, bar)
+                    selection = parts.after
+                else:
+                    lane.stop()
+            if selection:
+                execute(selection, run_tags)
         if fingerprints is not None:
             _record_months(cfg, fingerprints, settings)
     finally:

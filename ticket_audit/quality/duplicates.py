@@ -426,6 +426,8 @@ def run_duplicates(cfg: AuditConfig, progress: Progress = log.info) -> Duplicate
     q = cfg.quality
     settings_key = _sketch_settings(q)
     timer = _Timer()
+    # The store is held only to read and to write, not while sketching and grouping: the
+    # audit's other lane (pipelines/lanes.py) uses it meanwhile.
     with open_store(cfg.duckdb_path) as con:
         ensure_tables(con)
         tickets = con.sql(
@@ -440,77 +442,80 @@ def run_duplicates(cfg: AuditConfig, progress: Progress = log.info) -> Duplicate
                  AND s.text_key = {_TEXT_KEY} AND s.settings = ?""",
             params=[settings_key],
         ).pl()
-        n = tickets.height
-        progress(f"duplicates: {n:,} tickets read")
-        stale = np.nonzero(tickets["exact_key"].is_null().to_numpy())[0]
-        exact_key = tickets["exact_key"].fill_null(0).to_numpy().astype(np.uint64)
-        band_keys = np.zeros((n, q.lsh_bands), np.uint64)
-        has = tickets["band_keys"].is_not_null().to_numpy()
-        if has.any():
-            kept = tickets["band_keys"].filter(pl.Series(has)).list.to_array(q.lsh_bands)
-            band_keys[has] = kept.to_numpy().astype(np.uint64)
-        timer("read")
-        if len(stale):
-            texts = tickets.select("customer_id", "subject", "description")[stale]
-            fresh, _, _ = sketch_texts(texts, q, timer)
-            del texts
-            exact_key[stale] = fresh.exact_key
-            band_keys[stale] = fresh.band_keys
-            has[stale] = fresh.has_shingles
-            progress(f"duplicates: {len(stale):,} new or changed tickets sketched")
+    n = tickets.height
+    progress(f"duplicates: {n:,} tickets read")
+    stale = np.nonzero(tickets["exact_key"].is_null().to_numpy())[0]
+    exact_key = tickets["exact_key"].fill_null(0).to_numpy().astype(np.uint64)
+    band_keys = np.zeros((n, q.lsh_bands), np.uint64)
+    has = tickets["band_keys"].is_not_null().to_numpy()
+    if has.any():
+        kept = tickets["band_keys"].filter(pl.Series(has)).list.to_array(q.lsh_bands)
+        band_keys[has] = kept.to_numpy().astype(np.uint64)
+    timer("read")
+    if len(stale):
+        texts = tickets.select("customer_id", "subject", "description")[stale]
+        fresh, _, _ = sketch_texts(texts, q, timer)
+        del texts
+        exact_key[stale] = fresh.exact_key
+        band_keys[stale] = fresh.band_keys
+        has[stale] = fresh.has_shingles
+        progress(f"duplicates: {len(stale):,} new or changed tickets sketched")
 
-        loaded = np.zeros(n, bool)
-        loaded[stale] = True
-        text_columns = ["customer_id", "subject", "description"]
+    loaded = np.zeros(n, bool)
+    loaded[stale] = True
+    text_columns = ["customer_id", "subject", "description"]
 
-        def shingles_of(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            # Texts read above are used again; only the others are read now.
-            here, there = rows[loaded[rows]], rows[~loaded[rows]]
-            texts = tickets.select(text_columns)[here]
-            if len(there):
+    def shingles_of(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Texts read above are used again; only the others are read now.
+        here, there = rows[loaded[rows]], rows[~loaded[rows]]
+        texts = tickets.select(text_columns)[here]
+        if len(there):
+            with open_store(cfg.duckdb_path) as con:
                 read = _read_texts(con, tickets, there).select(text_columns)
-                texts = pl.concat([texts, read])
-            owner, shingles = shingle_sets(texts, q)
-            return np.concatenate([here, there])[owner], shingles
+            texts = pl.concat([texts, read])
+        owner, shingles = shingle_sets(texts, q)
+        return np.concatenate([here, there])[owner], shingles
 
-        sketch = Sketch(exact_key, band_keys, has)
-        found = group_duplicates(tickets, sketch, shingles_of, q, timer)
-        found.stats["sketched"] = len(stale)
+    sketch = Sketch(exact_key, band_keys, has)
+    found = group_duplicates(tickets, sketch, shingles_of, q, timer)
+    found.stats["sketched"] = len(stale)
 
-        t0 = time.perf_counter()
-        keys = tickets.select("source", "ticket_id", "text_key")[stale].to_arrow()
-        bands = q.lsh_bands
-        offsets = pa.array(np.arange(0, (len(stale) + 1) * bands, bands, dtype=np.int32))
-        sketch_rows = (
-            keys.append_column("exact_key", pa.array(exact_key[stale]))
-            .append_column(
-                "band_keys",
-                pa.ListArray.from_arrays(offsets, pa.array(band_keys[stale].reshape(-1))),
-            )
-            .append_column("has", pa.array(has[stale]))
+    t0 = time.perf_counter()
+    keys = tickets.select("source", "ticket_id", "text_key")[stale].to_arrow()
+    bands = q.lsh_bands
+    offsets = pa.array(np.arange(0, (len(stale) + 1) * bands, bands, dtype=np.int32))
+    sketch_rows = (
+        keys.append_column("exact_key", pa.array(exact_key[stale]))
+        .append_column(
+            "band_keys",
+            pa.ListArray.from_arrays(offsets, pa.array(band_keys[stale].reshape(-1))),
         )
-        with transaction(con, duplicate_rows=found.groups.to_arrow(), _sketch_rows=sketch_rows):
-            con.execute("DELETE FROM audit.duplicate_groups")
-            con.execute("INSERT INTO audit.duplicate_groups SELECT * FROM duplicate_rows")
-            con.execute(
-                """DELETE FROM audit.duplicate_sketch s WHERE s.settings <> ?
-                OR EXISTS (SELECT 1 FROM _sketch_rows k
-                           WHERE k.source = s.source AND k.ticket_id = s.ticket_id)
-                OR NOT EXISTS (SELECT 1 FROM canonical.tickets t
-                               WHERE t.source = s.source AND t.ticket_id = s.ticket_id)""",
-                [settings_key],
-            )
-            con.execute(
-                """INSERT INTO audit.duplicate_sketch
-                SELECT source, ticket_id, text_key, ?, exact_key,
-                       CASE WHEN has THEN band_keys END
-                FROM _sketch_rows""",
-                [settings_key],
-            )
-            found.stats.setdefault("timings", {}).update(
-                {"write": round(time.perf_counter() - t0, 3)}
-            )
-            save_stage_stats(con, "duplicates", found.stats)
+        .append_column("has", pa.array(has[stale]))
+    )
+    with (
+        open_store(cfg.duckdb_path) as con,
+        transaction(con, duplicate_rows=found.groups.to_arrow(), _sketch_rows=sketch_rows),
+    ):
+        ensure_tables(con)
+        con.execute("DELETE FROM audit.duplicate_groups")
+        con.execute("INSERT INTO audit.duplicate_groups SELECT * FROM duplicate_rows")
+        con.execute(
+            """DELETE FROM audit.duplicate_sketch s WHERE s.settings <> ?
+            OR EXISTS (SELECT 1 FROM _sketch_rows k
+                       WHERE k.source = s.source AND k.ticket_id = s.ticket_id)
+            OR NOT EXISTS (SELECT 1 FROM canonical.tickets t
+                           WHERE t.source = s.source AND t.ticket_id = s.ticket_id)""",
+            [settings_key],
+        )
+        con.execute(
+            """INSERT INTO audit.duplicate_sketch
+            SELECT source, ticket_id, text_key, ?, exact_key,
+                   CASE WHEN has THEN band_keys END
+            FROM _sketch_rows""",
+            [settings_key],
+        )
+        found.stats.setdefault("timings", {}).update({"write": round(time.perf_counter() - t0, 3)})
+        save_stage_stats(con, "duplicates", found.stats)
     progress(
         f"duplicates: {found.stats.get('exact_copies', 0):,} exact and "
         f"{found.stats.get('near_copies', 0):,} near copies in {found.stats.get('groups', 0):,} groups"
