@@ -1,12 +1,13 @@
 """A second lane for the command-line audit: the quality stages in a process of their own.
 
-The stages run one at a time in the audit's process, and most of a weekly re-audit keeps
-one core busy: the PII chain (scan, redaction, residual scan, exposure report) is mostly
-Python, and the quality chain (duplicates, checks, reply variability, label consistency,
-summary) never waits for it. With a lane, a helper process started before the sources are
-loaded imports Dagster, the definitions and Great Expectations while the sources load, then
-runs the quality stages as a Dagster run of its own while this process runs the PII chain;
-the stages that need both (the readiness scorecard) run last, here.
+The stages run one at a time in the audit's process, and a weekly re-audit left about a
+third of two cores idle that way: the PII chain (scan, redaction, residual scan, exposure
+report) is mostly Python, and the quality chain (duplicates, checks, reply variability,
+label consistency, summary) never waits for it. With a lane, a helper process started
+before the sources are loaded imports Dagster, the definitions and Great Expectations while
+the sources load, then runs the quality stages as a Dagster run of its own, at a lower CPU
+priority, while this process runs the PII chain; the stages that need both (the readiness
+scorecard) run last, here.
 
 Stages already share the DuckDB file this way: each holds it only to read or to write
 (store.open_store waits for the other), never while it computes.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import importlib
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -268,7 +269,12 @@ def _run_stages(cfg, out: Path, duckdb_path: Path, show_progress, verbose, insta
     instance = instance or dagster_instance()
     settings = f"{cfg.model_dump_json()}|{out}"
     # Started first: the helper loads its libraries while the sources load.
-    lane = Lane(instance, verbose) if lanes.wanted(cfg, settings, instance) else None
+    lane = None
+    if lanes.wanted(cfg, settings, instance):
+        try:
+            lane = Lane(instance, verbose)
+        except OSError as exc:  # no process to spare: the stages run here, one at a time
+            logging.getLogger(__name__).warning("audit in one process: %s", exc)
     try:
         defs = lazy_defs() if callable(lazy_defs) else lazy_defs
         # The definitions leave these to the stages that use them; every audit does, and
