@@ -15,6 +15,7 @@ from datetime import date
 import duckdb
 
 from ticket_audit.model import MESSAGE_COLUMNS, TICKET_COLUMNS
+from ticket_audit.store import transaction
 
 
 def _current_sql() -> str:
@@ -53,14 +54,9 @@ def changed_months(
 
 def record(con: duckdb.DuckDBPyConnection, current: dict[date, int], settings: str) -> None:
     """The fingerprints of a completed audit: what the next one compares with."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM audit.month_fingerprints")
         con.executemany(
             "INSERT INTO audit.month_fingerprints VALUES (?, ?, ?)",
             [[month, fp, settings] for month, fp in current.items()],
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise

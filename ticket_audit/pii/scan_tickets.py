@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -30,6 +30,7 @@ from ticket_audit.pii.ticket_texts import (
     text_fields,
     window_fingerprints,
 )
+from ticket_audit.store import transaction
 
 # A lower bound on texts per ticket (subject, description, one message) for sizing a scan
 # before its texts are read.
@@ -203,12 +204,12 @@ def scan_window(
     if touched.height == 0:
         return result
 
+    views = {"_touched": touched.to_arrow(), "_findings": frame.to_arrow()}
+    if state is not None:
+        views["_state"] = state.to_arrow()
     with store() as con:
         ensure_pii_tables(con)
-        con.register("_touched", touched.to_arrow())
-        con.register("_findings", frame.to_arrow())
-        try:
-            con.execute("BEGIN TRANSACTION")
+        with transaction(con, **views):
             con.execute(
                 "DELETE FROM audit.pii_findings f USING _touched k "
                 "WHERE f.source = k.source AND f.ticket_id = k.ticket_id"
@@ -222,20 +223,11 @@ def scan_window(
                 "WHERE s.source = k.source AND s.ticket_id = k.ticket_id"
             )
             if state is not None:
-                con.register("_state", state.to_arrow())
                 con.execute(
                     "INSERT INTO audit.pii_scan_state (source, ticket_id, created_month, "
                     "text_hash, scanned_at, findings) SELECT source, ticket_id, created_month, "
                     "text_hash, scanned_at, findings FROM _state"
                 )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            for name in ("_touched", "_findings", "_state"):
-                with suppress(Exception):  # not every view was registered
-                    con.unregister(name)
     log(
         f"PII scan: {result.findings_written:,} findings in {result.tickets_with_findings:,} "
         f"tickets written ({result.tickets_per_second:,.0f} tickets/s)"

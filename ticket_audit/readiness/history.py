@@ -7,6 +7,8 @@ from datetime import datetime
 
 import duckdb
 
+from ticket_audit.store import transaction
+
 HISTORY_DDL = """CREATE TABLE IF NOT EXISTS audit.audit_history (
     audit_id VARCHAR PRIMARY KEY,
     generated_at TIMESTAMP,
@@ -106,8 +108,7 @@ def record_audit(con: duckdb.DuckDBPyConnection, scorecard: dict) -> None:
     """Keep this audit; re-recording the same audit id replaces it (re-runs never duplicate)."""
     ensure_history(con)
     generated = datetime.fromisoformat(scorecard["generated_at"]).replace(tzinfo=None)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM audit.audit_history WHERE audit_id = ?", [scorecard["audit_id"]])
         con.execute(
             "INSERT INTO audit.audit_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -122,10 +123,6 @@ def record_audit(con: duckdb.DuckDBPyConnection, scorecard: dict) -> None:
                 json.dumps(scorecard, default=str),
             ],
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def trends(previous: list[dict], current: dict) -> dict:
