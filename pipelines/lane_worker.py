@@ -51,9 +51,7 @@ def main(argv: list[str]) -> int:
     from dagster._core.utils import make_new_run_id
 
     from pipelines.definitions import defs as lazy_defs
-    from pipelines.runner import _failure_message, run_config_for
-    from pipelines.settings import CONFIG_ENV, OUTPUT_ENV
-    from ticket_audit.config import load_config
+    from pipelines.runner import StepEvents, _failure_message, run_config_for
     from ticket_audit.store import long_lived_frozen
 
     instance = dg.DagsterInstance.from_ref(dg.deserialize_value(argv[1], InstanceRef))
@@ -65,24 +63,14 @@ def main(argv: list[str]) -> int:
         request = json.loads(sys.stdin.readline() or '{"stop": true}')
         if request.get("stop"):
             return 0
-        started: dict[str, float] = {}
-        seconds: dict[str, float] = {}
-
-        def follow(entry) -> None:
-            event = entry.dagster_event
-            if event is None or event.step_key is None:
-                return
-            kind = event.event_type_value
-            if kind == "STEP_START":
-                started[event.step_key] = entry.timestamp
-                send(start=event.step_key)
-            elif kind in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
-                took = entry.timestamp - started.get(event.step_key, entry.timestamp)
-                seconds[event.step_key] = took
-                send(end=event.step_key, seconds=took)
-
         run_id = make_new_run_id()
-        instance.add_event_listener(run_id, follow)
+        instance.add_event_listener(
+            run_id,
+            StepEvents(
+                lambda step_key: send(start=step_key),
+                lambda step_key, seconds: send(end=step_key, seconds=seconds),
+            ),
+        )
         result = job.execute_in_process(
             instance=instance,
             asset_selection=[dg.AssetKey.from_user_string(a) for a in request["assets"]],
@@ -91,11 +79,10 @@ def main(argv: list[str]) -> int:
             raise_on_error=False,
             run_id=run_id,
         )
-        outcome = {"run_id": run_id, "success": result.success, "stage_seconds": seconds}
+        outcome = {"run_id": run_id, "success": result.success}
         if not result.success:
-            cfg = load_config(os.environ[CONFIG_ENV])
-            out = Path(os.environ.get(OUTPUT_ENV) or cfg.output_dir).resolve()
-            failed = _failure_message(result, out, Path(cfg.duckdb_path).resolve())
+            out, duckdb_path = map(Path, request["failure_paths"])
+            failed = _failure_message(result, out, duckdb_path)
             outcome.update(message=str(failed), input_error=failed.input_error)
         send(result=outcome)
     return 0

@@ -23,15 +23,18 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
 
 from ticket_audit.config import AuditConfig
 from ticket_audit.store import StoreBusyError, open_store
+
+if TYPE_CHECKING:  # the runner imports this module
+    from pipelines.runner import StepEvents
 
 # Assets of this group run in the lane, with every stage of the second run they feed after.
 LANE_GROUP = "quality"
@@ -82,7 +85,6 @@ class LaneResult:
     success: bool = False
     message: str = ""
     input_error: bool = False
-    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 class Lane:
@@ -112,24 +114,30 @@ class Lane:
         self,
         keys: list[dg.AssetKey],
         tags: dict[str, str],
-        on_start: Callable[[str], None],
-        on_end: Callable[[str, float], None],
+        progress: StepEvents,
+        failure_paths: tuple[Path, Path],
     ) -> None:
-        """Hand the helper its run; its progress is followed on a thread of this process."""
-        request = {"assets": [k.to_user_string() for k in keys], "tags": tags}
+        """Hand the helper its run; its stages' starts and ends reach `progress` from a
+        thread of this process. `failure_paths` (output directory,
+        DuckDB file) are what a failure message names."""
+        request = {
+            "assets": [k.to_user_string() for k in keys],
+            "tags": tags,
+            "failure_paths": [str(p) for p in failure_paths],
+        }
         self._send(request)
         self._thread = threading.Thread(
-            target=self._follow, args=(on_start, on_end), daemon=True, name="audit-lane"
+            target=self._follow, args=(progress,), daemon=True, name="audit-lane"
         )
         self._thread.start()
 
-    def _follow(self, on_start, on_end) -> None:
+    def _follow(self, progress) -> None:
         for line in self._reader:
             message = json.loads(line)
             if "start" in message:
-                on_start(message["start"])
+                progress.on_start(message["start"])
             elif "end" in message:
-                on_end(message["end"], message["seconds"])
+                progress.on_end(message["end"], message["seconds"])
             elif "result" in message:
                 self.result = LaneResult(**message["result"])
 

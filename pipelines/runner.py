@@ -307,11 +307,12 @@ def _stage_groups(graph) -> list[list[dg.AssetKey]]:
     return groups
 
 
-class _Progress:
-    """Follows a run's events as they are stored: progress bar, stage times, failures."""
+class StepEvents:
+    """Follows a run's events as they are stored: `on_start(step)` and `on_end(step,
+    seconds)` for each stage, whichever process runs it (the audit's or the lane's)."""
 
-    def __init__(self, bar: tqdm, run: AuditRun):
-        self.bar, self.run, self.started = bar, run, {}
+    def __init__(self, on_start, on_end):
+        self.on_start, self.on_end, self.started = on_start, on_end, {}
 
     def __call__(self, entry) -> None:
         event = entry.dagster_event
@@ -320,27 +321,38 @@ class _Progress:
         kind = event.event_type_value
         if kind == "STEP_START":
             self.started[event.step_key] = entry.timestamp
-            self.bar.set_postfix_str(event.step_key[:60])
+            self.on_start(event.step_key)
         elif kind in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
-            if event.step_key in self.started:
-                seconds = entry.timestamp - self.started[event.step_key]
-                self.run.stage_seconds[event.step_key] = seconds
-            self.bar.update(1)
+            started = self.started.get(event.step_key, entry.timestamp)
+            self.on_end(event.step_key, entry.timestamp - started)
 
 
-def _run_beside(lane: Lane, parts: lanes.Split, execute, run_tags, run: AuditRun, bar) -> None:
-    """The lane's stages in the helper while this process runs the others; either failing
-    fails the audit, once both have ended (neither is cut off mid-write)."""
+def _progress(bar: tqdm, run: AuditRun) -> StepEvents:
+    """The progress bar and the stage times of `run`."""
 
     def on_end(step_key: str, seconds: float) -> None:
         run.stage_seconds[step_key] = seconds
         bar.update(1)
 
+    return StepEvents(lambda step_key: bar.set_postfix_str(step_key[:60]), on_end)
+
+
+def _run_beside(
+    lane: Lane,
+    parts: lanes.Split,
+    execute,
+    run_tags,
+    run: AuditRun,
+    progress: StepEvents,
+    duckdb_path: Path,
+) -> None:
+    """The lane's stages in the helper while this process runs the others; either failing
+    fails the audit, once both have ended (neither is cut off mid-write)."""
     lane.run(
         [k for g in parts.lane for k in g],
         run_tags,
-        on_start=lambda step_key: bar.set_postfix_str(step_key[:60]),
-        on_end=on_end,
+        progress,
+        failure_paths=(run.output_dir, duckdb_path),
     )
     try:
         execute(parts.here, run_tags)
@@ -388,7 +400,7 @@ def _run_loaded(
     fingerprints = None
     run = AuditRun(out)
     bar = tqdm(total=len(groups), desc="audit", unit="stage", disable=not show_progress)
-    progress = _Progress(bar, run)
+    progress = _progress(bar, run)
     # The DuckDB tag makes the daemon's run queue hold back scheduled runs of this file
     # while the CLI audit is in progress (dagster.yaml).
     tags = {CLI_TAG: "true", **duckdb_tag}
@@ -425,7 +437,7 @@ def _run_loaded(
             if index == 1 and lane is not None:
                 parts = lanes.split(graph, selection)
                 if parts.useful and lanes.worth_it(cfg, month_range, monthly_partitions):
-                    _run_beside(lane, parts, execute, run_tags, run, bar)
+                    _run_beside(lane, parts, execute, run_tags, run, progress, duckdb_path)
                     selection = parts.after
                 else:
                     lane.stop()

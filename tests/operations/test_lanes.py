@@ -11,7 +11,7 @@ import pytest
 
 from pipelines import lanes
 from pipelines.definitions import defs as lazy_defs
-from pipelines.runner import AuditFailed, AuditRun, _run_beside
+from pipelines.runner import AuditFailed, AuditRun, StepEvents, _run_beside
 from tests.operations.conftest import (
     audit_config,
     cli_env,
@@ -145,13 +145,17 @@ def test_a_helper_that_dies_fails_the_audit_after_this_side_finishes(tmp_path: P
         )
         run = AuditRun(tmp_path)
 
-        class Bar:
-            def update(self, n: int) -> None: ...
-
-            def set_postfix_str(self, text: str) -> None: ...
-
+        quiet = StepEvents(lambda step: None, lambda step, seconds: None)
         with pytest.raises(AuditFailed, match="exit code -9") as failed:
-            _run_beside(lane, parts, lambda sel, tags: ran.append(sel), {}, run, Bar())
+            _run_beside(
+                lane,
+                parts,
+                lambda sel, tags: ran.append(sel),
+                {},
+                run,
+                quiet,
+                tmp_path / "audit.duckdb",
+            )
         assert not failed.value.input_error
         assert ran == [[[dg.AssetKey("pii_findings")]]]
         assert "quality_checks" not in run.assets
