@@ -267,7 +267,8 @@ def _run_stages(cfg, out: Path, duckdb_path: Path, show_progress, verbose, insta
     from pipelines.definitions import defs as lazy_defs
 
     instance = instance or dagster_instance()
-    settings = f"{cfg.model_dump_json()}|{out}"
+    # What the months' results depend on (tuning settings left out), and where they went.
+    settings = f"{cfg.results_json()}|{out}"
     # Started first: the helper loads its libraries while the sources load.
     lane = None
     if lanes.wanted(cfg, settings, instance):

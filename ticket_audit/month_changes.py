@@ -4,8 +4,9 @@ An audit re-runs its per-month stages only for the months whose tickets or messa
 (a weekly export touches one or two months of years of history). A month's fingerprint
 hashes the content of every ticket and message of the month, so a new, updated, deleted or
 removed ticket or message changes it and an export loaded again unchanged does not; the
-audit settings go with it, so a changed configuration re-runs every month. Fingerprints are recorded only after
-an audit completed, so an interrupted audit is redone in full by the next one.
+audit settings go with it (tuning keys left out: `AuditConfig.results_json`), so a changed
+configuration re-runs every month. Fingerprints are recorded only after an audit completed, so
+an interrupted audit is redone in full by the next one.
 """
 
 from __future__ import annotations

@@ -166,7 +166,7 @@ def test_auto_keeps_first_audits_and_small_histories_in_one_process(
     ops_history, reference: Path, tmp_path: Path
 ) -> None:
     ref_cfg = load_config(reference / "audit.yaml")
-    settings = f"{ref_cfg.model_dump_json()}|{Path(ref_cfg.output_dir).resolve()}"
+    settings = f"{ref_cfg.results_json()}|{Path(ref_cfg.output_dir).resolve()}"
     with dg.DagsterInstance.from_config(str(reference / "home")) as instance:
         # An audited store under the same settings, but 600 tickets: not worth a helper.
         assert not lanes.wanted(ref_cfg, settings, instance)

@@ -38,6 +38,16 @@ class ConfigError(ValueError):
     """A configuration that cannot run; the message names the file and the key."""
 
 
+# Settings that change how fast or in how much memory an audit runs, never what it finds.
+# Left out of the fingerprints that decide what an audit may reuse: tuning them must not
+# redo years of history.
+PERFORMANCE_KEYS: dict[str, set[str]] = {
+    "audit": {"memory_limit", "concurrent_stages"},
+    "ingest": {"memory_limit", "batch_rows"},
+    "pii": {"n_process", "batch_size", "cache_segments"},
+}
+
+
 class AuditConfig(Strict):
     audit: AuditSection = Field(default_factory=AuditSection)
     ingest: IngestSection = Field(default_factory=IngestSection)
@@ -60,6 +70,11 @@ class AuditConfig(Strict):
         if not self.sources:
             raise ValueError("sources: at least one source is required")
         return self
+
+    def results_json(self) -> str:
+        """The settings as JSON, without PERFORMANCE_KEYS: equal for two configurations
+        whose audits find the same things."""
+        return self.model_dump_json(exclude=PERFORMANCE_KEYS)
 
     def resolve(self, path: str | Path) -> Path:
         p = Path(path).expanduser()

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from ticket_audit.config import AuditConfig
+from ticket_audit.config import PERFORMANCE_KEYS, AuditConfig
 from ticket_audit.config.pii import PiiSection
 from ticket_audit.model import TEXT_TICKET_FIELDS
 
 # Bump when recognizers change what they find: every ticket is scanned again.
 DETECTION_VERSION = "2026.11.1"
-# Settings that change speed only, not results.
-_PERFORMANCE_KEYS = {"n_process", "batch_size", "cache_segments"}
 
 
 def text_fields(cfg: AuditConfig) -> list[str]:
@@ -37,7 +35,7 @@ def text_fields(cfg: AuditConfig) -> list[str]:
 
 
 def settings_fingerprint(pii: PiiSection) -> str:
-    settings = {k: v for k, v in pii.model_dump(mode="json").items() if k not in _PERFORMANCE_KEYS}
+    settings = {k: v for k, v in pii.model_dump(mode="json").items() if k not in PERFORMANCE_KEYS["pii"]}
     blob = json.dumps({"v": DETECTION_VERSION, "pii": settings}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
