@@ -35,7 +35,9 @@ def text_fields(cfg: AuditConfig) -> list[str]:
 
 
 def settings_fingerprint(pii: PiiSection) -> str:
-    settings = {k: v for k, v in pii.model_dump(mode="json").items() if k not in PERFORMANCE_KEYS["pii"]}
+    settings = {
+        k: v for k, v in pii.model_dump(mode="json").items() if k not in PERFORMANCE_KEYS["pii"]
+    }
     blob = json.dumps({"v": DETECTION_VERSION, "pii": settings}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
