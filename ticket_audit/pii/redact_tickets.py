@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -116,35 +117,28 @@ def redact_window(
             by_text[(s, t, fld)].append(Finding(a, b, et, sc, rec))
         redactor = Redactor(cfg.pii, hasher)
 
-        def red(key: tuple[str, str, str], text: str | None) -> str | None:
-            fs = by_text.get(key)
-            if not fs:
-                return text
-            result.texts_changed += 1
-            return redactor.redact(text, sorted(fs, key=lambda f: f.start))
+        def red(
+            frame: pl.DataFrame, column: str, field_of: Callable[[int], str] | None
+        ) -> pl.Series:
+            """`column` of `frame` with the findings of each text redacted. A plain loop
+            over the rows: a per-row expression built a Python dict for every row."""
+            out = []
+            for row in frame.select(
+                "source", "ticket_id", *(["seq"] if field_of else []), column
+            ).iter_rows():
+                fs = by_text.get((row[0], row[1], field_of(row[2]) if field_of else column))
+                if fs:
+                    result.texts_changed += 1
+                    out.append(redactor.redact(row[-1], sorted(fs, key=lambda f: f.start)))
+                else:
+                    out.append(row[-1])
+            return pl.Series(column, out, dtype=pl.Utf8)
 
-        staged_t = tickets.select(
-            "source",
-            "ticket_id",
-            *[
-                pl.struct("source", "ticket_id", f)
-                .map_elements(
-                    lambda r, f=f: red((r["source"], r["ticket_id"], f), r[f]), return_dtype=pl.Utf8
-                )
-                .alias(f)
-                for f in fields
-            ],
+        staged_t = tickets.select("source", "ticket_id", *fields).with_columns(
+            [red(tickets, f, None) for f in fields]
         )
-        staged_m = messages.select(
-            "source",
-            "ticket_id",
-            "seq",
-            pl.struct("source", "ticket_id", "seq", "body")
-            .map_elements(
-                lambda r: red((r["source"], r["ticket_id"], f"message:{r['seq']}"), r["body"]),
-                return_dtype=pl.Utf8,
-            )
-            .alias("body"),
+        staged_m = messages.select("source", "ticket_id", "seq", "body").with_columns(
+            red(messages, "body", lambda seq: f"message:{seq}")
         )
         result.tickets_redacted = todo.height
         log(
