@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -118,28 +117,27 @@ def redact_window(
             by_text[(s, t, fld)].append(Finding(a, b, et, sc, rec))
         redactor = Redactor(cfg.pii, hasher)
 
-        def red(
-            frame: pl.DataFrame, column: str, field_of: Callable[[int], str] | None
-        ) -> pl.Series:
-            """`column` of `frame` with the findings of each text redacted. A plain loop
-            over the rows: a per-row expression built a Python dict for every row."""
+        def red(frame: pl.DataFrame, column: str, field: pl.Expr) -> pl.Series:
+            """`column` of `frame` with the findings of each text redacted (`field`: the
+            name the scan gave the text). A plain loop over the rows: a per-row expression
+            built a Python dict for every row."""
             out = []
-            for row in frame.select(
-                "source", "ticket_id", *(["seq"] if field_of else []), column
+            for source, ticket_id, name, text in frame.select(
+                "source", "ticket_id", field, column
             ).iter_rows():
-                fs = by_text.get((row[0], row[1], field_of(row[2]) if field_of else column))
+                fs = by_text.get((source, ticket_id, name))
                 if fs:
                     result.texts_changed += 1
-                    out.append(redactor.redact(row[-1], sorted(fs, key=lambda f: f.start)))
+                    out.append(redactor.redact(text, sorted(fs, key=lambda f: f.start)))
                 else:
-                    out.append(row[-1])
+                    out.append(text)
             return pl.Series(column, out, dtype=pl.Utf8)
 
         staged_t = tickets.select("source", "ticket_id", *fields).with_columns(
-            [red(tickets, f, None) for f in fields]
+            [red(tickets, f, pl.lit(f)) for f in fields]
         )
         staged_m = messages.select("source", "ticket_id", "seq", "body").with_columns(
-            red(messages, "body", lambda seq: f"message:{seq}")
+            red(messages, "body", pl.format("message:{}", "seq"))
         )
         result.tickets_redacted = todo.height
         log(
