@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from connectors import raw_zone
-from connectors.errors import IngestError
+from connectors.errors import IngestError, values_withheld
 from connectors.files import (
     Staged,
     file_format,
@@ -452,7 +452,8 @@ def ingest_file_source(
             reports.append(OriginReport(source.name, origin, "tickets", 0, 0, 0, True))
             continue
         progress(f"{label}: reading {path.name}")
-        rep = _load_tickets_file(con, cfg, source, path, fp, key_sql)
+        with values_withheld(f"{label}, {origin}"):
+            rep = _load_tickets_file(con, cfg, source, path, fp, key_sql)
         progress(
             f"{label}: {path.name}: {rep.rows_read} rows read, {rep.rows_loaded} loaded, "
             f"{rep.rows_quarantined} quarantined"
@@ -477,7 +478,8 @@ def ingest_file_source(
                 reports.append(OriginReport(source.name, origin, "messages", 0, 0, 0, True))
                 continue
             progress(f"{label}: reading messages {path.name}")
-            rep = _load_messages_file(con, cfg, source, path, fp, key_sql)
+            with values_withheld(f"{label}, messages {origin}"):
+                rep = _load_messages_file(con, cfg, source, path, fp, key_sql)
             progress(
                 f"{label}: {path.name}: {rep.rows_read} messages read, {rep.rows_loaded} "
                 f"loaded, {rep.rows_quarantined} quarantined"
@@ -511,7 +513,8 @@ def ingest_config(
             else:  # pragma: no cover - other kinds register their loader in connectors.registry
                 from connectors.registry import loader_for
 
-                reports += loader_for(source.kind)(con, cfg, source, progress, force)
+                with values_withheld(f"source {source.name!r}"):
+                    reports += loader_for(source.kind)(con, cfg, source, progress, force)
         con.execute("CHECKPOINT")
         raw_zone.prune(con)
     return IngestReport(reports)

@@ -43,6 +43,25 @@ def timestamp_expr(text_expr: str, formats: list[str]) -> str:
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
+# Later stages hold timestamps as pandas/numpy nanoseconds (Great Expectations, the baselines),
+# which end at these dates; DuckDB would load 9999-12-31 and a later stage would die on it. A
+# value outside is quarantined at load with a reason naming the field (never the value).
+TIMESTAMP_RANGE = ("1677-09-22", "2262-04-11")
+
+
+def timestamp_in_range(expr: str) -> str:
+    lo, hi = TIMESTAMP_RANGE
+    return f"({expr} >= TIMESTAMP '{lo}' AND {expr} < TIMESTAMP '{hi}')"
+
+
+def _out_of_range_check(name: str, expr: str, columns: list[str]) -> str:
+    lo, hi = TIMESTAMP_RANGE
+    return (
+        f"WHEN {expr} IS NOT NULL AND NOT {timestamp_in_range(expr)} THEN '{name}: date outside "
+        f"the supported range {lo}..{hi} (column {'/'.join(columns)})'"
+    )
+
+
 _TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
 _INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
 
@@ -62,7 +81,7 @@ def _native(field: Field, columns: list[str], types: dict[str, str]) -> str | No
         if kind in _TIMESTAMP_TYPES:
             return f"CAST({one} AS TIMESTAMP)"
     elif field.kind == "integer" and kind in _INTEGER_TYPES:
-        return f"CAST({one} AS INTEGER)"
+        return f"try_cast({one} AS INTEGER)"
     elif field.kind == "list" and kind == "VARCHAR[]":
         return (
             f"coalesce(list_filter(list_transform({one}, lambda x: trim(x)), "
@@ -74,24 +93,48 @@ def _native(field: Field, columns: list[str], types: dict[str, str]) -> str | No
 def _typed(
     field: Field,
     text_expr: str,
+    columns: list[str],
     mapping: Mapping,
     hash_key_sql: str,
     native: str | None = None,
-) -> tuple[str, str | None]:
-    """(typed expression, validity predicate or None) for one canonical field."""
-    name = field.name
-    if native is not None:
-        return native, None
+) -> tuple[str, list[str]]:
+    """(typed expression, quarantine checks as `WHEN ... THEN reason`) for one canonical field.
+
+    No expression may raise on a value: a cast that can fail is a try_cast with a check, so a
+    bad cell is a quarantined row with its reason, never an exception carrying the value.
+    """
+    name, cols = field.name, "/".join(columns)
     if field.kind == "timestamp":
-        expr = timestamp_expr(text_expr, mapping.timestamp_formats)
-        return expr, f"({text_expr} IS NULL OR {expr} IS NOT NULL)"
-    if field.kind == "integer":
-        expr = f"CAST(try_cast({text_expr} AS DOUBLE) AS INTEGER)"
-        valid = (
-            f"({text_expr} IS NULL OR (try_cast({text_expr} AS DOUBLE) IS NOT NULL "
-            f"AND try_cast({text_expr} AS DOUBLE) = round(try_cast({text_expr} AS DOUBLE))))"
+        expr = native or timestamp_expr(text_expr, mapping.timestamp_formats)
+        checks = (
+            []
+            if native
+            else [
+                f"WHEN {text_expr} IS NOT NULL AND {expr} IS NULL THEN '{name}: cannot parse the "
+                f"value as timestamp (column {cols})'"
+            ]
         )
-        return expr, valid
+        return expr, [*checks, _out_of_range_check(name, expr, columns)]
+    if field.kind == "integer":
+        if native is not None:
+            raw = q(columns[0]) if len(columns) == 1 else f"coalesce({', '.join(map(q, columns))})"
+            return native, [
+                f"WHEN {raw} IS NOT NULL AND {native} IS NULL THEN '{name}: number outside the "
+                f"32-bit integer range (column {cols})'"
+            ]
+        number = f"try_cast({text_expr} AS DOUBLE)"
+        # try_cast to INTEGER is NULL for NaN, infinities and anything beyond 32 bits.
+        expr = f"try_cast({number} AS INTEGER)"
+        return expr, [
+            f"WHEN {number} IS NULL AND {text_expr} IS NOT NULL THEN '{name}: cannot parse the "
+            f"value as integer (column {cols})'",
+            f"WHEN {number} IS NOT NULL AND {expr} IS NULL THEN '{name}: number outside the "
+            f"32-bit integer range, NaN or infinite (column {cols})'",
+            f"WHEN {number} IS NOT NULL AND {number} <> round({number}) THEN '{name}: cannot "
+            f"parse the value as integer (column {cols})'",
+        ]
+    if native is not None:
+        return native, []
     if field.kind == "list":
         sep = lit(mapping.tags_separator)
         expr = (
@@ -101,11 +144,11 @@ def _typed(
             f"ELSE list_filter(list_transform(string_split({text_expr}, {sep}), lambda x: trim(x)), "
             f"lambda x: x <> '') END)"
         )
-        return expr, None
+        return expr, []
     expr = _value_mapped(text_expr, mapping.value_maps.get(name, {}))
     if name in mapping.pseudonymize:
         expr = f"CASE WHEN {expr} IS NULL THEN NULL ELSE left(sha256({hash_key_sql} || {expr}), 16) END"
-    return expr, None
+    return expr, []
 
 
 def ticket_select(
@@ -138,19 +181,14 @@ def ticket_select(
         text_expr = _text(columns)
         text_cols[field.name] = text_expr
         native = _native(field, columns, types) if types else None
-        typed, valid = _typed(field, text_expr, mapping, hash_key_sql, native)
+        typed, typed_checks = _typed(field, text_expr, columns, mapping, hash_key_sql, native)
         exprs.append(f"{typed} AS {field.name}")
         if field.name == "ticket_id":
             checks.append(f"WHEN {text_expr} IS NULL THEN 'ticket_id: missing'")
         elif field.name == "created_at":
             missing = f"{native} IS NULL" if native else f"{text_expr} IS NULL"
             checks.append(f"WHEN {missing} THEN 'created_at: missing (column {'/'.join(columns)})'")
-        if valid is not None:
-            kind = "timestamp" if field.kind == "timestamp" else "integer"
-            checks.append(
-                f"WHEN NOT {valid} THEN '{field.name}: cannot parse the value as {kind} "
-                f"(column {'/'.join(columns)})'"
-            )
+        checks.extend(typed_checks)
         if field.kind == "text" or field.name in mapping.text_fields:
             # Measured as written: trimming a long text only to measure it costs a copy.
             size = (
@@ -211,6 +249,7 @@ def message_select(
                 f"WHEN {t} IS NOT NULL AND {typed} IS NULL THEN "
                 f"'{field.name}: cannot parse the value as timestamp (column {col})'"
             )
+            checks.append(_out_of_range_check(field.name, typed, [col]))
         elif field.kind == "integer":
             typed = f"try_cast({t} AS INTEGER)"
             checks.append(

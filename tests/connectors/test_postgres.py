@@ -64,3 +64,32 @@ def test_key_column_other_than_the_ticket_id(tmp_path: Path) -> None:
         report = ingest_config(cfg, progress=lambda _m: None)
     assert report.totals()["rows_loaded"] == 12
     assert report.totals("messages") == {"rows_read": 24, "rows_loaded": 24, "rows_quarantined": 0}
+
+
+def test_native_out_of_range_dates_and_numbers_are_quarantined(tmp_path: Path) -> None:
+    """A timestamp column holding 9999-12-31 and a bigint csat beyond 32 bits come through
+    the typed (native) path, which must quarantine them like the text path does."""
+    from tests.connectors.helpers import balanced, query
+
+    with tables("postgres") as t:
+        t.insert(ticket_rows(4))
+        t.execute("ALTER TABLE {t} ALTER COLUMN csat TYPE bigint")
+        t.execute("ALTER TABLE {t} ADD COLUMN closed timestamp")
+        t.execute("UPDATE {t} SET closed = '9999-12-31 23:59:59' WHERE ticket_id = 'T0002'")
+        t.execute("UPDATE {t} SET csat = 99999999999 WHERE ticket_id = 'T0003'")
+        src = source("postgres", t)
+        src["mapping"] = {**src["mapping"], "fields": {**src["mapping"]["fields"]}}
+        src["mapping"]["fields"]["resolved_at"] = "closed"
+        cfg = config(tmp_path, src)
+        report = ingest_config(cfg, progress=lambda _m: None)
+    assert report.totals() == {"rows_read": 4, "rows_loaded": 2, "rows_quarantined": 2}
+    assert balanced(cfg)
+    reasons = sorted(
+        r[0]
+        for r in query(cfg, "SELECT reason FROM raw.quarantine")
+        if r[0] != "ticket_id: no loaded ticket with this id"  # their messages
+    )
+    assert reasons == [
+        "csat: number outside the 32-bit integer range (column csat)",
+        "resolved_at: date outside the supported range 1677-09-22..2262-04-11 (column closed)",
+    ]
