@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from expectations.checks import PAIR_SEPARATOR, Check, in_set, not_in_set, not_null, sql_list
 from ticket_audit.config import AuditConfig
+from ticket_audit.tagging import CATEGORY_IN_TAXONOMY, CATEGORY_PRESENT, tagged_labels
 
 SUITE = "tagging"
 
@@ -36,18 +37,18 @@ def checks(cfg: AuditConfig) -> list[Check]:
     out = [
         not_null(
             SUITE,
-            "category_present",
+            CATEGORY_PRESENT,
             "category",
             "Every ticket carries a category (the label a model learns).",
             "category_present",
         ),
     ]
-    if tax.categories:
-        valid = list(dict.fromkeys([*tax.categories, *tax.catch_all]))
+    valid = tagged_labels(tax)
+    if valid:
         out.append(
             in_set(
                 SUITE,
-                "category_in_taxonomy",
+                CATEGORY_IN_TAXONOMY,
                 "category",
                 valid,
                 "The category is one of the configured taxonomy labels.",

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import duckdb
 
-from ticket_audit.sqlutil import checked_table, tagged_predicate
+from ticket_audit.sqlutil import checked_table
+from ticket_audit.tagging import tagged_predicate
 
 UNTAGGED = "(untagged)"
 NO_CHANNEL = "(none)"
@@ -57,11 +58,11 @@ def _row(cols: list[str], values: tuple, recent_months: int) -> dict:
 
 
 def monthly_series(
-    con: duckdb.DuckDBPyConnection, table: str, categories: list[str] | None = None
+    con: duckdb.DuckDBPyConnection, table: str, labels: list[str] | None = None
 ) -> list[dict]:
     """Tickets and tagged tickets per calendar month, gap months included as zero."""
     table = checked_table(table)
-    tagged, params = tagged_predicate(categories, column="b.category")
+    tagged, params = tagged_predicate(labels, column="b.category")
     rows = con.execute(
         _base(table)
         + f""", span AS (SELECT min(created_month) AS lo, max(created_month) AS hi FROM base)
@@ -82,11 +83,11 @@ def business_baselines(
     con: duckdb.DuckDBPyConnection,
     table: str = "canonical.tickets",
     recent_months: int = 12,
-    categories: list[str] | None = None,
+    labels: list[str] | None = None,
 ) -> dict:
-    """The "baselines" summary; `categories` (the taxonomy) decides what counts as tagged."""
+    """The "baselines" summary; `labels` (`tagging.tagged_labels`) decide what is tagged."""
     table = checked_table(table)
-    series = monthly_series(con, table, categories)
+    series = monthly_series(con, table, labels)
     # The month the data was loaded in is still running; counting it would understate volume.
     recent = [m for m in series if m["complete"]][-recent_months:]
     n_recent = len(recent)

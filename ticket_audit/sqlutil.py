@@ -1,4 +1,4 @@
-"""SQL helpers shared by the analysis layers: safe table names, the "tagged" rule."""
+"""SQL helpers shared by the analysis layers: safe table names, table existence."""
 
 from __future__ import annotations
 
@@ -22,10 +22,3 @@ def table_exists(con, name: str) -> bool:
             [schema, table],
         ).fetchall()[0][0]
     )
-
-
-def tagged_predicate(categories: list[str] | None, column: str = "category") -> tuple[str, list]:
-    """SQL for "this ticket carries a usable label": present and, when a taxonomy exists, in it."""
-    if categories:
-        return f"coalesce({column} IN (SELECT unnest(?::VARCHAR[])), false)", [categories]
-    return f"(nullif(trim({column}), '') IS NOT NULL)", []

@@ -17,6 +17,7 @@ from ticket_audit.retrieval import load_corpus, run_probe
 from ticket_audit.retrieval.probe import reusable_probe
 from ticket_audit.sqlutil import table_exists
 from ticket_audit.summaries import load_summaries, save_summary
+from ticket_audit.tagging import tagged_labels
 
 GROUP = "readiness"
 # The PII layer's redacted copies: the only tables the retrieval index may be built from on disk.
@@ -34,7 +35,7 @@ def ownership_scorecard_asset(
     owners, path = ownership.owners_for_config(cfg)
     with audit.store() as con:
         evidence = ownership.tagging_evidence(
-            con, "canonical.tickets", list(cfg.taxonomy.categories), cfg.ownership.evidence_top_n
+            con, "canonical.tickets", tagged_labels(cfg.taxonomy), cfg.ownership.evidence_top_n
         )
     summary = ownership.ownership_scorecard(
         owners,
@@ -62,9 +63,7 @@ def business_baselines(audit: AuditResource) -> dg.MaterializeResult:
     """Monthly volume, resolution and first-response times, CSAT; by category and channel."""
     cfg = audit.load()
     with audit.store() as con:
-        summary = compute_baselines(
-            con, "canonical.tickets", categories=list(cfg.taxonomy.categories)
-        )
+        summary = compute_baselines(con, "canonical.tickets", labels=tagged_labels(cfg.taxonomy))
         save_summary(con, "baselines", summary)
     return dg.MaterializeResult(
         metadata={

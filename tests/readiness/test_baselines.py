@@ -10,6 +10,7 @@ import pytest
 
 from ticket_audit.baselines import business_baselines
 from ticket_audit.store import ensure_schema
+from ticket_audit.tagging import tagged_labels
 
 LOADED_AT = datetime(2026, 4, 15)
 
@@ -54,7 +55,7 @@ ROWS = [
 
 
 def test_baselines_by_hand() -> None:
-    b = business_baselines(_store(ROWS), categories=["Billing", "Account"])
+    b = business_baselines(_store(ROWS), labels=["Billing", "Account"])
     assert b["tickets"] == 5
     assert b["excluded"] == {
         "deleted": 0,
@@ -101,7 +102,7 @@ def _hours(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
 
 def test_baselines_match_the_generated_files(loaded, store) -> None:
     history, cfg = loaded
-    b = business_baselines(store, categories=list(cfg.taxonomy.categories))
+    b = business_baselines(store, labels=tagged_labels(cfg.taxonomy))
     # Independent computation from the generator's tickets.csv with polars.
     loaded_at = store.execute("SELECT max(loaded_at) FROM canonical.tickets").fetchall()[0][0]
     ts = {

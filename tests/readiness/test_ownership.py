@@ -13,6 +13,7 @@ import yaml
 
 from tests.conftest import REPO
 from ticket_audit.config import ConfigError, load_config, parse_config
+from ticket_audit.config.taxonomy import Taxonomy
 from ticket_audit.ownership import (
     load_owners,
     owners_by_group,
@@ -22,6 +23,7 @@ from ticket_audit.ownership import (
 )
 from ticket_audit.ownership.sample import use_sample_owners
 from ticket_audit.ownership.scorecard import STEWARDED_FIELDS
+from ticket_audit.tagging import tagged_labels
 
 AS_OF = date(2026, 6, 30)
 
@@ -204,15 +206,31 @@ def test_untagged_evidence_by_team_and_channel() -> None:
     assert ev["assignees"] == 3
 
 
+def test_a_catch_all_label_is_tagged_and_an_unknown_one_is_not() -> None:
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE t AS SELECT * FROM (VALUES
+        ('a', 'Billing', 'email', 'u1', NULL::TIMESTAMP),
+        ('a', 'Other',   'email', 'u1', NULL),
+        ('a', 'Oops',    'chat',  'u2', NULL),
+        ('a', NULL,      'chat',  'u2', NULL)
+    ) v(team, category, channel, assignee_id, deleted_at)""")
+    labels = tagged_labels(Taxonomy(categories={"Billing": []}, catch_all=["Other"]))
+    assert labels == ["Billing", "Other"]
+    assert tagging_evidence(con, "t", labels)["untagged"] == 2  # 'Oops' and NULL
+    # No taxonomy: presence alone.
+    assert tagged_labels(Taxonomy(catch_all=["Other"])) is None
+    assert tagging_evidence(con, "t", None)["untagged"] == 1
+
+
 def test_evidence_on_generated_history_matches_truth(loaded, store) -> None:
     history, cfg = loaded
-    ev = tagging_evidence(store, "canonical.tickets", list(cfg.taxonomy.categories))
+    ev = tagging_evidence(store, "canonical.tickets", tagged_labels(cfg.taxonomy))
     truth = history.truth()
     quarantined = truth.filter(truth["invalid_timestamp"] == 1)
     kept = truth.filter(truth["invalid_timestamp"] == 0)
-    untagged = kept.filter(
-        (kept["missing_category"] + kept["catch_all_category"] + kept["unknown_category"]) > 0
-    ).height
+    # The quality layer's rule (tests/quality/truth.py): a catch-all label is a tagged ticket.
+    untagged = kept.filter((kept["missing_category"] + kept["unknown_category"]) > 0).height
+    assert kept.filter(kept["catch_all_category"] == 1).height > 0
     assert ev["tickets"] == len(truth) - quarantined.height
     assert ev["untagged"] == untagged
 

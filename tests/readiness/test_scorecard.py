@@ -20,6 +20,7 @@ from ticket_audit.ownership import tagging_evidence
 from ticket_audit.readiness import build_scorecard
 from ticket_audit.retrieval import load_corpus, run_probe
 from ticket_audit.store import open_store
+from ticket_audit.tagging import tagged_labels
 
 SCHEMA = json.loads(
     (Path(__file__).parents[2] / "reports" / "scorecard" / "scorecard.schema.json").read_text()
@@ -116,8 +117,8 @@ def test_no_ticket_text_or_customer_data_in_reports(loaded, tmp_path: Path) -> N
     history, cfg = loaded
     cats = list(cfg.taxonomy.categories)
     with open_store(cfg.duckdb_path) as con:
-        b = business_baselines(con, categories=cats)
-        ev = tagging_evidence(con, "canonical.tickets", cats)
+        b = business_baselines(con, labels=tagged_labels(cfg.taxonomy))
+        ev = tagging_evidence(con, "canonical.tickets", tagged_labels(cfg.taxonomy))
         corpus = load_corpus(con, "canonical.tickets", "canonical.messages", cats)
     s = healthy()
     s["baselines"] = b

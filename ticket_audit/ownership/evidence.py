@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
-from ticket_audit.sqlutil import checked_table, tagged_predicate
+from ticket_audit.sqlutil import checked_table
+from ticket_audit.tagging import tagged_predicate
 
 
 def _breakdown(
@@ -30,10 +31,11 @@ def _breakdown(
 
 
 def tagging_evidence(
-    con: duckdb.DuckDBPyConnection, table: str, categories: list[str], top_n: int = 10
+    con: duckdb.DuckDBPyConnection, table: str, labels: list[str] | None, top_n: int = 10
 ) -> dict:
+    """Untagged tickets (`tagging.tagged_predicate` over `labels`) overall and by group."""
     table = checked_table(table)
-    tagged, params = tagged_predicate(categories)
+    tagged, params = tagged_predicate(labels)
     total, untagged, assignees = con.execute(
         f"""SELECT count(*), count(*) FILTER (WHERE NOT {tagged}), count(DISTINCT assignee_id)
             FROM {table} WHERE deleted_at IS NULL""",

@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from ticket_audit.config import AuditConfig
+from ticket_audit.tagging import TAGGED_CHECKS
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def flags_sql(
     rule = [c.key for c in CRITERIA][:6]
     rule_cols = ",\n        ".join(
         [f"bool_or(criterion = '{k}') AS fail_{k}" for k in rule]
-        + ["bool_or(check_name IN ('category_present', 'category_in_taxonomy')) AS fail_tagged"]
+        + [f"bool_or(check_name IN {TAGGED_CHECKS!r}) AS fail_tagged"]
     )
     passes = ",\n    ".join(f"NOT coalesce(v.fail_{k}, false) AS {k}" for k in rule)
     return f"""
@@ -118,7 +119,7 @@ b AS (SELECT coalesce((SELECT any_value(first_month) FROM audit.quality_partitio
                       max(partition_month)) AS hi FROM m)
 SELECT t.source, t.ticket_id, t.created_month, t.channel, t.team, t.category,
     greatest(least(t.created_month, b.hi), b.lo) IN (SELECT partition_month FROM m) AS validated,
-    -- Tagging coverage: category present and a taxonomy label (catch-all labels included).
+    -- Tagged (ticket_audit.tagging): the tagging checks that define the rule both passed.
     NOT coalesce(v.fail_tagged, false) AS tagged,
     {passes},
     NOT coalesce(d.copy, false) AS not_duplicate,
