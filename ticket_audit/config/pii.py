@@ -8,26 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ticket_audit.config.mapping import Strict
-
-# Every entity type the layer can report. PERSON needs the spaCy model's NER; all others are
-# patterns with validation (checksums, context words) and work with any model.
-SUPPORTED_ENTITIES: tuple[str, ...] = (
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "PERSON",
-    "STREET_ADDRESS",
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "US_SSN",
-    "UK_NINO",
-    "IP_ADDRESS",
-    "DATE_OF_BIRTH",
-    "PASSWORD",
-    "API_KEY",
-    "ACCESS_TOKEN",
-    "ACCOUNT_NUMBER",
-    "ORDER_NUMBER",
-)
+from ticket_audit.pii.entities import SUPPORTED_ENTITIES
 
 OperatorName = Literal["pseudonym", "replace", "mask", "redact", "hash", "keep"]
 

@@ -161,8 +161,6 @@ SENTENCES: dict[str, list[str]] = {
     "PERSON": ["This is {v} writing on behalf of my team.", "Please ask for {v}."],
 }
 
-HIGH_RISK = ("CREDIT_CARD", "IBAN_CODE", "US_SSN", "UK_NINO", "PASSWORD", "API_KEY", "ACCESS_TOKEN")
-
 
 def make_value(entity: str, rng: random.Random) -> str:
     if entity == "EMAIL_ADDRESS":

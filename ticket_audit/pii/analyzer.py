@@ -24,7 +24,8 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine  
 from thinc.api import NumpyOps  # noqa: E402
 
 from ticket_audit.config import ConfigError  # noqa: E402
-from ticket_audit.config.pii import SUPPORTED_ENTITIES, PiiSection  # noqa: E402
+from ticket_audit.config.pii import PiiSection  # noqa: E402
+from ticket_audit.pii.entities import SUPPORTED_ENTITIES  # noqa: E402
 from ticket_audit.pii.recognizers import (  # noqa: E402
     TicketPatternRecognizer,
     TicketPersonRecognizer,

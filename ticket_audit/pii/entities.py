@@ -1,53 +1,103 @@
-"""The entity types the layer reports: pseudonym labels, risk class and how each is found."""
+"""The entity types the layer reports, defined once: name, pseudonym label, risk class and
+how each is found. The config (`pii.entities`), the recognizers, the exposure report, the
+evaluation and the generator all import this catalogue; nothing else lists entity types.
+
+Kept free of Presidio imports: the config validates `pii.entities` against it.
+"""
 
 from __future__ import annotations
 
-# Values that let someone pay, log in, or impersonate a person with one leak: compliance wants
-# each ticket that holds one listed by id.
-HIGH_RISK: frozenset[str] = frozenset(
-    {"CREDIT_CARD", "IBAN_CODE", "US_SSN", "UK_NINO", "PASSWORD", "API_KEY", "ACCESS_TOKEN"}
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EntityType:
+    name: str
+    label: str  # short label inside pseudonyms (`<EMAIL_1f3a9c2b>`), readable in a redacted ticket
+    # Values that let someone pay, log in, or impersonate a person with one leak: compliance
+    # wants each ticket that holds one listed by id.
+    high_risk: bool
+    method: str  # plain-words description of the detector, for the report's method section
+
+
+_CATALOGUE = (
+    EntityType("EMAIL_ADDRESS", "EMAIL", False, "pattern (name@domain.tld)"),
+    EntityType(
+        "PHONE_NUMBER",
+        "PHONE",
+        False,
+        "phone-number library validation (international and national formats); "
+        "national numbers outside North America need a word such as 'phone' or 'call' nearby",
+    ),
+    EntityType(
+        "PERSON",
+        "PERSON",
+        False,
+        "named-entity recognition by the spaCy model, plus salutations ('Hi Lucas,') "
+        "and introductions ('my name is ...', 'please ask for ...')",
+    ),
+    EntityType(
+        "STREET_ADDRESS",
+        "ADDRESS",
+        False,
+        "patterns for house number + street (US, UK and European forms), "
+        "optional unit, city, state and postcode; military APO/FPO addresses",
+    ),
+    EntityType("CREDIT_CARD", "CARD", True, "12-19 digit numbers that pass the Luhn checksum"),
+    EntityType(
+        "IBAN_CODE", "IBAN", True, "IBAN shape with the country's length and the mod-97 checksum"
+    ),
+    EntityType(
+        "US_SSN",
+        "SSN",
+        True,
+        "NNN-NN-NNNN with invalid areas/groups excluded; 9 bare digits need context",
+    ),
+    EntityType(
+        "UK_NINO",
+        "NINO",
+        True,
+        "two letters, six digits, suffix A-D; invalid prefixes need context",
+    ),
+    EntityType("IP_ADDRESS", "IP", False, "IPv4 (each part 0-255) and IPv6, validated"),
+    EntityType(
+        "DATE_OF_BIRTH", "DOB", False, "a date next to words such as 'born', 'birth', 'DOB'"
+    ),
+    EntityType(
+        "PASSWORD",
+        "PASSWORD",
+        True,
+        "the word after 'password', 'passcode' or 'pwd' when it looks like a secret",
+    ),
+    EntityType(
+        "API_KEY",
+        "API_KEY",
+        True,
+        "known key prefixes (sk_live_, AKIA, AIza, ...) and long keys after 'API key'",
+    ),
+    EntityType(
+        "ACCESS_TOKEN",
+        "TOKEN",
+        True,
+        "known token shapes (GitHub, Slack, GitLab, JWT) and 'Bearer <token>'",
+    ),
+    EntityType(
+        "ACCOUNT_NUMBER",
+        "ACCOUNT",
+        False,
+        "configured account-number patterns and numbers after 'account number'",
+    ),
+    EntityType("ORDER_NUMBER", "ORDER", False, "configured order-number patterns only"),
 )
 
-# Short labels inside pseudonyms (`<EMAIL_1f3a9c2b>`): readable in a redacted ticket.
-PSEUDONYM_LABELS: dict[str, str] = {
-    "EMAIL_ADDRESS": "EMAIL",
-    "PHONE_NUMBER": "PHONE",
-    "PERSON": "PERSON",
-    "STREET_ADDRESS": "ADDRESS",
-    "CREDIT_CARD": "CARD",
-    "IBAN_CODE": "IBAN",
-    "US_SSN": "SSN",
-    "UK_NINO": "NINO",
-    "IP_ADDRESS": "IP",
-    "DATE_OF_BIRTH": "DOB",
-    "PASSWORD": "PASSWORD",
-    "API_KEY": "API_KEY",
-    "ACCESS_TOKEN": "TOKEN",
-    "ACCOUNT_NUMBER": "ACCOUNT",
-    "ORDER_NUMBER": "ORDER",
-}
+ENTITY_TYPES: dict[str, EntityType] = {e.name: e for e in _CATALOGUE}
 
-# Plain-words description of each detector, used in the report's method section.
-METHODS: dict[str, str] = {
-    "EMAIL_ADDRESS": "pattern (name@domain.tld)",
-    "PHONE_NUMBER": "phone-number library validation (international and national formats); "
-    "national numbers outside North America need a word such as 'phone' or 'call' nearby",
-    "PERSON": "named-entity recognition by the spaCy model, plus salutations ('Hi Lucas,') "
-    "and introductions ('my name is ...', 'please ask for ...')",
-    "STREET_ADDRESS": "patterns for house number + street (US, UK and European forms), "
-    "optional unit, city, state and postcode; military APO/FPO addresses",
-    "CREDIT_CARD": "12-19 digit numbers that pass the Luhn checksum",
-    "IBAN_CODE": "IBAN shape with the country's length and the mod-97 checksum",
-    "US_SSN": "NNN-NN-NNNN with invalid areas/groups excluded; 9 bare digits need context",
-    "UK_NINO": "two letters, six digits, suffix A-D; invalid prefixes need context",
-    "IP_ADDRESS": "IPv4 (each part 0-255) and IPv6, validated",
-    "DATE_OF_BIRTH": "a date next to words such as 'born', 'birth', 'DOB'",
-    "PASSWORD": "the word after 'password', 'passcode' or 'pwd' when it looks like a secret",
-    "API_KEY": "known key prefixes (sk_live_, AKIA, AIza, ...) and long keys after 'API key'",
-    "ACCESS_TOKEN": "known token shapes (GitHub, Slack, GitLab, JWT) and 'Bearer <token>'",
-    "ACCOUNT_NUMBER": "configured account-number patterns and numbers after 'account number'",
-    "ORDER_NUMBER": "configured order-number patterns only",
-}
+# Every entity type the layer can report, in report order. PERSON needs the spaCy model's
+# NER; all others are patterns with validation (checksums, context words).
+SUPPORTED_ENTITIES: tuple[str, ...] = tuple(ENTITY_TYPES)
+HIGH_RISK: frozenset[str] = frozenset(e.name for e in _CATALOGUE if e.high_risk)
+PSEUDONYM_LABELS: dict[str, str] = {e.name: e.label for e in _CATALOGUE}
+METHODS: dict[str, str] = {e.name: e.method for e in _CATALOGUE}
 
 
 def pseudonym_label(entity_type: str) -> str:

@@ -34,18 +34,23 @@ __all__ = [
     "build_recognizers",
 ]
 
+# Recognizers built without settings, keyed by the catalogue entry each serves (its ENTITY,
+# checked against `ticket_audit.pii.entities` when the class is defined).
 _SIMPLE = {
-    "EMAIL_ADDRESS": TicketEmailRecognizer,
-    "STREET_ADDRESS": TicketStreetAddressRecognizer,
-    "CREDIT_CARD": TicketCreditCardRecognizer,
-    "IBAN_CODE": TicketIbanRecognizer,
-    "US_SSN": TicketUsSsnRecognizer,
-    "UK_NINO": TicketUkNinoRecognizer,
-    "IP_ADDRESS": TicketIpRecognizer,
-    "DATE_OF_BIRTH": TicketDateOfBirthRecognizer,
-    "PASSWORD": TicketPasswordRecognizer,
-    "API_KEY": TicketApiKeyRecognizer,
-    "ACCESS_TOKEN": TicketAccessTokenRecognizer,
+    cls.ENTITY: cls
+    for cls in (
+        TicketEmailRecognizer,
+        TicketStreetAddressRecognizer,
+        TicketCreditCardRecognizer,
+        TicketIbanRecognizer,
+        TicketUsSsnRecognizer,
+        TicketUkNinoRecognizer,
+        TicketIpRecognizer,
+        TicketDateOfBirthRecognizer,
+        TicketPasswordRecognizer,
+        TicketApiKeyRecognizer,
+        TicketAccessTokenRecognizer,
+    )
 }
 
 

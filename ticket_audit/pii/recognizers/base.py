@@ -14,6 +14,8 @@ from typing import ClassVar, NamedTuple
 
 from presidio_analyzer import AnalysisExplanation, Pattern, PatternRecognizer, RecognizerResult
 
+from ticket_audit.pii.entities import ENTITY_TYPES
+
 
 class Finding(NamedTuple):
     start: int
@@ -53,6 +55,13 @@ class TicketPatternRecognizer(PatternRecognizer):
     # substring tests, far cheaper than a case-insensitive regex alternation). Either passes.
     TRIGGER: ClassVar[str | None] = None
     TRIGGER_WORDS: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        # The entity catalogue is the one list of entity types; a recognizer only names its
+        # entry (deny-list recognizers take a configured type at construction instead).
+        super().__init_subclass__(**kwargs)
+        if cls.ENTITY and cls.ENTITY not in ENTITY_TYPES:
+            raise TypeError(f"{cls.__name__}.ENTITY {cls.ENTITY!r} is not in pii.entities")
 
     def __init__(
         self,
