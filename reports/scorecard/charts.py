@@ -229,25 +229,40 @@ def latency_chart(retrieval: dict, width: int = 720) -> str:
     return _svg("latency", title, width, height + 14, body)
 
 
-def layer_chart(scores: dict[str, float | None], width: int = 720) -> str:
-    """The layer scores as horizontal bars on a 0-100 scale."""
-    title = "Layer scores"
+STATUS_COLOUR = {"ok": GREEN, "conditions": AMBER, "blocked": RED, "did_not_run": GREY}
+STATUS_TEXT = {
+    "ok": "no issue",
+    "conditions": "conditions",
+    "blocked": "blocker",
+    "did_not_run": "did not run",
+}
+
+
+def layer_chart(
+    scores: dict[str, float | None], status: dict[str, str] | None = None, width: int = 720
+) -> str:
+    """The layer scores as horizontal bars on a 0-100 scale, coloured by the layer's worst
+    issue (a blocker is red whatever the score; docs/readiness.md)."""
+    title = "Layer scores (colour: the layer's worst issue)"
+    status = status or {}
     items = list(scores.items())
     label_w, bar_h, gap = 120, 20, 6
-    span = width - label_w - 80
+    span = width - label_w - 200
     height = len(items) * (bar_h + gap) + 8
     body = []
     for i, (layer, s) in enumerate(items):
         y = 4 + i * (bar_h + gap)
-        colour = GREY if s is None else GREEN if s >= 0.8 else AMBER if s >= 0.6 else RED
+        st = status.get(layer) or ("did_not_run" if s is None else "ok")
+        colour = STATUS_COLOUR.get(st, GREY)
         w = span * (s or 0)
-        text = "did not run" if s is None else f"{100 * s:.0f} / 100"
+        text = "did not run" if s is None else f"{100 * s:.0f} / 100 · {STATUS_TEXT[st]}"
         body.append(
             f'<text x="{label_w - 8}" y="{y + 14}" font-size="12" text-anchor="end">'
             f"{escape(layer)}</text>"
             f'<rect x="{label_w}" y="{y}" width="{span}" height="{bar_h}" fill="#eef1f4"/>'
             f'<rect x="{label_w}" y="{y}" width="{max(w, 0):.1f}" height="{bar_h}" '
-            f'fill="{colour}"><title>{escape(layer)}: {text}</title></rect>'
-            f'<text x="{label_w + span + 6}" y="{y + 14}" font-size="11">{text}</text>'
+            f'fill="{colour}" data-layer="{escape(layer)}" data-status="{escape(st)}">'
+            f"<title>{escape(layer)}: {escape(text)}</title></rect>"
+            f'<text x="{label_w + span + 6}" y="{y + 14}" font-size="11">{escape(text)}</text>'
         )
     return _svg("layers", title, width, height, body)

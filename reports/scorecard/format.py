@@ -40,3 +40,12 @@ VERDICT_TEXT = {
 
 def verdict(v: object) -> str:
     return VERDICT_TEXT.get(str(v), str(v))
+
+
+def measure(x: object) -> str:
+    """A threshold or measured value: fractions as percentages, counts as numbers."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return DASH if x is None else str(x)
+    if isinstance(x, float) and 0 <= x <= 1:
+        return pct(x)
+    return num(x, 0 if float(x).is_integer() else 2)

@@ -85,10 +85,14 @@ def test_html_is_self_contained(tmp_path: Path) -> None:
     page = (tmp_path / "scorecard.html").read_text()
     assert "<script" not in page and "<link" not in page and "@import" not in page
     assert "url(" not in page
-    # The only absolute URLs are SVG namespaces; the one link is a sibling file.
+    # The only absolute URLs are SVG namespaces; links are anchors of this page (each with
+    # its target) or files of the same output directory.
     urls = set(re.findall(r"https?://[^\s\"'<>]+", page))
     assert urls <= {"http://www.w3.org/2000/svg"}, urls
-    assert re.findall(r'(?:href|src)="([^"]+)"', page) == ["pii_exposure.html"]
+    links = re.findall(r'(?:href|src)="([^"]+)"', page)
+    anchors = [x[1:] for x in links if x.startswith("#")]
+    assert anchors and all(f'id="{a}"' in page for a in anchors), anchors
+    assert {x for x in links if not x.startswith("#")} == {"pii_exposure.html"}
     for chart in ("layers", "funnel", "coverage", "latency", "trends"):
         assert f'data-chart="{chart}"' in page
 
@@ -203,3 +207,59 @@ def test_each_chart_appears_once_with_the_real_quality_section(tmp_path: Path) -
     page = (tmp_path / "scorecard.html").read_text()
     for chart in ("funnel", "coverage"):
         assert page.count(f'data-chart="{chart}"') == 1
+
+
+def _layer_bars(html: str) -> dict[str, tuple[str, str]]:
+    """layer -> (fill colour, status) of the layer chart's score bars."""
+    return {
+        m["layer"]: (m["fill"], m["status"])
+        for m in re.finditer(
+            r'fill="(?P<fill>#[0-9a-f]{6})" data-layer="(?P<layer>\w+)" '
+            r'data-status="(?P<status>\w+)"',
+            html,
+        )
+    }
+
+
+def test_layer_colours_follow_blockers_not_scores(tmp_path: Path) -> None:
+    from reports.scorecard.charts import AMBER, GREEN, RED
+
+    # 2 of 300 findings survive redaction: the PII layer scores 0.993 and is blocked.
+    s = healthy(pii={"residual_findings_after_redaction": 2})
+    card = card_for(s)
+    r = card["readiness"]
+    assert r["layer_scores"]["pii"] > 0.99
+    assert r["layer_status"] == {
+        "quality": "ok",
+        "pii": "blocked",
+        "retrieval": "ok",
+        "ownership": "ok",
+    }
+    write_scorecard(card, tmp_path)
+    bars = _layer_bars((tmp_path / "scorecard.html").read_text())
+    assert bars["pii"] == (RED, "blocked")
+    assert bars["quality"] == (GREEN, "ok")
+
+    # A condition (tagging coverage under its minimum) is amber even at a high score.
+    card = card_for(healthy(quality={"tagging_coverage": 0.79}))
+    assert card["readiness"]["layer_scores"]["quality"] > 0.8
+    write_scorecard(card, tmp_path)
+    assert _layer_bars((tmp_path / "scorecard.html").read_text())["quality"] == (
+        AMBER,
+        "conditions",
+    )
+
+
+def test_the_page_explains_the_score_and_the_verdict(tmp_path: Path) -> None:
+    card = card_for(healthy(pii={"residual_findings_after_redaction": 2}))
+    write_scorecard(card, tmp_path)
+    html = (tmp_path / "scorecard.html").read_text()
+    section = html.split('id="how-scored"', 1)[1].split("<h2", 1)[0]
+    assert "any blocker makes the history <b>Not ready</b>" in section
+    assert "1 blocker and 0 conditions, so <b>Not ready</b>" in section
+    # The breakdown's weighted contributions add up to the overall score shown.
+    weighted = [float(x) for x in re.findall(r'<td class="n">([\d.]+)</td><td class="st-', section)]
+    total = float(re.search(r"overall score</th><th class=\"n\">([\d.]+)<", section)[1])
+    assert sum(weighted) == pytest.approx(total, abs=0.2)
+    assert total == pytest.approx(100 * card["readiness"]["score"], abs=0.05)
+    assert re.search(r"<code>residual_pii</code>.*?blocker raised", section, re.S)

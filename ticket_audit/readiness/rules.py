@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ticket_audit.config.readiness import ReadinessSection
+from ticket_audit.config.readiness import DEFAULT_SEVERITY, ReadinessSection
 
 LAYERS = ("quality", "pii", "retrieval", "ownership")
 # Responsible ownership area of a layer that did not run.
 LAYER_AREA = {"quality": "cleaning", "pii": "pii", "retrieval": "retrieval", "ownership": None}
 VERDICTS = ("ready", "ready_with_conditions", "not_ready")
+# A layer's status on the page: its worst issue, never its score alone (a layer scoring
+# 100/100 with a blocker is not green).
+LAYER_STATUSES = ("ok", "conditions", "blocked", "did_not_run")
 
 
 @dataclass
@@ -302,6 +305,23 @@ def layer_scores(
     return {k: (round(min(1.0, max(0.0, v)), 4) if v is not None else None) for k, v in out.items()}
 
 
+def layer_status(scores: dict[str, float | None], issues: list[dict]) -> dict[str, str]:
+    """Each layer's status from its issues: blocked, conditions, ok, or did_not_run."""
+    out = {}
+    for layer in LAYERS:
+        severities = {i["severity"] for i in issues if i["layer"] == layer}
+        out[layer] = (
+            "did_not_run"
+            if scores.get(layer) is None
+            else "blocked"
+            if "blocker" in severities
+            else "conditions"
+            if "condition" in severities
+            else "ok"
+        )
+    return out
+
+
 def evaluate(summaries: dict, cfg: ReadinessSection, *, drift: dict | None = None) -> dict:
     """The "readiness" section of the scorecard."""
     ownership = summaries.get("ownership") or {}
@@ -346,5 +366,9 @@ def evaluate(summaries: dict, cfg: ReadinessSection, *, drift: dict | None = Non
         "blocking_issues": blockers,
         "conditions": conditions,
         "layer_scores": scores,
+        "layer_status": layer_status(scores, blockers + conditions),
         "weights": {k: weights.get(k, 0) for k in LAYERS},
+        # The thresholds the checks used, so the page can say how the verdict was made.
+        "thresholds": cfg.model_dump(exclude={"severity", "weights", "escalate_to"}),
+        "severities": {k: cfg.severity_of(k) for k in DEFAULT_SEVERITY},
     }
