@@ -1,4 +1,8 @@
-"""File sources (CSV, JSON Lines, Parquet) read by DuckDB as text columns, streamed.
+"""File sources (CSV, JSON Lines, Parquet, Excel) read by DuckDB as text columns, streamed.
+
+Spreadsheets (.xlsx/.xls) are read by polars `read_excel` with the calamine engine (every cell
+as text) and kept in the raw zone as a Parquet copy of the sheet, which DuckDB reads like any
+Parquet export.
 
 Staging shows each value exactly as written (all text) plus `_row_number`, the same SELECT
 the raw zone's view runs over the kept copy, so the mapping decides what is valid. Lines the
@@ -19,7 +23,15 @@ from connectors.errors import IngestError, SourceUnavailableError
 from connectors.mapping import lit, q
 from connectors.raw_zone import FILE_TOKEN
 
-SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+SUFFIX_FORMATS = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+}
 # Lines may be far longer than ingest.max_text_bytes, so an oversized body is parsed and
 # quarantined with the field named instead of failing as an unreadable line. DuckDB sizes
 # buffers from this, so it is bounded rather than huge.
@@ -63,9 +75,35 @@ def file_format(path: Path, configured: str | None, label: str) -> str:
     fmt = configured or SUFFIX_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise IngestError(
-            f"{label}: cannot tell the format of {path.name}; set `format` to csv, jsonl or parquet"
+            f"{label}: cannot tell the format of {path.name}; set `format` to csv, jsonl, "
+            "parquet or excel"
         )
     return fmt
+
+
+def excel_to_parquet(path: Path, sheet: str | None, target: Path, label: str) -> None:
+    """One sheet of a spreadsheet (the first if `sheet` is None), every cell as text, as Parquet."""
+    import fastexcel
+    import polars as pl
+
+    where = f"{label}, file {path}"
+    try:
+        sheets = fastexcel.read_excel(str(path)).sheet_names
+    except Exception as exc:  # noqa: BLE001 - the reader's own errors name no file
+        raise IngestError(f"{where}: cannot be read as a spreadsheet: {exc}") from None
+    if sheet is not None and sheet not in sheets:
+        raise IngestError(f"{where}: no sheet named {sheet!r}; sheets present: {sheets}")
+    try:
+        frame = pl.read_excel(
+            path,
+            sheet_name=sheet or sheets[0],
+            engine="calamine",
+            infer_schema_length=0,  # every cell as written: the mapping decides what is valid
+        )
+    except Exception as exc:  # noqa: BLE001
+        raise IngestError(f"{where}: cannot read sheet {sheet or sheets[0]!r}: {exc}") from None
+    frame = frame.select(pl.all().cast(pl.String))
+    frame.write_parquet(target)
 
 
 def fingerprint(path: Path, salt: str) -> str:
@@ -249,6 +287,7 @@ def stage_file(
     delimiter: str = ",",
     needed_columns: list[str],
     line_bytes: int = MIN_LINE_BYTES,
+    shown: Path | None = None,
 ) -> Staged:
     """Expose one file's rows as the temp view `stage` (all text, `_row_number`, lineage).
 
@@ -256,7 +295,7 @@ def stage_file(
     raw zone reads the kept copy through it. Lines the reader cannot parse come back as
     rejects.
     """
-    where = f"{label}, file {path}"
+    where = f"{label}, file {shown or path}"
     if not path.is_file():
         raise SourceUnavailableError(f"{where}: file not found")
     if path.stat().st_size == 0:

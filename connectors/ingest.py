@@ -23,6 +23,7 @@ from connectors import raw_zone
 from connectors.errors import IngestError, values_withheld
 from connectors.files import (
     Staged,
+    excel_to_parquet,
     file_format,
     fingerprint,
     max_line_bytes,
@@ -31,6 +32,8 @@ from connectors.files import (
 )
 from connectors.mapping import lit, message_select, q, ticket_select
 from ticket_audit.config import AuditConfig, FileSource
+from ticket_audit.config.mapping import RowNumber
+from ticket_audit.config.sources import SourceFile
 from ticket_audit.model import MESSAGE_COLUMNS, TICKET_COLUMNS
 from ticket_audit.secrets import hash_key
 from ticket_audit.store import open_store
@@ -128,11 +131,22 @@ def _stage_into_raw(
     load_id: str,
     now: datetime,
     line_bytes: int,
+    sheet: str | None = None,
 ) -> Staged:
-    """Stage the file as the temp view `stage` and make a kept copy of it the origin's raw rows."""
+    """Stage the file as the temp view `stage` and make a kept copy of it the origin's raw rows.
+
+    A spreadsheet's sheet is converted to Parquet in the raw zone first; that copy is both what
+    the load reads and what the raw view reads."""
+    read_path, converted = path, None
+    if fmt == "excel":
+        folder = raw_zone.raw_dir(con) / raw_name
+        folder.mkdir(parents=True, exist_ok=True)
+        converted = folder / f"{load_id}-{path.name}.parquet"
+        excel_to_parquet(path, sheet, converted, label)
+        read_path, fmt = converted, "parquet"
     staged = stage_file(
         con,
-        path,
+        read_path,
         fmt=fmt,
         label=label,
         encoding=encoding,
@@ -140,8 +154,10 @@ def _stage_into_raw(
         lineage_sql=_lineage_sql(source_name, str(path), load_id, now),
         needed_columns=needed,
         line_bytes=line_bytes,
+        shown=path,
     )
-    stored = raw_zone.keep_copy(con, raw_name, path, load_id)
+    staged.origin = str(path)
+    stored = converted or raw_zone.keep_copy(con, raw_name, path, load_id)
     raw_zone.register(
         con,
         source=source_name,
@@ -204,11 +220,21 @@ def _counts(con, source: str, origin: str, load_id: str, table: str) -> tuple[in
 
 
 def _load_tickets_file(
-    con, cfg: AuditConfig, source: FileSource, path: Path, fp: str, key_sql: str
+    con,
+    cfg: AuditConfig,
+    source: FileSource,
+    entry: SourceFile,
+    path: Path,
+    fp: str,
+    key_sql: str,
 ) -> OriginReport:
-    mapping, label = source.mapping, f"source {source.name!r}"
+    mapping, label = entry.mapping, f"source {source.name!r}"
     load_id, now, origin = uuid.uuid4().hex[:12], _now(), str(path)
-    select_args = dict(hash_key_sql=key_sql, max_text_bytes=cfg.ingest.max_text_bytes)
+    select_args = dict(
+        hash_key_sql=key_sql,
+        max_text_bytes=cfg.ingest.max_text_bytes,
+        row_id_prefix=row_id_prefix(source.name, path),
+    )
     con.execute("BEGIN TRANSACTION")
     try:
         staged = _stage_into_raw(
@@ -216,7 +242,7 @@ def _load_tickets_file(
             source.name,
             source.name,
             path,
-            fmt=file_format(path, source.format, label),
+            fmt=file_format(path, entry.format, label),
             label=label,
             encoding=source.encoding,
             delimiter=source.delimiter,
@@ -224,6 +250,7 @@ def _load_tickets_file(
             load_id=load_id,
             now=now,
             line_bytes=max_line_bytes(cfg.ingest.max_text_bytes),
+            sheet=entry.sheet,
         )
         _quarantine_rejects(con, source.name, staged, load_id, now)
         con.execute(
@@ -231,9 +258,10 @@ def _load_tickets_file(
         )
         cols = ", ".join(TICKET_COLUMNS)
         # Ids that moved here from another origin of the source: the newer export wins.
+        prefix = row_id_prefix(source.name, path)
         con.execute(
             f"""DELETE FROM canonical.tickets WHERE source = ? AND ticket_id IN
-            (SELECT {_text_id(mapping)} FROM stage)""",
+            (SELECT {_text_id(mapping, prefix)} FROM stage)""",
             [source.name],
         )
         with _filter_pushdown_off(con):
@@ -260,7 +288,7 @@ def _load_tickets_file(
                 **select_args,
             ),
         )
-        messages = _column_messages(con, source, origin, load_id, now)
+        messages = _column_messages(con, source.name, mapping, origin, load_id, now)
         loaded, quarantined = _counts(con, source.name, origin, load_id, "canonical.tickets")
         read = staged.rows + len(staged.rejects)
         if read != loaded + quarantined:
@@ -282,17 +310,26 @@ def _load_tickets_file(
     return OriginReport(source.name, origin, "tickets", read, loaded, quarantined)
 
 
-def _text_id(mapping) -> str:
+def row_id_prefix(source: str, path: Path) -> str:
+    """Ids of `ticket_id: {row_number: true}`: `<source>-<file name>-<row number>`."""
+    return f"{source}-{path.name}-"
+
+
+def _text_id(mapping, prefix: str) -> str:
+    if isinstance(mapping.spec("ticket_id"), RowNumber):
+        return f"({lit(prefix)} || CAST(_row_number AS VARCHAR))"
     cols = mapping.columns_for("ticket_id")
     parts = [f"NULLIF(trim(CAST({q(c)} AS VARCHAR)), '')" for c in cols]
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
-def _column_messages(con, source: FileSource, origin: str, load_id: str, now: datetime) -> int:
+def _column_messages(
+    con, source_name: str, mapping, origin: str, load_id: str, now: datetime
+) -> int:
     """Messages held in ticket columns (flat exports): one message per configured column."""
-    specs = source.mapping.messages.from_columns
+    specs = mapping.messages.from_columns
     con.execute(
-        "DELETE FROM canonical.messages WHERE source = ? AND origin = ?", [source.name, origin]
+        "DELETE FROM canonical.messages WHERE source = ? AND origin = ?", [source_name, origin]
     )
     if not specs:
         return 0
@@ -305,18 +342,18 @@ def _column_messages(con, source: FileSource, origin: str, load_id: str, now: da
             f"NULL AS author_id, {when} AS created_at, {body} AS body, true AS is_public, "
             f"c.row_number AS _row_number FROM canonical.tickets c "
             f"JOIN stage s ON s._row_number = c.row_number "
-            f"WHERE c.source = {lit(source.name)} AND c.load_id = {lit(load_id)} "
+            f"WHERE c.source = {lit(source_name)} AND c.load_id = {lit(load_id)} "
             f"AND {body} IS NOT NULL"
         )
     cols = ", ".join(MESSAGE_COLUMNS)
     con.execute(
         f"""INSERT INTO canonical.messages (source, {cols}, origin, row_number, load_id, loaded_at)
         SELECT ?, {cols}, ?, _row_number, ?, ? FROM ({" UNION ALL ".join(parts)})""",
-        [source.name, origin, load_id, now],
+        [source_name, origin, load_id, now],
     )
     return con.execute(
         "SELECT count(*) FROM canonical.messages WHERE source = ? AND origin = ?",
-        [source.name, origin],
+        [source_name, origin],
     ).fetchone()[0]
 
 
@@ -338,10 +375,11 @@ def _load_messages_file(
             label=label,
             encoding=spec.encoding,
             delimiter=",",
-            needed=list(dict.fromkeys(spec.fields.values())),
+            needed=spec.source_columns(),
             load_id=load_id,
             now=now,
             line_bytes=max_line_bytes(cfg.ingest.max_text_bytes),
+            sheet=spec.sheet,
         )
         select = message_select(
             spec.fields,
@@ -430,7 +468,9 @@ def _messages_depend_on_change(con, source: str, origin: str, id_column: str) ->
 
 
 def _mapping_salt(source: FileSource) -> str:
-    return json.dumps(source.mapping.model_dump(mode="json"), sort_keys=True)
+    return json.dumps(
+        source.model_dump(mode="json", include={"mapping", "files", "sheet"}), sort_keys=True
+    )
 
 
 def ingest_file_source(
@@ -444,7 +484,12 @@ def ingest_file_source(
     key_sql = lit(hash_key(cfg.audit.hash_key_env) + ":")
     salt = _mapping_salt(source)
     reports: list[OriginReport] = []
-    for path in resolve_files(cfg.resolve(source.path), label):
+    files = [
+        (path, entry)
+        for entry in source.entries()
+        for path in resolve_files(cfg.resolve(entry.path), label)
+    ]
+    for path, entry in files:
         origin = str(path)
         fp = fingerprint(path, salt)
         if not force and _already_loaded(con, source.name, origin, fp):
@@ -453,7 +498,7 @@ def ingest_file_source(
             continue
         progress(f"{label}: reading {path.name}")
         with values_withheld(f"{label}, {origin}"):
-            rep = _load_tickets_file(con, cfg, source, path, fp, key_sql)
+            rep = _load_tickets_file(con, cfg, source, entry, path, fp, key_sql)
         progress(
             f"{label}: {path.name}: {rep.rows_read} rows read, {rep.rows_loaded} loaded, "
             f"{rep.rows_quarantined} quarantined"

@@ -7,7 +7,15 @@ values reach the quality checks instead of being hidden here.
 
 from __future__ import annotations
 
-from ticket_audit.config.mapping import Mapping
+from ticket_audit.config.mapping import (
+    ONE_HOT_FALSE,
+    ONE_HOT_TRUE,
+    Columns,
+    Constant,
+    Mapping,
+    OneHot,
+    RowNumber,
+)
 from ticket_audit.model import MESSAGE_FIELDS, TICKET_FIELDS, Field
 
 
@@ -22,6 +30,28 @@ def lit(value: str) -> str:
 def _text(columns: list[str]) -> str:
     parts = [f"NULLIF(trim(CAST({q(c)} AS VARCHAR)), '')" for c in columns]
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _cell(column: str) -> str:
+    return f"lower(trim(CAST({q(column)} AS VARCHAR)))"
+
+
+def one_hot_set(column: str) -> str:
+    return f"({_cell(column)} IN ({', '.join(lit(v) for v in ONE_HOT_TRUE)}))"
+
+
+def one_hot_invalid(column: str) -> str:
+    """A cell that is neither set, unset nor empty: the row's label cannot be read."""
+    known = ", ".join(lit(v) for v in (*ONE_HOT_TRUE, *ONE_HOT_FALSE, ""))
+    return f"({_cell(column)} IS NOT NULL AND {_cell(column)} NOT IN ({known}))"
+
+
+def one_hot_labels(spec: OneHot, value_map: dict[str, str]) -> str:
+    """The labels a row sets, in the order of the configured columns."""
+    items = ", ".join(
+        f"CASE WHEN {one_hot_set(c)} THEN {lit(value_map.get(c, c))} END" for c in spec.one_hot
+    )
+    return f"list_filter([{items}]::VARCHAR[], lambda x: x IS NOT NULL)"
 
 
 def _value_mapped(expr: str, value_map: dict[str, str]) -> str:
@@ -161,6 +191,7 @@ def ticket_select(
     where: str | None = None,
     types: dict[str, str] | None = None,
     carry: str = "",
+    row_id_prefix: str | None = None,
 ) -> str:
     """SELECT over `table` (raw text + `_row_number`) with canonical columns + `_reason`.
 
@@ -168,21 +199,57 @@ def ticket_select(
     `reason_only` gives just (`_row_number`, `_reason`); `where` limits the rows mapped
     (duplicates are still found against every row of `table`). `types` (column -> DuckDB
     type) lets natively typed columns skip the text parsers; `carry` adds select items of
-    `table` to the output.
+    `table` to the output. `row_id_prefix` makes the ids of `{row_number: true}`.
     """
     exprs: list[str] = []
     checks: list[str] = []
     text_cols: dict[str, str] = {}
+    label_source: OneHot | None = None
     for field in TICKET_FIELDS:
+        spec = mapping.spec(field.name)
         columns = mapping.columns_for(field.name)
-        if not columns:
-            exprs.append(f"CAST(NULL AS {field.sql_type}) AS {field.name}")
+        if spec is None:
+            if field.name == "labels" and label_source is not None:
+                exprs.append(
+                    f"{one_hot_labels(label_source, mapping.value_maps.get('category', {}))} AS labels"
+                )
+            else:
+                exprs.append(f"CAST(NULL AS {field.sql_type}) AS {field.name}")
             continue
-        text_expr = _text(columns)
+        if isinstance(spec, OneHot):
+            value_map = mapping.value_maps.get(field.name, {})
+            labels = one_hot_labels(spec, value_map)
+            # One label set: that label. Several: a multi-label ticket keeps them in `labels`
+            # and gets no single category, which would be wrong for every label but one.
+            exprs.append(f"CASE WHEN len({labels}) = 1 THEN {labels}[1] END AS {field.name}")
+            if label_source is None:
+                label_source = spec
+            for c in spec.one_hot:
+                checks.append(
+                    f"WHEN {one_hot_invalid(c)} THEN '{field.name}: one-hot column {c} holds ' "
+                    f"|| left(trim(CAST({q(c)} AS VARCHAR)), 40) || ', not 0/1'"
+                )
+            continue
+        if isinstance(spec, Columns):
+            items = ", ".join(f"NULLIF(trim(CAST({q(c)} AS VARCHAR)), '')" for c in spec.columns)
+            exprs.append(
+                f"list_filter([{items}]::VARCHAR[], lambda x: x IS NOT NULL) AS {field.name}"
+            )
+            continue
+        if isinstance(spec, Constant):
+            text_expr = lit(spec.value)
+        elif isinstance(spec, RowNumber):
+            if row_id_prefix is None:
+                raise ValueError("ticket_id {row_number: true} needs a file source")
+            text_expr = f"({lit(row_id_prefix)} || CAST(_row_number AS VARCHAR))"
+        else:
+            text_expr = _text(columns)
         text_cols[field.name] = text_expr
-        native = _native(field, columns, types) if types else None
+        native = _native(field, columns, types) if types and columns else None
         typed, typed_checks = _typed(field, text_expr, columns, mapping, hash_key_sql, native)
         exprs.append(f"{typed} AS {field.name}")
+        if not columns:
+            continue  # a constant (checked when the configuration loaded) or a row number
         if field.name == "ticket_id":
             checks.append(f"WHEN {text_expr} IS NULL THEN 'ticket_id: missing'")
         elif field.name == "created_at":

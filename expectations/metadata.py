@@ -13,7 +13,7 @@ REQUIRED_FIELDS = ("priority", "channel", "product", "team")
 def mapped_fields(cfg: AuditConfig) -> list[str]:
     """Required fields that at least one source maps (a field no export has cannot be held
     against single tickets; completeness still reports it)."""
-    return [f for f in REQUIRED_FIELDS if any(f in s.mapping.fields for s in cfg.sources)]
+    return [f for f in REQUIRED_FIELDS if cfg.maps_field(f)]
 
 
 def checks(cfg: AuditConfig) -> list[Check]:

@@ -17,7 +17,7 @@ SUITES = ("tagging", "metadata", "timestamps", "text")
 # Columns each suite sees. GX filters and copies whole frames per expectation, so narrow
 # frames keep it fast, and only the text suite ever holds free text.
 SUITE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "tagging": ("category", "subcategory", "category_subcategory"),
+    "tagging": ("category", "subcategory", "category_subcategory", "team_category"),
     "metadata": ("priority", "channel", "product", "team", "status", "csat"),
     "timestamps": ("created_at", "first_response_at", "resolved_at", "updated_at"),
     "text": ("subject", "description"),
@@ -27,7 +27,12 @@ FRAME_COLUMNS = tuple(
     dict.fromkeys(
         [
             *KEY_COLUMNS,
-            *(c for cols in SUITE_COLUMNS.values() for c in cols if c != "category_subcategory"),
+            *(
+                c
+                for cols in SUITE_COLUMNS.values()
+                for c in cols
+                if c not in ("category_subcategory", "team_category")
+            ),
         ]
     )
 )
@@ -54,7 +59,8 @@ def frame_sql(cfg: AuditConfig, where: str = "TRUE") -> str:
     """SELECT of the validated frame from canonical.tickets (plus derived columns)."""
     cols = ", ".join(FRAME_COLUMNS)
     return (
-        f"SELECT {cols}, {tagging.category_subcategory_sql(cfg)} AS category_subcategory "
+        f"SELECT {cols}, {tagging.category_subcategory_sql(cfg)} AS category_subcategory, "
+        f"{tagging.team_category_sql(cfg)} AS team_category "
         f"FROM canonical.tickets WHERE {where}"
     )
 

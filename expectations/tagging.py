@@ -10,11 +10,71 @@ SUITE = "tagging"
 
 
 def category_pairs(cfg: AuditConfig) -> list[str]:
-    return [
-        f"{category}{PAIR_SEPARATOR}{sub}"
-        for category, subs in cfg.taxonomy.categories.items()
-        for sub in subs
-    ]
+    sets = [cfg.taxonomy.categories, *(t.categories for t in cfg.taxonomy.by_team.values())]
+    return list(
+        dict.fromkeys(
+            f"{category}{PAIR_SEPARATOR}{sub}"
+            for cats in sets
+            for category, subs in cats.items()
+            for sub in subs
+        )
+    )
+
+
+# Tickets of teams without a label set of their own, in the derived `team_category` column.
+OTHER_TEAMS = "*"
+
+
+def team_category_sql(cfg: AuditConfig) -> str:
+    """`team :: category` for tickets judged by their team's label set (`taxonomy.by_team`),
+    `* :: category` for the rest; NULL without a category (or without per-team sets)."""
+    teams = list(cfg.taxonomy.by_team)
+    if not teams:
+        return "CAST(NULL AS VARCHAR)"
+    return (
+        f"CASE WHEN category IS NOT NULL THEN (CASE WHEN team IN {sql_list(teams)} THEN team "
+        f"ELSE '{OTHER_TEAMS}' END) || '{PAIR_SEPARATOR}' || category END"
+    )
+
+
+def _team_checks(cfg: AuditConfig) -> list[Check]:
+    tax = cfg.taxonomy
+    valid, catch_all = [], []
+    for team, own in tax.by_team.items():
+        ca = tax.team_catch_all(team)
+        valid += [f"{team}{PAIR_SEPARATOR}{c}" for c in [*own.categories, *ca]]
+        catch_all += [f"{team}{PAIR_SEPARATOR}{c}" for c in ca]
+    other = [f"{OTHER_TEAMS}{PAIR_SEPARATOR}{c}" for c in tax.catch_all]
+    catch_all += other
+    if tax.categories:
+        valid += [f"{OTHER_TEAMS}{PAIR_SEPARATOR}{c}" for c in tax.categories] + other
+    else:
+        # No label set for the other teams: any of their labels passes, as without a taxonomy.
+        valid = None
+    out = []
+    if valid is not None:
+        out.append(
+            in_set(
+                SUITE,
+                CATEGORY_IN_TAXONOMY,
+                "team_category",
+                list(dict.fromkeys(valid)),
+                "The category is one of the labels of the ticket's team (taxonomy.by_team).",
+                "category_valid",
+            )
+        )
+    if catch_all:
+        out.append(
+            not_in_set(
+                SUITE,
+                "category_not_catch_all",
+                "team_category",
+                list(dict.fromkeys(catch_all)),
+                "The category is specific, not a catch-all of the ticket's team.",
+                "category_valid",
+            )
+        )
+    return out
 
 
 def category_subcategory_sql(cfg: AuditConfig) -> str:
@@ -24,6 +84,8 @@ def category_subcategory_sql(cfg: AuditConfig) -> str:
     is reported by its own checks, not again as a subcategory mismatch.
     """
     constrained = [c for c, subs in cfg.taxonomy.categories.items() if subs]
+    for team in cfg.taxonomy.by_team.values():
+        constrained += [c for c, subs in team.categories.items() if subs and c not in constrained]
     if not constrained:
         return "CAST(NULL AS VARCHAR)"
     return (
@@ -44,7 +106,9 @@ def checks(cfg: AuditConfig) -> list[Check]:
         ),
     ]
     valid = tagged_labels(tax)
-    if valid:
+    if tax.by_team:
+        out += _team_checks(cfg)
+    elif valid:
         out.append(
             in_set(
                 SUITE,
@@ -55,7 +119,7 @@ def checks(cfg: AuditConfig) -> list[Check]:
                 "category_valid",
             )
         )
-    if tax.catch_all:
+    if tax.catch_all and not tax.by_team:
         out.append(
             not_in_set(
                 SUITE,

@@ -38,6 +38,12 @@ TICKET_FIELDS: tuple[Field, ...] = (
     Field("subject", "VARCHAR", "Ticket subject line (free text, may hold PII).", "text"),
     Field("description", "VARCHAR", "First customer message (free text, may hold PII).", "text"),
     Field("deleted_at", "TIMESTAMP", "When the source reported the ticket deleted.", "timestamp"),
+    Field(
+        "labels",
+        "VARCHAR[]",
+        "Every label of a one-hot export; two or more: a multi-label ticket (category empty).",
+        "list",
+    ),
 )
 
 MESSAGE_FIELDS: tuple[Field, ...] = (

@@ -72,6 +72,9 @@ BASE_DDL = (
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for stmt in (*BASE_DDL, tickets_ddl(), messages_ddl()):
         con.execute(stmt)
+    # Databases made before a ticket field existed get it (NULL for the rows they hold).
+    for f in TICKET_FIELDS:
+        con.execute(f"ALTER TABLE canonical.tickets ADD COLUMN IF NOT EXISTS {f.name} {f.sql_type}")
 
 
 @contextmanager

@@ -76,6 +76,16 @@ class AuditConfig(Strict):
         whose audits find the same things."""
         return self.model_dump_json(exclude=PERFORMANCE_KEYS)
 
+    def mappings(self) -> list[Mapping]:
+        """Every mapping of every source (a source of differing files has one per file)."""
+        out: list[Mapping] = []
+        for s in self.sources:
+            out += s.mappings() if isinstance(s, FileSource) else [s.mapping]
+        return out
+
+    def maps_field(self, field: str) -> bool:
+        return any(field in m.fields for m in self.mappings())
+
     def resolve(self, path: str | Path) -> Path:
         p = Path(path).expanduser()
         return p if p.is_absolute() else (self.base_dir / p)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ticket_audit.model import AUTHOR_ROLES, MESSAGE_COLUMNS, TICKET_COLUMNS
+from ticket_audit.model import AUTHOR_ROLES, MESSAGE_COLUMNS, TICKET_COLUMNS, ticket_by_name
+
+
+def _parses(value: str, fmt: str) -> bool:
+    try:
+        datetime.strptime(value, fmt)
+    except ValueError:
+        return False
+    return True
+
 
 DEFAULT_TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
@@ -22,6 +32,98 @@ DEFAULT_TIMESTAMP_FORMATS = (
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class Constant(Strict):
+    """`{value: ...}`: the same value for every row of the source (a whole file from one channel)."""
+
+    value: str
+
+
+class RowNumber(Strict):
+    """`{row_number: true}`: an id made of source, file and row number, stable per file."""
+
+    row_number: Literal[True]
+
+
+class Columns(Strict):
+    """`{columns: [...]}`: several columns into one list field (empty cells dropped)."""
+
+    columns: list[str] = Field(min_length=1)
+
+
+class OneHot(Strict):
+    """`{one_hot: [...]}`: one 0/1 column per label, named after the label. One column set:
+    that label; several set: a multi-label ticket, kept with its labels in `labels` and no
+    single category (never a wrong one); none set: unlabelled."""
+
+    one_hot: list[str] = Field(min_length=1)
+
+
+FieldSpec = str | list[str] | Constant | RowNumber | Columns | OneHot
+_SPEC_KEYS = {"value": Constant, "row_number": RowNumber, "columns": Columns, "one_hot": OneHot}
+# One-hot cells: what counts as set and as not set; anything else quarantines the row.
+ONE_HOT_TRUE = ("1", "1.0", "true", "yes", "y", "x")
+ONE_HOT_FALSE = ("0", "0.0", "false", "no", "n")
+
+
+def _field_spec(name: str, value: Any) -> Any:
+    """Checks one `fields` entry and says what is wrong with it in terms of the key."""
+    if isinstance(value, str | list) or not isinstance(value, dict):
+        if isinstance(value, list) and not all(isinstance(c, str) and c for c in value):
+            raise ValueError(f"{name}: a list names columns (first non-empty of these)")
+        if isinstance(value, list) and not value:
+            raise ValueError(f"{name}: an empty list names no column")
+        if not isinstance(value, str | list):
+            raise ValueError(
+                f"{name}: give a column name, a list of columns, or one of "
+                f"{{value: ...}}, {{row_number: true}}, {{columns: [...]}}, {{one_hot: [...]}}"
+            )
+        return value
+    keys = set(value)
+    if len(keys) != 1 or not keys <= set(_SPEC_KEYS):
+        raise ValueError(
+            f"{name}: {sorted(keys)} is not a field form; use exactly one of {sorted(_SPEC_KEYS)}"
+        )
+    (key,) = keys
+    field = ticket_by_name().get(name)
+    kind = field.kind if field else "scalar"
+    inner = value[key]
+    if key == "value":
+        if isinstance(inner, bool | int | float) and not isinstance(inner, bool):
+            inner = str(inner)
+        if isinstance(inner, bool) or not isinstance(inner, str) or not inner.strip():
+            raise ValueError(f"{name}.value: a constant must be a non-empty text or number")
+        if name == "ticket_id":
+            raise ValueError(
+                "ticket_id.value: a constant id would make every row the same ticket; "
+                "use {row_number: true} for an export without ids"
+            )
+        return {"value": inner}
+    if key == "row_number":
+        if inner is not True:
+            raise ValueError(f"{name}.row_number: must be true")
+        if name != "ticket_id":
+            raise ValueError(f"{name}.row_number: only ticket_id can be a row number")
+    elif key == "columns":
+        if kind != "list":
+            raise ValueError(
+                f"{name}.columns: several columns into one list is for list fields "
+                f"(tags); for 'first non-empty of these columns' give a plain list"
+            )
+        if not isinstance(inner, list) or not inner or not all(isinstance(c, str) for c in inner):
+            raise ValueError(f"{name}.columns: give a non-empty list of column names")
+    elif key == "one_hot":
+        if name in ("ticket_id", "labels") or kind != "scalar":
+            raise ValueError(
+                f"{name}.one_hot: one-hot label columns map onto a label field "
+                f"(category, subcategory, team, product, ...), not a {kind} field"
+            )
+        if not isinstance(inner, list) or not inner or not all(isinstance(c, str) for c in inner):
+            raise ValueError(f"{name}.one_hot: give a non-empty list of 0/1 column names")
+        if len(set(inner)) != len(inner):
+            raise ValueError(f"{name}.one_hot: a column is listed twice")
+    return value
 
 
 class MessageColumn(Strict):
@@ -44,7 +146,9 @@ class MessagesFile(Strict):
     """A separate export of conversation messages, joined to tickets by ticket id."""
 
     path: str
-    format: Literal["csv", "jsonl", "parquet"] | None = None
+    format: Literal["csv", "jsonl", "parquet", "excel"] | None = None
+    # Spreadsheets: the sheet to read (default: the first).
+    sheet: str | None = None
     encoding: str = "utf-8"
     fields: dict[str, str]
     role_map: dict[str, str] = Field(default_factory=dict)
@@ -70,6 +174,9 @@ class MessagesFile(Strict):
             raise ValueError(f"roles must be one of {list(AUTHOR_ROLES)}, got {bad}")
         return v
 
+    def source_columns(self) -> list[str]:
+        return list(dict.fromkeys(self.fields.values()))
+
 
 class MessagesMapping(Strict):
     from_columns: list[MessageColumn] = Field(default_factory=list)
@@ -79,8 +186,9 @@ class MessagesMapping(Strict):
 class Mapping(Strict):
     """Source column -> canonical field, value maps, timestamp formats, text columns."""
 
-    # A list means "first non-empty of these columns", for exports that split a fact.
-    fields: dict[str, str | list[str]]
+    # A column; a list means "first non-empty of these columns", for exports that split a
+    # fact; or one of the forms above (constant, row number, several columns, one-hot).
+    fields: dict[str, FieldSpec]
     value_maps: dict[str, dict[str, str]] = Field(default_factory=dict)
     timestamp_formats: list[str] = Field(default_factory=lambda: list(DEFAULT_TIMESTAMP_FORMATS))
     tags_separator: str = ","
@@ -91,9 +199,16 @@ class Mapping(Strict):
     text_fields: list[str] = Field(default_factory=lambda: ["subject", "description"])
     messages: MessagesMapping = Field(default_factory=MessagesMapping)
 
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _field_forms(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            raise ValueError("fields: give a mapping of canonical field -> column(s)")
+        return {k: _field_spec(k, spec) for k, spec in v.items()}
+
     @field_validator("fields")
     @classmethod
-    def _known_fields(cls, v: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+    def _known_fields(cls, v: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
         unknown = sorted(set(v) - set(TICKET_COLUMNS))
         if unknown:
             raise ValueError(f"unknown canonical field(s) {unknown}; known: {list(TICKET_COLUMNS)}")
@@ -109,13 +224,43 @@ class Mapping(Strict):
             unknown = sorted(set(names) - set(TICKET_COLUMNS))
             if unknown:
                 raise ValueError(f"{section}: unknown canonical field(s) {unknown}")
+        fields = ticket_by_name()
+        for name, spec in self.fields.items():
+            if (
+                isinstance(spec, Constant)
+                and fields[name].kind == "timestamp"
+                and not any(_parses(spec.value, f) for f in self.timestamp_formats)
+            ):
+                raise ValueError(
+                    f"fields.{name}.value: {spec.value!r} matches none of timestamp_formats"
+                )
+            if isinstance(spec, Constant) and fields[name].kind == "integer":
+                try:
+                    float(spec.value)
+                except ValueError:
+                    raise ValueError(
+                        f"fields.{name}.value: {spec.value!r} is not a number"
+                    ) from None
+        if "labels" in self.fields and not isinstance(self.fields["labels"], str | list | Columns):
+            raise ValueError("fields.labels: give a column or {columns: [...]}")
         return self
 
+    def spec(self, field: str) -> FieldSpec | None:
+        return self.fields.get(field)
+
     def columns_for(self, field: str) -> list[str]:
+        """Source columns read for `field` (none for a constant or a row number)."""
         value = self.fields.get(field)
-        if value is None:
+        if value is None or isinstance(value, Constant | RowNumber):
             return []
+        if isinstance(value, Columns):
+            return list(value.columns)
+        if isinstance(value, OneHot):
+            return list(value.one_hot)
         return [value] if isinstance(value, str) else list(value)
+
+    def is_mapped(self, field: str) -> bool:
+        return field in self.fields
 
     def source_columns(self) -> list[str]:
         cols = [c for f in self.fields for c in self.columns_for(f)]

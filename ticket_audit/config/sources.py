@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ticket_audit.config.mapping import Mapping, Strict
+from ticket_audit.config.mapping import Mapping, RowNumber, Strict
 from ticket_audit.config.vendors import FRESHDESK_MAPPING, ZENDESK_MAPPING
 from ticket_audit.model import MESSAGE_COLUMNS
 
@@ -20,15 +20,82 @@ SOURCE_NAME = r"^[a-z][a-z0-9_]*$"
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
+FileFormat = Literal["csv", "jsonl", "parquet", "excel"]
+
+
+class SourceFile(Strict):
+    """One file (or glob) of a source whose files differ in their columns."""
+
+    path: str
+    format: FileFormat | None = None
+    # Spreadsheets: the sheet to read (default: the first).
+    sheet: str | None = None
+    # Default: the source's `mapping`.
+    mapping: Mapping | None = None
+
+
 class FileSource(Strict):
     kind: Literal["file"] = "file"
     name: str = Field(pattern=SOURCE_NAME)
     # A file, a directory (every supported file in it) or a glob; relative to the config file.
-    path: str
-    format: Literal["csv", "jsonl", "parquet"] | None = None
+    path: str | None = None
+    format: FileFormat | None = None
+    # Spreadsheets (.xlsx/.xls): the sheet to read (default: the first).
+    sheet: str | None = None
     encoding: str = "utf-8"
     delimiter: str = ","
-    mapping: Mapping
+    # One export spread over files whose columns differ: each file with its own mapping.
+    files: list[SourceFile] | None = Field(default=None, min_length=1)
+    # The mapping of `path`, and of every entry of `files` without its own. With `files` only,
+    # the first file's mapping stands for the source where one is needed (its messages).
+    mapping: Mapping = None  # type: ignore[assignment]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_mapping(cls, data):
+        if isinstance(data, dict) and data.get("mapping") is None and data.get("files"):
+            first = data["files"][0]
+            if isinstance(first, dict) and first.get("mapping") is not None:
+                data = {**data, "mapping": first["mapping"]}
+        return data
+
+    @model_validator(mode="after")
+    def _paths(self) -> FileSource:
+        if (self.path is None) == (self.files is None):
+            raise ValueError("give exactly one of `path` or `files`")
+        if self.mapping is None:
+            raise ValueError("mapping: required (for the source, or for its first file)")
+        for i, f in enumerate(self.files or []):
+            if f.mapping is None or f.mapping.messages == self.mapping.messages:
+                continue
+            if i > 0 or f.mapping.messages != type(f.mapping.messages)():
+                raise ValueError(
+                    f"files[{i}].mapping.messages: the conversation belongs to the source's "
+                    "`mapping` (or the first file's)"
+                )
+        return self
+
+    def entries(self) -> list[SourceFile]:
+        """Each configured file with the mapping, format and sheet it is read with."""
+        if self.files is None:
+            return [
+                SourceFile(
+                    path=self.path, format=self.format, sheet=self.sheet, mapping=self.mapping
+                )
+            ]
+        return [
+            f.model_copy(
+                update={
+                    "mapping": f.mapping or self.mapping,
+                    "format": f.format or self.format,
+                    "sheet": f.sheet or self.sheet,
+                }
+            )
+            for f in self.files
+        ]
+
+    def mappings(self) -> list[Mapping]:
+        return [e.mapping for e in self.entries()]
 
 
 class SqlMessages(Strict):
@@ -84,6 +151,11 @@ class _SqlSource(Strict):
     def _check(self):
         if (self.table is None) == (self.query is None):
             raise ValueError("give exactly one of `table` or `query`")
+        if isinstance(self.mapping.spec("ticket_id"), RowNumber):
+            raise ValueError(
+                "mapping.fields.ticket_id: {row_number: true} is for file sources; a table's "
+                "rows have no stable order, name its key column"
+            )
         if self.mapping.messages.file is not None:
             raise ValueError(
                 "mapping.messages.file is for file sources; use `messages` (table or query)"
@@ -134,6 +206,8 @@ class _HelpdeskSource(Strict):
 
     @model_validator(mode="after")
     def _no_message_file(self):
+        if isinstance(self.mapping.spec("ticket_id"), RowNumber):
+            raise ValueError("mapping.fields.ticket_id: {row_number: true} is for file sources")
         if self.mapping.messages.file is not None or self.mapping.messages.from_columns:
             raise ValueError(
                 "mapping.messages: helpdesk sources load the conversation from the API; "

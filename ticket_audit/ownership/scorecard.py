@@ -17,7 +17,7 @@ AREA_WEIGHT = 0.8
 STEWARD_WEIGHT = 0.2
 STATUS_CREDIT = {"ok": 1.0, "stale": 0.5, "no_review": 0.5, "review_in_future": 0.5, "missing": 0.0}
 # Lineage and bookkeeping columns are the pipeline's, not a business steward's.
-STEWARDED_FIELDS = tuple(f for f in TICKET_COLUMNS if f != "deleted_at")
+STEWARDED_FIELDS = tuple(f for f in TICKET_COLUMNS if f not in ("deleted_at", "labels"))
 
 
 def _status(reviewed: date | None, as_of: date, stale_after_days: int) -> tuple[str, int | None]:

@@ -27,8 +27,8 @@ DETECTION_VERSION = "2026.11.1"
 def text_fields(cfg: AuditConfig) -> list[str]:
     """Ticket columns holding free text: the model's text fields plus any a source names."""
     fields = list(TEXT_TICKET_FIELDS)
-    for source in cfg.sources:
-        for f in source.mapping.text_fields:
+    for mapping in cfg.mappings():
+        for f in mapping.text_fields:
             if f not in fields:
                 fields.append(f)
     return fields
