@@ -108,9 +108,9 @@ def redacted_tickets(
     ],
 )
 def pii_residual_scan(context: dg.AssetExecutionContext, audit: AuditResource):
-    """audit.pii_residual: the redacted text scanned again; then redacted_tickets.parquet,
-    the dataset the GenAI team may use, written to the output directory."""
-    from ticket_audit.pii.redact_tickets import export_parquet
+    """audit.pii_residual: the redacted text scanned again; then `redacted_tickets/`, the
+    dataset the GenAI team may use (month-partitioned Parquet), in the output directory."""
+    from ticket_audit.pii.redacted_dataset import export_dataset
     from ticket_audit.pii.residual import residual_scan
     from ticket_audit.pii.runtime import get_scanner
 
@@ -119,10 +119,10 @@ def pii_residual_scan(context: dg.AssetExecutionContext, audit: AuditResource):
         r = residual_scan(cfg, audit.store, log=context.log.info)
     finally:
         get_scanner(cfg.pii).close()
-    export = export_parquet(audit.store, audit.output_path())
+    export = export_dataset(audit.store, audit.output_path())
     context.log.info(
-        f"redacted dataset written: {export.path.name} ({export.rows:,} tickets; "
-        f"{export.months_nested} months built, {export.months_copied} unchanged months copied)"
+        f"redacted dataset written: {export.path.name}/ ({export.rows:,} tickets; "
+        f"{export.months_nested} months written, {export.months_copied} unchanged months kept)"
     )
     yield dg.MaterializeResult(
         metadata={

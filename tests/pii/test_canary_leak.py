@@ -84,7 +84,7 @@ def _hits(blob: str) -> set[str]:
 
 
 def _file_text(path: Path) -> str:
-    if path.suffix == ".parquet":
+    if path.suffix == ".parquet" or path.is_dir():  # a file, or the dataset directory
         return json.dumps(pq.read_table(path).to_pylist(), default=str)
     return path.read_bytes().decode("utf-8", errors="replace")
 
@@ -130,9 +130,7 @@ def test_canaries_never_leave_the_restricted_zone(
         run.assets
     )
     out_dir = tmp_path / "out"
-    assert (out_dir / "redacted_tickets.parquet").exists() and (
-        out_dir / "pii_exposure.html"
-    ).exists()
+    assert (out_dir / "redacted_tickets").is_dir() and (out_dir / "pii_exposure.html").exists()
 
     leaks: dict[str, set[str]] = {}
     for path in sorted(p for p in out_dir.rglob("*") if p.is_file()):
@@ -167,4 +165,4 @@ def test_canaries_never_leave_the_restricted_zone(
     assert in_canonical == set(CANARIES)  # they were loaded: the restricted zone has them
     assert not leaks, {k: sorted(v) for k, v in leaks.items()}
     # Redaction happened (the absence above is not an empty dataset).
-    assert "<EMAIL_" in _file_text(out_dir / "redacted_tickets.parquet")
+    assert "<EMAIL_" in _file_text(out_dir / "redacted_tickets")

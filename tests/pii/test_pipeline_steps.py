@@ -16,7 +16,8 @@ from ticket_audit.config.pii import Operator
 from ticket_audit.generator import GeneratorSpec, generate_history
 from ticket_audit.pii.analyzer import model_capabilities
 from ticket_audit.pii.exposure import compute_exposure, summary
-from ticket_audit.pii.redact_tickets import MONTHS_KEY, export_parquet, redact_window
+from ticket_audit.pii.redact_tickets import redact_window
+from ticket_audit.pii.redacted_dataset import export_dataset
 from ticket_audit.pii.residual import residual_scan
 from ticket_audit.pii.scan_tickets import scan_window
 from ticket_audit.pii.ticket_texts import WindowQuery
@@ -71,7 +72,7 @@ def test_full_layer_on_a_generated_history(pii_history, hasher, tmp_path: Path) 
     assert redacted.tickets_redacted == scanned.tickets_in_window
     residual = residual_scan(cfg, store, hasher=hasher, **QUIET)
     assert residual.tickets_checked == scanned.tickets_in_window
-    export = export_parquet(store, tmp_path / "out")
+    export = export_dataset(store, tmp_path / "out")
     path, rows = export.path, export.rows
     with store() as con:
         exposure = compute_exposure(con, cfg, model_capabilities(cfg.pii))
@@ -126,20 +127,17 @@ def test_full_layer_on_a_generated_history(pii_history, hasher, tmp_path: Path) 
     assert len(values) > 50
     dataset = pq.read_table(path).to_pylist()
     blobs = {p.name: p.read_text() for p in paths}
-    blobs["redacted_tickets.parquet"] = json.dumps(dataset, default=str)
+    blobs["redacted_tickets/"] = json.dumps(dataset, default=str)
     blobs["audit tables"] = audit_text
     leaks = [(name, e) for name, blob in blobs.items() for e, v in values if v in blob]
     # Reports and audit tables never hold a value, detected or not. The redacted dataset holds
     # what detection missed: no pattern-detected value, and no more names than NER misses.
-    assert all(name == "redacted_tickets.parquet" for name, _ in leaks), sorted(set(leaks))
+    assert all(name == "redacted_tickets/" for name, _ in leaks), sorted(set(leaks))
     assert {e for _, e in leaks} <= {"PERSON"}, sorted(set(leaks))
     names = sum(1 for e, _ in values if e == "PERSON")
     assert len(leaks) <= 0.1 * names, (len(leaks), names)
     # ... while the report does say what was found, and the dataset has placeholders.
-    assert (
-        "CREDIT_CARD" in blobs["pii_exposure.html"]
-        and "<CARD_" in blobs["redacted_tickets.parquet"]
-    )
+    assert "CREDIT_CARD" in blobs["pii_exposure.html"] and "<CARD_" in blobs["redacted_tickets/"]
 
 
 def test_rescan_touches_only_new_and_changed_tickets(tmp_path: Path, hasher) -> None:
@@ -287,7 +285,24 @@ def test_value_hashes_follow_the_key(pii_history, monkeypatch, env_key) -> None:
     assert value_hash == expected
 
 
-def test_export_copies_unchanged_months_and_equals_a_fresh_export(
+def _dataset_rows(path: Path) -> list[tuple]:
+    """Every row of a dataset directory, read by DuckDB as one table, in a fixed order."""
+    import duckdb
+
+    return duckdb.sql(
+        f"SELECT * FROM read_parquet('{path}/**/*.parquet', hive_partitioning = true) "
+        "ORDER BY source, ticket_id"
+    ).fetchall()
+
+
+def _month_files(path: Path) -> dict[str, tuple[int, int]]:
+    """{month directory: (inode, mtime_ns)} of each month's file: a rewrite changes both."""
+    return {
+        p.parent.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in path.glob("*/*.parquet")
+    }
+
+
+def test_export_rewrites_only_changed_months_and_equals_a_fresh_export(
     pii_history, hasher, tmp_path: Path
 ) -> None:
     _, cfg = pii_history
@@ -295,15 +310,9 @@ def test_export_copies_unchanged_months_and_equals_a_fresh_export(
     scan_window(cfg, store, hasher=hasher, **QUIET)
     redact_window(cfg, store, hasher=hasher, **QUIET)
     out = tmp_path / "out"
-    first = export_parquet(store, out)
+    first = export_dataset(store, out)
+    assert first.path == out / "redacted_tickets" and first.path.is_dir()
     assert first.months_copied == 0 and first.months_nested >= 4
-
-    again = export_parquet(store, out)
-    assert (again.months_copied, again.months_nested) == (first.months_nested, 0)
-    assert pq.read_table(again.path).equals(pq.read_table(first.path))
-
-    # A status changed in one month and a message body in another: both months are built
-    # again, and the file equals one written from scratch.
     with store() as con:
         months = [
             m
@@ -311,6 +320,19 @@ def test_export_copies_unchanged_months_and_equals_a_fresh_export(
                 "SELECT DISTINCT created_month FROM audit.redacted_tickets ORDER BY 1"
             ).fetchall()
         ]
+        n_tickets = con.execute("SELECT count(*) FROM audit.redacted_tickets").fetchone()[0]
+    # The hive layout: one directory per month, named for it.
+    assert sorted(_month_files(first.path)) == [f"created_month={m.isoformat()}" for m in months]
+    files = _month_files(first.path)
+
+    again = export_dataset(store, out)
+    assert (again.months_copied, again.months_nested) == (first.months_nested, 0)
+    assert _month_files(again.path) == files  # no file was written again
+
+    # A status changed in one month and a message body in another: those two months' files
+    # are written again, the others are left as they were, and the dataset equals one
+    # written from scratch.
+    with store() as con:
         con.execute(
             "UPDATE audit.redacted_tickets SET status = 'reopened' WHERE ticket_id = "
             "(SELECT min(ticket_id) FROM audit.redacted_tickets WHERE created_month = ?)",
@@ -322,52 +344,50 @@ def test_export_copies_unchanged_months_and_equals_a_fresh_export(
                                          WHERE created_month = ? GROUP BY source) AND seq = 1""",
             [months[-1]],
         )
-    changed = export_parquet(store, out)
-    fresh = export_parquet(store, tmp_path / "fresh")
+    changed = export_dataset(store, out)
+    fresh = export_dataset(store, tmp_path / "fresh")
     assert (changed.months_nested, changed.months_copied) == (2, first.months_nested - 2)
     assert fresh.months_copied == 0
-    assert pq.read_table(changed.path).equals(pq.read_table(fresh.path))
-    statuses = pq.read_table(changed.path, columns=["status"]).column("status").to_pylist()
-    assert "reopened" in statuses
+    after = _month_files(changed.path)
+    rewritten = {k for k in files if after[k] != files[k]}
+    assert rewritten == {f"created_month={months[0]}", f"created_month={months[-1]}"}
+    assert _dataset_rows(changed.path) == _dataset_rows(fresh.path)
+    assert len(_dataset_rows(changed.path)) == n_tickets
 
-    # Row groups of unchanged months were copied byte for byte: DuckDB reads them as well.
-    import duckdb
+    # polars, pandas and pyarrow read the directory as one table too, month column included.
+    import pandas as pd
+    import pyarrow.dataset as ds
 
-    con = duckdb.connect()
-    con.register("fresh", pq.read_table(fresh.path))
-    diff = con.execute(
-        f"SELECT count(*) FROM (SELECT * FROM read_parquet('{changed.path}') "
-        "EXCEPT ALL SELECT * FROM fresh)"
-    ).fetchone()[0]
-    assert diff == 0
-
-    # A previous file with page indexes cannot be copied from byte for byte: its months are
-    # decoded and written again instead, with the same result.
-    previous = pq.ParquetFile(changed.path)
-    groups = [previous.read_row_group(i) for i in range(previous.metadata.num_row_groups)]
-    kept_months = previous.metadata.metadata[MONTHS_KEY.encode()]
-    with pq.ParquetWriter(
-        out / "redacted_tickets.parquet", previous.schema_arrow, write_page_index=True
-    ) as w:
-        for group in groups:
-            w.write_table(group)
-        w.add_key_value_metadata({MONTHS_KEY: kept_months})
-    with store() as con2:
-        con2.execute(
-            "UPDATE audit.redacted_tickets SET status = 'closed' WHERE ticket_id = "
-            "(SELECT min(ticket_id) FROM audit.redacted_tickets WHERE created_month = ?)",
-            [months[1]],
-        )
-    decoded = export_parquet(store, out)
-    assert (decoded.months_nested, decoded.months_copied) == (1, first.months_nested - 1)
-    assert pq.read_table(decoded.path).equals(
-        pq.read_table(export_parquet(store, tmp_path / "f2").path)
+    frame = pl.read_parquet(changed.path)
+    assert frame.height == n_tickets and frame.schema["created_month"] == pl.Date
+    assert "reopened" in frame["status"].to_list()
+    assert set(frame["created_month"].unique().to_list()) == set(months)
+    assert frame.filter(pl.col("created_month") == months[0]).height == sum(
+        1 for r in _dataset_rows(changed.path) if r[-1] == months[0]
     )
+    assert len(pd.read_parquet(changed.path)) == n_tickets
+    table = ds.dataset(changed.path, format="parquet", partitioning="hive").to_table()
+    assert table.num_rows == n_tickets and "created_month" in table.column_names
 
-    # A file of the same name that this function did not write is replaced, not trusted.
-    plain = pq.read_table(fresh.path).replace_schema_metadata(None)
-    pq.write_table(plain, out / "redacted_tickets.parquet", row_group_size=100)
-    assert export_parquet(store, out).months_copied == 0
+    # A month file this function did not write (no fingerprint) is replaced, not trusted; a
+    # stray file is removed (polars refuses a dataset directory holding other files), and so
+    # is the single-file export of earlier versions.
+    victim = changed.path / f"created_month={months[1]}" / "part-0.parquet"
+    pq.write_table(pq.read_table(victim).replace_schema_metadata(None), victim)
+    (changed.path / "notes.txt").write_text("not ours")
+    (out / "redacted_tickets.parquet").write_bytes(b"old export")
+    repaired = export_dataset(store, out)
+    assert (repaired.months_nested, repaired.months_copied) == (1, first.months_nested - 1)
+    assert not (changed.path / "notes.txt").exists()
+    assert not (out / "redacted_tickets.parquet").exists()
+    assert _dataset_rows(repaired.path) == _dataset_rows(fresh.path)
+
+    # A month that no longer holds a ticket loses its directory.
+    with store() as con:
+        con.execute("DELETE FROM audit.redacted_tickets WHERE created_month = ?", [months[1]])
+    shrunk = export_dataset(store, out)
+    assert f"created_month={months[1]}" not in _month_files(shrunk.path)
+    assert shrunk.rows == len(_dataset_rows(shrunk.path)) < n_tickets
 
 
 def _redacted_rows(con) -> tuple[list, list]:
