@@ -8,11 +8,8 @@ processes (Dagster backfills). Re-validating a month replaces its earlier result
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,6 +17,7 @@ from pathlib import Path
 import great_expectations as gx
 import pandas as pd
 import polars as pl
+from filelock import FileLock
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import (
     DataContextConfig,
@@ -66,19 +64,14 @@ def _month_key(month: date) -> str:
     return month.strftime("%Y-%m")
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 class GxRunner:
     """One GX context for a run: validate monthly frames, then build Data Docs once."""
+
+    def _results_lock(self) -> FileLock:
+        # Runs of other months (other processes) write the same results store and Data Docs.
+        lock = self.results_dir.parent / (self.results_dir.name + ".lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(lock)
 
     def __init__(self, checks: list[Check], *, results_dir: Path, docs_dir: Path | None):
         self.checks = {c.name: c for c in checks}
@@ -147,7 +140,7 @@ class GxRunner:
         """
         runs = []
         run_time = datetime.now(UTC)
-        with _locked(self.results_dir.parent / (self.results_dir.name + ".lock")):
+        with self._results_lock():
             self._forget_month(month)
             for name, checkpoint in self.checkpoints.items():
                 result = checkpoint.run(
@@ -196,7 +189,7 @@ class GxRunner:
     def build_docs(self) -> Path | None:
         if self.docs_dir is None:
             return None
-        with _locked(self.results_dir.parent / (self.results_dir.name + ".lock")):
+        with self._results_lock():
             self.context.build_data_docs(site_names=[DOCS_SITE])
         return self.docs_dir / "index.html"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import fcntl
 import gc
 import os
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from ticket_audit.locks import Timeout, holder, holder_lock
 from ticket_audit.model import LINEAGE_FIELDS, MESSAGE_FIELDS, TICKET_FIELDS
 
 
@@ -79,32 +79,19 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 @contextmanager
 def _file_lock(lock_path: Path, timeout: float) -> Iterator[None]:
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(lock_path, "a+")  # noqa: SIM115 - held for the lifetime of the lock
-    deadline = time.monotonic() + timeout
+    lock = holder_lock(lock_path)
     try:
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    fh.seek(0)  # "a+" opens at the end; the holder's pid is at the start
-                    holder = fh.read().strip() or "another process"
-                    raise StoreBusyError(
-                        f"{lock_path.with_suffix('')}: audit database is in use by {holder}; "
-                        f"waited {timeout:.0f} s. Two audits must not write the same DuckDB "
-                        "file at once: wait for the other run or point audit.duckdb_path elsewhere."
-                    ) from None
-                time.sleep(0.1)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}")
-        fh.flush()
+        lock.acquire(timeout=timeout, poll_interval=0.1)
+    except Timeout:
+        raise StoreBusyError(
+            f"{lock_path.with_suffix('')}: audit database is in use by {holder(lock_path)}; "
+            f"waited {timeout:.0f} s. Two audits must not write the same DuckDB "
+            "file at once: wait for the other run or point audit.duckdb_path elsewhere."
+        ) from None
+    try:
         yield
     finally:
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        fh.close()
+        lock.release()
 
 
 CATALOG = "ticket_audit"
