@@ -11,11 +11,11 @@ import io
 from pathlib import Path
 from typing import Any
 
+import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from reports.charts import bar_chart, column_chart
 from reports.files import write_atomic
-from reports.json_text import readable_json
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The HTML lists this many high-risk tickets; the CSV and JSON list them all.
@@ -167,10 +167,20 @@ def render_csv(exposure: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
+# orjson writes indented JSON in native code (the standard library's indented encoder is pure
+# Python: most of the write time of 100k+ ticket rows). Dates and datetimes go through str(),
+# as json.dumps(default=str) wrote them; non-string keys become strings as json.dumps makes them.
+_JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def exposure_json(exposure: dict[str, Any]) -> bytes:
+    return orjson.dumps(exposure, default=str, option=_JSON_OPTIONS | orjson.OPT_APPEND_NEWLINE)
+
+
 def write_pii_exposure(exposure: dict[str, Any], output_dir: str | Path) -> list[Path]:
     out = Path(output_dir)
     return [
         write_atomic(out / "pii_exposure.html", render_html(exposure)),
         write_atomic(out / "pii_exposure.csv", render_csv(exposure)),
-        write_atomic(out / "pii_exposure.json", readable_json(exposure)),
+        write_atomic(out / "pii_exposure.json", exposure_json(exposure)),
     ]
