@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import tenacity
 
 from connectors.credentials import scrub
 from connectors.errors import IngestError, SourceUnavailableError
@@ -41,6 +42,15 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
         when = when.replace(tzinfo=UTC)
     now_ts = now if now is not None else datetime.now(UTC).timestamp()
     return max(0.0, when.timestamp() - now_ts)
+
+
+class _Retry(Exception):
+    """An outcome to retry: why, the server's wait (None: back off), whether it is a fault,
+    and the message to stop with when faults run out (`{faults}` filled in)."""
+
+    def __init__(self, why: str, retry_after: float | None, give_up: str, fault: bool = True):
+        super().__init__(why)
+        self.why, self.retry_after, self.give_up, self.fault = why, retry_after, give_up, fault
 
 
 class HttpClient:
@@ -88,17 +98,6 @@ class HttpClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _wait(self, seconds: float, why: str, path: str) -> None:
-        if seconds > self.max_wait_s:
-            raise SourceUnavailableError(
-                f"{self.label}: GET {path}: {why}; the server asks to wait {seconds:.0f} s, "
-                f"more than max_wait_s ({self.max_wait_s:.0f} s). Nothing after the last "
-                "committed cursor was lost; run again later."
-            )
-        log.info("%s: GET %s: %s; waiting %.1f s", self.label, path, why, seconds)
-        self.waited_s += seconds
-        self.sleep(seconds)
-
     def _backoff(self, attempt: int) -> float:
         # Exponential with jitter, so parallel clients do not retry in lockstep.
         base = self.backoff_s * (2 ** (attempt - 1))
@@ -107,63 +106,102 @@ class HttpClient:
     def get(
         self, path: str, params: dict[str, Any] | None = None, *, allow: tuple[int, ...] = ()
     ) -> httpx.Response:
-        """GET with retries; returns the response (2xx, or a status listed in `allow`)."""
+        """GET with retries; returns the response (2xx, or a status listed in `allow`).
+
+        The loop is tenacity's; the vendor rules are ours, in its three callbacks: a
+        transport error, a 5xx or a 429 without Retry-After is a fault (at most
+        `max_retries` of them, then the run stops with the cursor kept); a 429 with
+        Retry-After waits as asked and is no fault; no single wait may exceed `max_wait_s`;
+        `max_requests` bounds the whole run.
+        """
         faults = 0
-        while True:
-            self.requests += 1
-            if self.requests > self.max_requests:
-                raise IngestError(
-                    f"{self.label}: more than max_requests ({self.max_requests}) requests in "
-                    "one run; stopping (the committed cursor is kept, the next run resumes)"
-                )
+
+        def attempt() -> httpx.Response:
+            nonlocal faults
             try:
-                resp = self._client.get(path, params=params)
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                faults += 1
-                reason = scrub(f"{type(exc).__name__}: {exc}", *self._secrets)
-                if faults > self.max_retries:
-                    raise SourceUnavailableError(
-                        f"{self.label}: GET {path}: {reason} (after {faults} attempts). "
-                        "The committed cursor is kept; the next run resumes from it."
-                    ) from None
-                self._wait(self._backoff(faults), reason, path)
-                continue
-            status = resp.status_code
-            if status == 429:
-                wait = retry_after_seconds(resp.headers.get("Retry-After"))
-                if wait is None:
-                    faults += 1
-                    if faults > self.max_retries:
-                        raise SourceUnavailableError(
-                            f"{self.label}: GET {path}: HTTP 429 without Retry-After, "
-                            f"{faults} times"
-                        )
-                    wait = self._backoff(faults)
-                self._wait(wait, "rate limited (HTTP 429)", path)
-                continue
-            if status >= 500:
-                faults += 1
-                if faults > self.max_retries:
-                    raise SourceUnavailableError(
-                        f"{self.label}: GET {path}: HTTP {status} (after {faults} attempts). "
-                        "The committed cursor is kept; the next run resumes from it."
-                    )
-                wait = retry_after_seconds(resp.headers.get("Retry-After"))
-                self._wait(
-                    wait if wait is not None else self._backoff(faults), f"HTTP {status}", path
-                )
-                continue
-            if status in allow:
-                return resp
-            if status in (401, 403):
+                return self._attempt(path, params, allow)
+            except _Retry as retry:
+                faults += retry.fault
+                raise
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            return faults > self.max_retries
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            retry = state.outcome.exception()
+            seconds = retry.retry_after
+            if seconds is None:
+                seconds = self._backoff(faults)
+            if seconds > self.max_wait_s:
                 raise SourceUnavailableError(
-                    f"{self.label}: GET {path}: HTTP {status} "
-                    f"({'unauthorized' if status == 401 else 'forbidden'}): {self.auth_hint}"
+                    f"{self.label}: GET {path}: {retry.why}; the server asks to wait "
+                    f"{seconds:.0f} s, more than max_wait_s ({self.max_wait_s:.0f} s). Nothing "
+                    "after the last committed cursor was lost; run again later."
                 )
-            if status >= 300:
-                body = scrub(resp.text[:200].replace("\n", " "), *self._secrets)
-                raise IngestError(f"{self.label}: GET {path}: HTTP {status}: {body}")
+            log.info("%s: GET %s: %s; waiting %.1f s", self.label, path, retry.why, seconds)
+            self.waited_s += seconds
+            return seconds
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Retry),
+            stop=stop,
+            wait=wait,
+            # Looked up per call, so a test can stand in for the clock.
+            sleep=lambda seconds: self.sleep(seconds),
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Retry as retry:  # max_retries faults: give up with the vendor's message
+            raise SourceUnavailableError(retry.give_up.format(faults=faults)) from None
+
+    def _attempt(
+        self, path: str, params: dict[str, Any] | None, allow: tuple[int, ...]
+    ) -> httpx.Response:
+        """One request: the response, or `_Retry` saying how to retry, or an error."""
+        self.requests += 1
+        if self.requests > self.max_requests:
+            raise IngestError(
+                f"{self.label}: more than max_requests ({self.max_requests}) requests in "
+                "one run; stopping (the committed cursor is kept, the next run resumes)"
+            )
+        try:
+            resp = self._client.get(path, params=params)
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            reason = scrub(f"{type(exc).__name__}: {exc}", *self._secrets)
+            raise _Retry(
+                reason,
+                None,
+                f"{self.label}: GET {path}: {reason} (after {{faults}} attempts). "
+                "The committed cursor is kept; the next run resumes from it.",
+            ) from None
+        status = resp.status_code
+        if status == 429:
+            wait = retry_after_seconds(resp.headers.get("Retry-After"))
+            raise _Retry(
+                "rate limited (HTTP 429)",
+                wait,
+                f"{self.label}: GET {path}: HTTP 429 without Retry-After, {{faults}} times",
+                fault=wait is None,
+            )
+        if status >= 500:
+            raise _Retry(
+                f"HTTP {status}",
+                retry_after_seconds(resp.headers.get("Retry-After")),
+                f"{self.label}: GET {path}: HTTP {status} (after {{faults}} attempts). "
+                "The committed cursor is kept; the next run resumes from it.",
+            )
+        if status in allow:
             return resp
+        if status in (401, 403):
+            raise SourceUnavailableError(
+                f"{self.label}: GET {path}: HTTP {status} "
+                f"({'unauthorized' if status == 401 else 'forbidden'}): {self.auth_hint}"
+            )
+        if status >= 300:
+            body = scrub(resp.text[:200].replace("\n", " "), *self._secrets)
+            raise IngestError(f"{self.label}: GET {path}: HTTP {status}: {body}")
+        return resp
 
     def get_json(
         self, path: str, params: dict[str, Any] | None = None, *, allow: tuple[int, ...] = ()
