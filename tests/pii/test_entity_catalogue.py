@@ -22,7 +22,7 @@ def test_every_supported_entity_has_a_recognizer_and_nothing_else_does() -> None
 
 def test_the_catalogue_describes_every_entity_type() -> None:
     assert set(PSEUDONYM_LABELS) == set(METHODS) == set(SUPPORTED_ENTITIES)
-    assert HIGH_RISK.issubset(SUPPORTED_ENTITIES) and len(HIGH_RISK) == 7
+    assert HIGH_RISK.issubset(SUPPORTED_ENTITIES) and len(HIGH_RISK) == 8
     assert "CREDIT_CARD" in HIGH_RISK and "EMAIL_ADDRESS" not in HIGH_RISK
 
 

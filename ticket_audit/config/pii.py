@@ -8,7 +8,27 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ticket_audit.config.mapping import Strict
-from ticket_audit.pii.entities import SUPPORTED_ENTITIES
+from ticket_audit.pii.entities import QUASI_IDENTIFIERS, SUPPORTED_ENTITIES
+
+# Placeholders earlier tools (or an earlier run of this audit) left in the text, by style.
+# A match is never reported as personal data, never read as a password or a phone number,
+# and left as written by redaction; tickets holding one are counted as already masked.
+DEFAULT_MASKED_PATTERNS: dict[str, str] = {
+    # <name>, <email>, <PERSON_1f3a9c2b> (ours); not HTML tags.
+    "angle_tag": r"<(?!/?(?:a|b|i|u|p|br|hr|em|li|ol|ul|tr|td|th|h[1-6]|div|img|span|body|"
+    r"head|html|table|strong|code|pre|font|style|script|sup|sub|small|center|blockquote)\b)"
+    r"[A-Za-z_][A-Za-z0-9_.:-]{0,40}>",
+    # [NAME], [EMAIL ADDRESS], [REDACTED]
+    "square_tag": r"\[[A-Z][A-Z0-9_ -]{1,30}\]",
+    # {{email}}, {{ customer.name }}
+    "double_brace": r"\{\{\s*[\w.-]{1,40}\s*\}\}",
+    # ph_user, ph_technical (Jira exports)
+    "ph_token": r"\bph_[a-z][a-z0-9_]{0,30}\b",
+    # ***, ******
+    "asterisks": r"\*{3,}",
+    # XXXX-XXXX, xxx-xxx-1234, XXXXXXXX1234
+    "x_mask": r"(?<![\w-])[Xx]{3,}(?:[-./ ]?(?:[Xx]{2,}|\d{2,4}))*(?![\w-])",
+}
 
 OperatorName = Literal["pseudonym", "replace", "mask", "redact", "hash", "keep"]
 
@@ -68,6 +88,17 @@ class PiiSection(Strict):
             "DE",
         ]
     )
+    # Placeholders already in the text (style -> regex); {} turns the recognition off.
+    masked_patterns: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MASKED_PATTERNS))
+    # Quasi-identifiers (LOCATION) are reported as low risk; redacted in the dataset when on.
+    redact_quasi_identifiers: bool = True
+    # Languages a text can be detected as (py3langid, model in the wheel); a text too short
+    # or too uncertain to tell counts as `default_language`.
+    languages: list[str] = Field(default_factory=lambda: ["en", "de", "fr", "es", "pt", "it", "nl"])
+    default_language: str = "en"
+    # NER model per language other than English (`spacy_model` is English's). Languages with
+    # no model get the pattern recognizers and their own name cues only.
+    spacy_models: dict[str, str] = Field(default_factory=lambda: {"fr": "fr_core_news_sm"})
     # Per entity type; types not listed use `default_operator`.
     operators: dict[str, Operator] = Field(default_factory=dict)
     default_operator: Operator = Field(default_factory=Operator)
@@ -99,6 +130,21 @@ class PiiSection(Strict):
                 raise ValueError(f"deny_list: entity type {entity!r} must be UPPER_SNAKE_CASE")
         return v
 
+    @field_validator("masked_patterns")
+    @classmethod
+    def _masked_regexes(cls, v: dict[str, str]) -> dict[str, str]:
+        for style, pattern in v.items():
+            _check_regex(pattern, f"masked_patterns.{style}")
+        return v
+
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, v: list[str]) -> list[str]:
+        bad = [c for c in v if not re.fullmatch(r"[a-z]{2}", c)]
+        if bad:
+            raise ValueError(f"languages: {bad} are not ISO 639-1 codes (two lower-case letters)")
+        return v
+
     @field_validator("account_number_patterns", "order_number_patterns")
     @classmethod
     def _patterns_compile(cls, v: list[str]) -> list[str]:
@@ -121,6 +167,8 @@ class PiiSection(Strict):
         return self
 
     def operator_for(self, entity_type: str) -> Operator:
+        if entity_type in QUASI_IDENTIFIERS and not self.redact_quasi_identifiers:
+            return Operator(type="keep")
         return self.operators.get(entity_type, self.default_operator)
 
     @property

@@ -25,7 +25,7 @@ from thinc.api import NumpyOps  # noqa: E402
 
 from ticket_audit.config import ConfigError  # noqa: E402
 from ticket_audit.config.pii import PiiSection  # noqa: E402
-from ticket_audit.pii.entities import SUPPORTED_ENTITIES  # noqa: E402
+from ticket_audit.pii.entities import NER_ENTITIES, SUPPORTED_ENTITIES  # noqa: E402
 from ticket_audit.pii.recognizers import (  # noqa: E402
     TicketPatternRecognizer,
     TicketPersonRecognizer,
@@ -83,7 +83,7 @@ def spacy_engine(
 
 
 def _person_only_ner() -> NerModelConfiguration:
-    mapping = dict.fromkeys(TicketPersonRecognizer.MODEL_LABELS, "PERSON")
+    mapping = {label: entity for entity, labels in NER_ENTITIES.items() for label in labels}
     return NerModelConfiguration(model_to_presidio_entity_mapping=mapping, labels_to_ignore=[])
 
 
@@ -110,18 +110,18 @@ def model_capabilities(config: PiiSection) -> dict:
     """Which entity types this set-up can and cannot detect, and how."""
     nlp = load_spacy(config.spacy_model)
     labels = sorted(nlp.get_pipe("ner").labels) if "ner" in nlp.pipe_names else []
-    has_person = any(label in labels for label in TicketPersonRecognizer.MODEL_LABELS)
     recognizers = build_recognizers(config)
     by_pattern = {r.entity for r in recognizers if isinstance(r, TicketPatternRecognizer)}
     detectable, not_detectable = [], []
     for entity in SUPPORTED_ENTITIES:
-        if entity == "PERSON":
-            ok = "PERSON" in config.entities and has_person
+        if entity in NER_ENTITIES:
+            has_label = any(label in labels for label in NER_ENTITIES[entity])
+            ok = entity in config.entities and has_label
             reason = (
                 "disabled in pii.entities"
-                if "PERSON" not in config.entities
-                else "the model has no PERSON label"
-                if not has_person
+                if entity not in config.entities
+                else f"the model has no {entity} label"
+                if not has_label
                 else ""
             )
         else:
@@ -138,7 +138,7 @@ def model_capabilities(config: PiiSection) -> dict:
         (detectable if ok else not_detectable).append(
             {
                 "entity_type": entity,
-                "method": "model NER" if entity == "PERSON" else "patterns",
+                "method": "model NER" if entity in NER_ENTITIES else "patterns",
                 **({"reason": reason} if reason else {}),
             }
         )
@@ -151,8 +151,9 @@ def model_capabilities(config: PiiSection) -> dict:
         "detectable": detectable,
         "not_detectable": not_detectable,
         # NER labels the model has that the audit does not report as personal data.
-        "model_labels_unused": [
-            lbl for lbl in labels if lbl not in TicketPersonRecognizer.MODEL_LABELS
-        ],
+        "model_labels_unused": [lbl for lbl in labels if lbl not in TicketPersonRecognizer.KINDS],
+        "languages": list(config.languages),
+        "default_language": config.default_language,
+        "ner_models": {"en": config.spacy_model, **config.spacy_models},
         "deny_list_entities": sorted(set(config.deny_list.values())),
     }

@@ -18,6 +18,9 @@ class EntityType:
     # wants each ticket that holds one listed by id.
     high_risk: bool
     method: str  # plain-words description of the detector, for the report's method section
+    # Not personal data alone, but narrows a person down with other fields (a city, a region):
+    # reported as low risk, redacted only with `pii.redact_quasi_identifiers`.
+    quasi_identifier: bool = False
 
 
 _CATALOGUE = (
@@ -27,14 +30,17 @@ _CATALOGUE = (
         "PHONE",
         False,
         "phone-number library validation (international and national formats); "
-        "national numbers outside North America need a word such as 'phone' or 'call' nearby",
+        "national numbers outside North America need a word such as 'phone' or 'call' nearby; "
+        "any digits after 'my number is' or 'call me on'; timestamps and versions excluded",
     ),
     EntityType(
         "PERSON",
         "PERSON",
         False,
-        "named-entity recognition by the spaCy model, plus salutations ('Hi Lucas,') "
-        "and introductions ('my name is ...', 'please ask for ...')",
+        "named-entity recognition by the spaCy model of the text's language (English, "
+        "French), plus salutations and sign-offs in en/de/fr/es/pt/it/nl ('Hi Lucas,', "
+        "'Sehr geehrter Herr ...', 'Cordialement, <name>') and introductions ('my name is ...', "
+        "also in lower case, 'je m'appelle ...', 'please ask for ...')",
     ),
     EntityType(
         "STREET_ADDRESS",
@@ -42,6 +48,14 @@ _CATALOGUE = (
         False,
         "patterns for house number + street (US, UK and European forms), "
         "optional unit, city, state and postcode; military APO/FPO addresses",
+    ),
+    EntityType(
+        "LOCATION",
+        "LOCATION",
+        False,
+        "named-entity recognition (cities, regions, countries) in languages with a model; "
+        "a quasi-identifier, low risk",
+        quasi_identifier=True,
     ),
     EntityType("CREDIT_CARD", "CARD", True, "12-19 digit numbers that pass the Luhn checksum"),
     EntityType(
@@ -51,7 +65,15 @@ _CATALOGUE = (
         "US_SSN",
         "SSN",
         True,
-        "NNN-NN-NNNN with invalid areas/groups excluded; 9 bare digits need context",
+        "NNN-NN-NNNN (dashes, dots or spaces) with invalid areas/groups excluded; "
+        "9 bare digits need a word such as 'SSN' or 'social security' nearby",
+    ),
+    EntityType(
+        "US_ITIN",
+        "ITIN",
+        True,
+        "9NN-NN-NNNN taxpayer numbers (groups 50-65, 70-88, 90-92, 94-99); bare digits need "
+        "context",
     ),
     EntityType(
         "UK_NINO",
@@ -85,7 +107,8 @@ _CATALOGUE = (
         "ACCOUNT_NUMBER",
         "ACCOUNT",
         False,
-        "configured account-number patterns and numbers after 'account number'",
+        "configured account-number patterns and numbers after 'account number', 'Acc:', "
+        "'acct' or 'Kontonummer'",
     ),
     EntityType("ORDER_NUMBER", "ORDER", False, "configured order-number patterns only"),
 )
@@ -98,6 +121,14 @@ SUPPORTED_ENTITIES: tuple[str, ...] = tuple(ENTITY_TYPES)
 HIGH_RISK: frozenset[str] = frozenset(e.name for e in _CATALOGUE if e.high_risk)
 PSEUDONYM_LABELS: dict[str, str] = {e.name: e.label for e in _CATALOGUE}
 METHODS: dict[str, str] = {e.name: e.method for e in _CATALOGUE}
+QUASI_IDENTIFIERS: frozenset[str] = frozenset(e.name for e in _CATALOGUE if e.quasi_identifier)
+
+# Types a spaCy model's NER finds, with the model labels that mean them (OntoNotes for
+# English, WikiNER for French and the other news models).
+NER_ENTITIES: dict[str, tuple[str, ...]] = {
+    "PERSON": ("PERSON", "PER"),
+    "LOCATION": ("GPE", "LOC"),
+}
 
 
 def pseudonym_label(entity_type: str) -> str:

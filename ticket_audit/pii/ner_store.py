@@ -3,8 +3,8 @@ run again.
 
 A weekly export repeats last week's macros, signatures and greetings around new tickets; the
 scanner's in-process cache (scan.py) forgets them when the audit ends. Here each sentence's
-accepted PERSON spans are stored under a keyed hash of the sentence (never the sentence)
-and the fingerprint of the settings that produced them, in `audit.ner_spans`.
+accepted PERSON and LOCATION spans are stored under a keyed hash of the sentence (never the sentence)
+and the fingerprint of the settings (and detection version) that produced them, in `audit.ner_spans`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 import duckdb
 import pyarrow as pa
 
-Spans = list[tuple[int, int]]
+Spans = list[tuple[int, int, int]]  # (start, end, kind: index into NER_ENTITIES)
 Store = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 
 DDL = """CREATE TABLE IF NOT EXISTS audit.ner_spans (
@@ -58,7 +58,7 @@ class NerStore:
                 ).fetchall()
             finally:
                 con.unregister("_ner_keys")
-        found = {k: [(a[i], a[i + 1]) for i in range(0, len(a), 2)] for k, a in rows}
+        found = {k: [(a[i], a[i + 1], a[i + 2]) for i in range(0, len(a), 3)] for k, a in rows}
         return {s: found[k] for s, k in zip(sentences, keys, strict=True) if k in found}
 
     def remember(self, sentences: Sequence[str], spans: Sequence[Spans]) -> None:

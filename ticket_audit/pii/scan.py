@@ -34,7 +34,9 @@ from presidio_analyzer import AnalyzerEngine
 from threadpoolctl import threadpool_limits
 
 from ticket_audit.config.pii import PiiSection
-from ticket_audit.pii.analyzer import LANGUAGE, build_analyzer
+from ticket_audit.pii.analyzer import LANGUAGE, build_analyzer, load_spacy
+from ticket_audit.pii.language import LanguageDetector
+from ticket_audit.pii.masked import MaskedPlaceholders, MaskedSpan
 from ticket_audit.pii.recognizers import Finding, TicketPatternRecognizer, TicketPersonRecognizer
 
 # Sentences whose NER result is remembered across scans (about 200 bytes each), and texts
@@ -103,7 +105,7 @@ def _worker_ready() -> bool:
     return _WORKER_SCANNER is not None
 
 
-def _spans_in_worker(texts: list[str]) -> list[list[tuple[int, int]]]:
+def _spans_in_worker(texts: list[str]) -> list[list[tuple[int, int, int]]]:
     assert _WORKER_SCANNER is not None
     return _WORKER_SCANNER._person_spans_here(texts)
 
@@ -111,6 +113,18 @@ def _spans_in_worker(texts: list[str]) -> list[list[tuple[int, int]]]:
 def _patterns_in_worker(texts: list[str]) -> list[list[Finding]]:
     assert _WORKER_SCANNER is not None
     return [_WORKER_SCANNER.pattern_findings(t) for t in texts]
+
+
+# Separates a language code from a sentence in the NER cache's keys (English: no prefix, so
+# the keys and stored spans of English sentences are as before).
+_LANG_SEP = "\x1f"
+
+
+def _listens(nlp) -> bool:
+    """Whether the NER component reads the shared tok2vec (then it must run too)."""
+    if "tok2vec" not in nlp.pipe_names:
+        return False
+    return "ner" in getattr(nlp.get_pipe("tok2vec"), "listening_components", [])
 
 
 _BOUNDARY = re.compile(r"\n+|(?<=[.!?])[ \t]+(?=[\"'(\[]?[A-Z0-9])")
@@ -200,10 +214,10 @@ def _append_segment(out: list[tuple[int, str]], text: str, start: int, end: int)
 class SpanStore(Protocol):
     """NER spans per sentence kept beyond this process (ticket_audit/pii/ner_store.py)."""
 
-    def lookup(self, sentences: Sequence[str]) -> dict[str, list[tuple[int, int]]]: ...
+    def lookup(self, sentences: Sequence[str]) -> dict[str, list[tuple[int, int, int]]]: ...
 
     def remember(
-        self, sentences: Sequence[str], spans: Sequence[list[tuple[int, int]]]
+        self, sentences: Sequence[str], spans: Sequence[list[tuple[int, int, int]]]
     ) -> None: ...
 
 
@@ -290,17 +304,48 @@ class Scanner:
         self.patterns = [r for r in recognizers if isinstance(r, TicketPatternRecognizer)]
         self.person = next((r for r in recognizers if isinstance(r, TicketPersonRecognizer)), None)
         self.nlp = self.analyzer.nlp_engine.nlp[LANGUAGE] if self.person else None
+        # Models of other languages, loaded when a text of theirs first comes.
+        self._other_nlp: dict[str, object] = {}
         self.allow = AllowList(config.allow_list)
+        self.masked = MaskedPlaceholders(config.masked_patterns)
+        self.language = LanguageDetector(config.languages, config.default_language)
         self.stats = ScanStats()
-        self._ner_cache: dict[str, list[tuple[int, int]]] = {}
+        # Per text of the last `scan`: its language and the placeholders it holds.
+        self.text_languages: list[str | None] = []
+        self.text_masked: list[list[MaskedSpan]] = []
+        self._ner_cache: dict[str, list[tuple[int, int, int]]] = {}
         self._workers = None
         self._workers_n = 0
         self._pattern_cache: dict[str, list[Finding]] = {}
 
-    # -- the NER pass ---------------------------------------------------------------------------
+    # -- languages ------------------------------------------------------------------------------
 
-    def _ner_pipes_disabled(self) -> list[str]:
-        return [name for name in self.nlp.pipe_names if name != "ner"]
+    def ner_model(self, language: str) -> str | None:
+        """The spaCy model that finds names in `language`, or None (patterns and cues only)."""
+        if self.person is None:
+            return None
+        if language == "en":
+            return self.config.spacy_model
+        return self.config.spacy_models.get(language)
+
+    def detectors(self, language: str) -> list[str]:
+        """What runs on a text in `language`: said in the report, per language."""
+        out = ["patterns"]
+        if any(r.entity == "PERSON" for r in self.patterns):
+            out.append("name cues")
+        model = self.ner_model(language)
+        if model:
+            out.append(f"NER {model}")
+        return out
+
+    def _nlp_for(self, language: str):
+        if language == "en":
+            return self.nlp
+        if language not in self._other_nlp:
+            self._other_nlp[language] = load_spacy(self.config.spacy_models[language])
+        return self._other_nlp[language]
+
+    # -- the NER pass ---------------------------------------------------------------------------
 
     def _n_process(self, n_segments: int, n_process: int | str | None) -> int:
         n = self.config.n_process if n_process is None else n_process
@@ -333,7 +378,7 @@ class Scanner:
 
     def person_spans(
         self, texts: Sequence[str], n_process: int | str | None = None
-    ) -> list[list[tuple[int, int]]]:
+    ) -> list[list[tuple[int, int, int]]]:
         """Accepted PERSON spans per text, from the NER component alone."""
         if self.nlp is None or not texts:
             return [[] for _ in texts]
@@ -343,15 +388,39 @@ class Scanner:
             return self._person_spans_here(texts)
         return self._person_spans_in_workers(texts, procs)
 
-    def _person_spans_here(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
-        docs = self.nlp.pipe(
-            texts, batch_size=self.config.batch_size, disable=self._ner_pipes_disabled()
-        )
+    def _person_spans_here(
+        self, texts: Sequence[str], language: str = "en"
+    ) -> list[list[tuple[int, int, int]]]:
+        nlp = self._nlp_for(language)
+        disable = [name for name in nlp.pipe_names if name not in ("ner", "tok2vec")]
+        if "tok2vec" in nlp.pipe_names and not _listens(nlp):
+            disable.append("tok2vec")
+        docs = nlp.pipe(texts, batch_size=self.config.batch_size, disable=disable)
         return [self.person.results_from_doc(doc) for doc in docs]
+
+    def _spans_by_language(
+        self, keys: list[str], n_process: int | str | None
+    ) -> list[list[tuple[int, int, int]]]:
+        """NER spans of language-keyed sentences (`lang` + US + sentence; English unkeyed):
+        English in this process and the helpers, other languages in this process."""
+        groups: dict[str, list[int]] = {}
+        for i, k in enumerate(keys):
+            groups.setdefault(k.split(_LANG_SEP, 1)[0] if _LANG_SEP in k else "en", []).append(i)
+        out: list[list[tuple[int, int, int]]] = [[] for _ in keys]
+        for language, idx in groups.items():
+            if language == "en":
+                spans = self.person_spans([keys[i] for i in idx], n_process)
+            else:
+                spans = self._person_spans_here(
+                    [keys[i].split(_LANG_SEP, 1)[1] for i in idx], language
+                )
+            for i, sp in zip(idx, spans, strict=True):
+                out[i] = sp
+        return out
 
     def _person_spans_in_workers(
         self, texts: Sequence[str], procs: int
-    ) -> list[list[tuple[int, int]]]:
+    ) -> list[list[tuple[int, int, int]]]:
         # Helpers send back only (start, end) pairs; spaCy's own n_process ships every Doc
         # back through a pipe, which costs about as much as the NER it parallelises.
         return self._shared(self._person_spans_here, _spans_in_worker, list(texts), procs)
@@ -456,18 +525,18 @@ class Scanner:
 
     def _cached_person_spans(
         self, segs: list[str], n_process: int | str | None, stored: SpanStore | None = None
-    ) -> list[list[tuple[int, int]]]:
+    ) -> list[list[tuple[int, int, int]]]:
         """NER spans per sentence, remembered across `scan` calls (one per month of a
         backfill): macros and signatures recur every month and are worth one NER pass.
         Sentences this process has not seen are looked up in `stored` (earlier audits)."""
 
-        def compute(misses: list[str]) -> list[list[tuple[int, int]]]:
+        def compute(misses: list[str]) -> list[list[tuple[int, int, int]]]:
             if stored is None:
-                return self.person_spans(misses, n_process)
+                return self._spans_by_language(misses, n_process)
             found = stored.lookup(misses)
             self.stats.distinct_segments_stored = len(found)
             todo = [s for s in misses if s not in found]
-            spans = self.person_spans(todo, n_process)
+            spans = self._spans_by_language(todo, n_process)
             stored.remember(todo, spans)
             found.update(zip(todo, spans, strict=True))
             return [found[s] for s in misses]
@@ -512,6 +581,9 @@ class Scanner:
             distinct = [t for t in texts if t]
         stats.distinct_texts = len(distinct)
 
+        languages = [self.language.detect(t) for t in distinct]
+        masked = [self.masked.find(t) for t in distinct]
+
         t0 = time.perf_counter()
         if cache:
             collapsed = [collapse_placeholders(t) for t in distinct]
@@ -530,6 +602,11 @@ class Scanner:
             # (text no, offset, segment no, placeholder substitutions)
             placements: list[tuple[int, int, int, Subs]] = []
             for i, t in enumerate(distinct):
+                language = languages[i]
+                # English NER only on English text: on German it finds "Vielen Dank".
+                if not self.ner_model(language):
+                    continue
+                prefix = "" if language == "en" else language + _LANG_SEP
                 for offset, seg in segments(t):
                     if not any(c.isalpha() for c in seg):
                         continue
@@ -537,13 +614,13 @@ class Scanner:
                     subs: Subs = ()
                     if cache:
                         seg, subs = collapse_placeholders(seg)
-                        k = seg_index.get(seg)
+                        k = seg_index.get(prefix + seg)
                         if k is None:
-                            k = seg_index[seg] = len(seg_list)
-                            seg_list.append(seg)
+                            k = seg_index[prefix + seg] = len(seg_list)
+                            seg_list.append(prefix + seg)
                     else:
                         k = len(seg_list)
-                        seg_list.append(seg)
+                        seg_list.append(prefix + seg)
                     placements.append((i, offset, k, subs))
             stats.distinct_segments = len(seg_list)
             if progress:
@@ -555,26 +632,37 @@ class Scanner:
             if cache:
                 spans = self._cached_person_spans(seg_list, n_process, stored)
             else:
-                spans = self.person_spans(seg_list, n_process)
+                spans = self._spans_by_language(seg_list, n_process)
             stats.ner_seconds = time.perf_counter() - t0
             name = self.person.name
-            score = self.person.ner_strength
+            kinds = self.person.ENTITIES
             for i, offset, k, subs in placements:
-                for s, e in spans[k]:
+                for s, e, kind in spans[k]:
                     if subs:
                         s, e = to_original(s, e, subs)
-                    person_results[i].append(Finding(offset + s, offset + e, "PERSON", score, name))
+                    person_results[i].append(
+                        Finding(
+                            offset + s, offset + e, kinds[kind], self.person.score_of(kind), name
+                        )
+                    )
 
         results: list[list[Finding]] = []
-        for t, pats, persons in zip(distinct, pattern_results, person_results, strict=True):
+        for t, pats, persons, held in zip(
+            distinct, pattern_results, person_results, masked, strict=True
+        ):
             found = [f for f in pats + persons if f.score >= threshold]
             found = self.allow.filter(t, found)
+            found = MaskedPlaceholders.drop_overlapping(found, held)
             results.append(resolve_overlaps(found))
 
         if cache:
-            return [results[index[t]] if t else [] for t in texts]
-        it = iter(results)
-        return [next(it) if t else [] for t in texts]
+            where = [index[t] if t else None for t in texts]
+        else:
+            counter = iter(range(len(distinct)))
+            where = [next(counter) if t else None for t in texts]
+        self.text_languages = [languages[w] if w is not None else None for w in where]
+        self.text_masked = [masked[w] if w is not None else [] for w in where]
+        return [results[w] if w is not None else [] for w in where]
 
     def scan_one(self, text: str, threshold: float | None = None) -> list[Finding]:
         return self.scan([text], threshold=threshold, n_process=1)[0]

@@ -25,6 +25,7 @@ from ticket_audit.pii.recognizers.phone import TicketPhoneRecognizer
 from ticket_audit.pii.recognizers.salutation import TicketSalutationRecognizer
 from ticket_audit.pii.recognizers.street_address import TicketStreetAddressRecognizer
 from ticket_audit.pii.recognizers.uk_nino import TicketUkNinoRecognizer
+from ticket_audit.pii.recognizers.us_itin import TicketUsItinRecognizer
 from ticket_audit.pii.recognizers.us_ssn import TicketUsSsnRecognizer
 
 __all__ = [
@@ -44,6 +45,7 @@ _SIMPLE = {
         TicketCreditCardRecognizer,
         TicketIbanRecognizer,
         TicketUsSsnRecognizer,
+        TicketUsItinRecognizer,
         TicketUkNinoRecognizer,
         TicketIpRecognizer,
         TicketDateOfBirthRecognizer,
@@ -67,8 +69,9 @@ def build_recognizers(config: PiiSection) -> list[EntityRecognizer]:
         out.append(TicketAccountNumberRecognizer(configured=config.account_number_patterns))
     if "ORDER_NUMBER" in enabled and config.order_number_patterns:
         out.append(TicketOrderNumberRecognizer(configured=config.order_number_patterns))
+    if enabled & set(TicketPersonRecognizer.ENTITIES):
+        out.append(TicketPersonRecognizer(entities=sorted(enabled)))
     if "PERSON" in enabled:
-        out.append(TicketPersonRecognizer())
         out.append(TicketSalutationRecognizer())
         out.append(TicketNameCueRecognizer())
     by_entity: dict[str, list[str]] = defaultdict(list)

@@ -15,8 +15,17 @@ class TicketAccountNumberRecognizer(TicketPatternRecognizer):
             0.6,
             ("account", "acct", "a/c", "customer"),
         ),
+        # "Acc: 11156486351", "acct 4411223", "Kontonummer 12345678", "numéro de compte ..."
+        (
+            "number after short label",
+            r"(?i:\b(?:acc|acct|accnt|a/c|konto(?:nummer)?|kundennummer|n(?:u|ú)mero de (?:cuenta|conta|compte)|"
+            r"num[ée]ro de compte|n[°º] de compte)\b\.?\s*(?:[:#=]|is|ist|es|est|é)?\s*#?)"
+            r"(?P<value>[A-Z0-9][A-Z0-9-]{4,24}[A-Z0-9])",
+            0.6,
+            ("acc", "a/c", "konto", "kunden", "cuenta", "conta", "compte"),
+        ),
     ]
-    CONTEXT = ["account", "acct", "customer number", "account number", "a/c"]
+    CONTEXT = ["account", "acct", "customer number", "account number", "a/c", "acc"]
     TRIGGER = r"\d{4}"
     # Extra patterns come from `pii.account_number_patterns`.
     CONFIGURED_SCORE = 0.85

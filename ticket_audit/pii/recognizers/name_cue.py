@@ -42,9 +42,52 @@ _NOT_NAMES = frozenset(
 )
 
 
+# "my name is abigail threlkeld": social-media customers write their own name in lower case.
+# Accepted only as the end of the clause and when no word is an ordinary English word of
+# the kind that follows "my name is" ("spelled", "wrong", "on the account").
+_LOWER = r"[a-z][a-z'’-]{1,}"
+_NOT_LOWER_NAMES = frozenset(
+    """
+    is was are on in at the a an not still spelled misspelled wrong incorrect correct missing
+    listed shown written different same changed also already attached below above there here
+    and or but so because if that this it its my your our their his her showing displayed
+    displaying appearing appears printed saved stored registered under removed deleted gone
+    empty blank fine ok okay right spelt typed entered used now too very just only same
+    """.split()  # noqa: SIM905
+)
+
+
 class TicketNameCueRecognizer(TicketPatternRecognizer):
     ENTITY = "PERSON"
     PATTERNS = [
+        (
+            "my name is (lower case)",
+            rf"(?i:\bmy name is|\bmy name's|\bi am called)\s+(?P<value>{_LOWER}(?: {_LOWER}){{0,2}}?)"
+            r"(?=\s*(?:[.,!;:\n]|$|\band\b|\bi\b))",
+            0.6,
+            ("name", "called"),
+        ),
+        # Other languages' introductions.
+        (
+            "introduction (de/fr/es/pt/it/nl)",
+            rf"(?i:\bmein name ist|\bich hei(?:ß|ss)e|\bje m['’]appelle|\bmon nom est|\bme llamo|"
+            rf"\bmi nombre es|\bmeu nome é|\bme chamo|\bmi chiamo|\bil mio nome è|"
+            rf"\bmijn naam is|\bik heet)\s+(?P<value>{_NAME}(?: {_NAME}){{0,2}})",
+            0.7,
+            (
+                "name",
+                "hei",
+                "appelle",
+                "nom",
+                "llamo",
+                "nombre",
+                "nome",
+                "chamo",
+                "chiamo",
+                "naam",
+                "heet",
+            ),
+        ),
         # "my name is" is explicit enough for a single name.
         (
             "my name is",
@@ -70,9 +113,22 @@ class TicketNameCueRecognizer(TicketPatternRecognizer):
         "behalf",
         "signed",
         "i am called",
+        "hei",
+        "appelle",
+        "mon nom",
+        "llamo",
+        "nombre",
+        "nome",
+        "chamo",
+        "chiamo",
+        "naam",
+        "heet",
     )
 
     def validate_value(self, value: str) -> bool | None:
-        if any(w.lower() in _NOT_NAMES for w in value.split()):
+        words = [w.lower() for w in value.split()]
+        if any(w in _NOT_NAMES for w in words):
+            return False
+        if value.islower() and any(w in _NOT_LOWER_NAMES for w in words):
             return False
         return None

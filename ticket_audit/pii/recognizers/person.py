@@ -1,7 +1,10 @@
-"""Names of people, from the spaCy model's named-entity recognizer.
+"""Names of people (and places, a quasi-identifier) from a spaCy model's named-entity recognizer.
 
-The model's raw PERSON spans need trimming (a trailing newline, a possessive) and a few
-rejections: placeholders of the redacted text, tokens with digits or '@', greetings.
+The model's raw spans need trimming (a trailing newline, a possessive) and rejections:
+placeholders of the redacted text, tokens with digits or '@', and the greetings, sign-offs
+and courtesy words of the languages tickets are written in. The English model tags "Vielen
+Dank", "Grüßen", "Cher" or "Lamentamos" as people when it meets them; so does any model on
+a line of its own.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ from typing import ClassVar
 
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
+from ticket_audit.pii.entities import NER_ENTITIES
+
 _TRIM = " \t\r\n,.;:!?\"'()[]{}<>|-–—*"
 _REJECT_CHARS = re.compile(r"[\d@_<>|/\\=#$%&*+]")
+# Whole spans that are not names (lower-case).
 _NOT_NAMES = frozenset(
     {
         "hi",
@@ -38,43 +44,79 @@ _NOT_NAMES = frozenset(
         "best",
         "kind regards",
         "best regards",
-        "guten tag",
-        "bonjour",
-        "hola",
-        "buenos días",
-        "buenas tardes",
-        "ciao",
-        "hallo",
-        "hej",
-        "salut",
+        "jira software",
+        "jira",
+        "confluence",
     }
+)
+# Words that make a span not a name wherever they stand in it: greetings, sign-offs, pronouns
+# and courtesy words of German, French, Spanish, Portuguese, Italian and Dutch tickets.
+_NOT_NAME_WORDS = frozenset(
+    """
+    hallo guten tag morgen abend liebe lieber sehr geehrte geehrter geehrtes vielen
+    dank danke grüßen grüsse grüße gruß gruss freundlichen besten beste schöne schönen sie ihr
+    ihre ihnen wir uns meine mein kontonummer kundennummer kundin kunde bitte entschuldigung
+    mfg lg vg bonjour bonsoir salut cher chère chers cordialement merci
+    remerciements salutations bien vous nous votre vos client cliente équipe hola buenos
+    buenas días tardes noches estimado estimada estimados querido querida saludos gracias
+    muchas atentamente cordiales lamentamos usted ustedes olá bom dia
+    boa tarde noite prezado prezada obrigado obrigada atenciosamente cumprimentos
+    você agradecemos ciao buongiorno grazie saluti distinti
+    gentile egregio hartelijk groet groeten geachte bedankt
+    """.split()  # noqa: SIM905
+)
+# Titles before a name: trimmed off the span ("Herr Müller" -> "Müller"), not a reason to drop it.
+_TITLES = re.compile(
+    r"(?:herr|frau|monsieur|madame|mme|mlle|señor|señora|senhor|senhora|sr|sra|signor|signora|"
+    r"sig|mevrouw|meneer|dhr|mr|mrs|ms|miss|dr|prof)\.?\s+",
+    re.IGNORECASE,
 )
 
 
 class TicketPersonRecognizer(SpacyRecognizer):
     ENTITY = "PERSON"
+    ENTITIES: ClassVar[tuple[str, ...]] = tuple(NER_ENTITIES)
     # NER labels that mean a person in the spaCy models in use (OntoNotes and WikiNER).
-    MODEL_LABELS: ClassVar[tuple[str, ...]] = ("PERSON", "PER")
+    MODEL_LABELS: ClassVar[tuple[str, ...]] = NER_ENTITIES["PERSON"]
+    # label -> index into ENTITIES: the third member of a span (start, end, kind).
+    KINDS: ClassVar[dict[str, int]] = {
+        label: i for i, (_, labels) in enumerate(NER_ENTITIES.items()) for label in labels
+    }
     SCORE = 0.85
+    # A place named in a ticket is less often the customer's own than a name is.
+    LOCATION_SCORE = 0.6
     NAME = "TicketPersonRecognizer"
 
-    def __init__(self) -> None:
-        super().__init__(supported_entities=[self.ENTITY], ner_strength=self.SCORE, name=self.NAME)
+    def __init__(self, entities: list[str] | None = None) -> None:
+        wanted = [e for e in self.ENTITIES if entities is None or e in entities]
+        super().__init__(supported_entities=wanted, ner_strength=self.SCORE, name=self.NAME)
+        self.kinds = {
+            label: k for label, k in self.KINDS.items() if self.ENTITIES[k] in set(wanted)
+        }
+
+    def score_of(self, kind: int) -> float:
+        return self.SCORE if self.ENTITIES[kind] == "PERSON" else self.LOCATION_SCORE
 
     def accept(self, text: str, start: int, end: int) -> tuple[int, int] | None:
-        """The trimmed span of a model PERSON entity, or None when it is not a name."""
+        """The trimmed span of a model entity, or None when it is not a name."""
         while start < end and text[start] in _TRIM:
             start += 1
         while end > start and text[end - 1] in _TRIM:
             end -= 1
         if text.endswith("'s", start, end) or text.endswith("’s", start, end):
             end -= 2
+        title = _TITLES.match(text, start, end)
+        if title:
+            start = title.end()
         if end - start < 2:
             return None
         value = text[start:end]
         if _REJECT_CHARS.search(value) or "\n" in value:
             return None
-        if value.casefold() in _NOT_NAMES or not any(c.isalpha() for c in value):
+        folded = value.casefold()
+        if folded in _NOT_NAMES or not any(c.isalpha() for c in value):
+            return None
+        if any(w.strip(".,'’") in _NOT_NAME_WORDS for w in folded.split()):
             return None
         return start, end
 
@@ -87,13 +129,15 @@ class TicketPersonRecognizer(SpacyRecognizer):
                 results.append(r)
         return results
 
-    def results_from_doc(self, doc) -> list[tuple[int, int]]:
-        """Accepted PERSON spans of a processed spaCy Doc (the fast path)."""
+    def results_from_doc(self, doc) -> list[tuple[int, int, int]]:
+        """Accepted (start, end, kind) spans of a processed spaCy Doc (the fast path); kind
+        indexes ENTITIES."""
         out = []
         text = doc.text
         for ent in doc.ents:
-            if ent.label_ in self.MODEL_LABELS:
+            kind = self.kinds.get(ent.label_)
+            if kind is not None:
                 span = self.accept(text, ent.start_char, ent.end_char)
                 if span is not None:
-                    out.append(span)
+                    out.append((*span, kind))
         return out

@@ -13,6 +13,22 @@ _NANP_FORMATTED = re.compile(r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3
 _SSN_SHAPE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 _DATE_SHAPE = re.compile(r"^(?:\d{1,2}[.-]\d{1,2}[.-]\d{2,4}|\d{4}[.-]\d{1,2}[.-]\d{1,2})$")
 _IPV4_SHAPE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+# Not phone numbers whatever libphonenumber says: a date starting the run (a log timestamp
+# "2022-08-03 07:33:35.189"), a time or a port right after it, a version after its word.
+_DATE_PREFIX = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}(?!\d)")
+_TIME_AFTER = re.compile(r"[:,]\d")
+_VERSION_BEFORE = re.compile(
+    r"(?i)(?:\b(?:version|ver|v|build|release|rev|revision|firmware|fw|update|patch)\.?\s*|"
+    r"[$€£¥]\s?|\b(?:usd|eur|gbp|total|amount|price|order|invoice|ticket|case|id|ref)\b[\s#:.]*)$"
+)
+# "my number is 9686911186": a cue that says the digits are a phone number, however written.
+_CUE_BEFORE = re.compile(
+    r"(?i)(?:\bmy (?:phone |mobile |cell |contact |whatsapp )?(?:number|no\.?|#) (?:is|:)|"
+    r"\b(?:call|reach|text|ring|contact|whatsapp) (?:me|us) (?:on|at|back on|back at)|"
+    r"\b(?:mi (?:número|numero|teléfono|telefono|móvil|movil) es|mon (?:numéro|numero) est|"
+    r"meine (?:nummer|telefonnummer|handynummer) (?:ist|lautet)|meu (?:número|numero|telefone) é))"
+    r"\s*:?\s*$"
+)
 
 
 class TicketPhoneRecognizer(TicketPatternRecognizer):
@@ -52,6 +68,21 @@ class TicketPhoneRecognizer(TicketPatternRecognizer):
         "messages",
         "voicemail",
         "tel.",
+        "contact",
+        "reach",
+        "number",
+        "numbers",
+        "telefon",
+        "telefonnummer",
+        "handy",
+        "téléphone",
+        "portable",
+        "numéro",
+        "teléfono",
+        "móvil",
+        "número",
+        "telefone",
+        "celular",
     ]
     # Signature blocks put the label after the number ("781 1704 office").
     CONTEXT_AFTER = 12
@@ -78,14 +109,18 @@ class TicketPhoneRecognizer(TicketPatternRecognizer):
         ext = re.search(r"\s?(?:x|ext\.?)\s?\d{1,5}$", cleaned)
         if ext:
             cleaned = cleaned[: ext.start()]
-        if cleaned.startswith("+"):
+        if cleaned.startswith(("+", "00")):
             try:
-                number = phonenumbers.parse(cleaned, None)
+                number = phonenumbers.parse(
+                    "+" + cleaned.lstrip("+")[2 * (cleaned[0] == "0") :], None
+                )
             except phonenumbers.NumberParseException:
                 return None
             if phonenumbers.is_valid_number(number):
                 return 0.9
-            return 0.4 if phonenumbers.is_possible_number(number) else None
+            # A country code written out is a phone number's mark even where the rest does
+            # not validate (made-up and newly allocated ranges).
+            return 0.55 if phonenumbers.is_possible_number(number) else None
         separated = not value.isdigit()
         nanp = _NANP_FORMATTED.match(value) is not None
         loose_only = False
@@ -106,12 +141,24 @@ class TicketPhoneRecognizer(TicketPatternRecognizer):
             return 0.3 if separated else 0.15
         return None
 
+    def invalidate_match(self, text: str, start: int, end: int) -> bool:
+        if _DATE_PREFIX.match(text, start, end) or _TIME_AFTER.match(text, end):
+            return True
+        if start and text[start - 1] in ":,":
+            return True
+        return _VERSION_BEFORE.search(text, max(0, start - 16), start) is not None
+
     def raw_matches(
         self, text: str, lowered: str | None = None
     ) -> list[tuple[int, int, float, str]]:
         out = []
         for start, end, _, name in super().raw_matches(text, lowered):
-            score = self._score(text[start:end])
+            value = text[start:end]
+            score = self._score(value)
+            if _CUE_BEFORE.search(text, max(0, start - 30), start) and (
+                7 <= sum(c.isdigit() for c in value) <= 15
+            ):
+                score = max(score or 0.0, 0.7)
             if score is not None:
                 out.append((start, end, score, name))
         return out

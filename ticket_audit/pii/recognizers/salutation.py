@@ -1,7 +1,11 @@
-"""Names in salutations ("Hi Lucas,", "Dear Ms Okafor,"): the greeting line of a reply.
+"""Names in salutations and sign-offs, in the languages tickets are written in.
 
-A greeting line on its own gives the NER model too little context for ambiguous first names
-(Mark, Lucas, Daniel); the salutation itself says a name follows.
+"Hi Lucas,", "Sehr geehrter Herr Becker,", "Cher Julien,", "Estimada Sra. López,",
+"Prezado João,"; and the name on the line under "Best regards," / "Mit freundlichen Grüßen,"
+/ "Cordialement,". A greeting line on its own gives a model too little context for ambiguous
+first names, and most languages here have no name model at all: the salutation itself says
+a name follows. The greeting and sign-off words are never the name ("Vielen Dank", "Cher
+client" and "Sehr geehrte Damen und Herren" are not people).
 """
 
 from __future__ import annotations
@@ -9,34 +13,30 @@ from __future__ import annotations
 from ticket_audit.pii.recognizers.base import TicketPatternRecognizer
 
 _NOT_NAMES = frozenset(
-    {
-        "customer",
-        "customers",
-        "team",
-        "support",
-        "sir",
-        "madam",
-        "all",
-        "everyone",
-        "there",
-        "friend",
-        "friends",
-        "colleague",
-        "colleagues",
-        "user",
-        "valued",
-        "member",
-        "folks",
-        "guys",
-        "again",
-        "agent",
-        "admin",
-        "nimbus",
-        "billing",
-        "sales",
-        "service",
-        "staff",
-    }
+    """
+    customer customers team support sir madam all everyone there friend friends colleague
+    colleagues user valued member folks guys again agent admin nimbus billing sales service
+    staff damen herren kunde kundin kunden team client cliente clientes clients équipe
+    usuario usuaria usuário usuária utilisateur utente senhor senhora señor señora
+    monsieur madame herr frau sr sra mr mrs ms dr
+    """.split()  # noqa: SIM905
+)
+_NAME = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’-]+"
+_GREETING = (
+    r"Hi|Hello|Hey|Dear|Good (?:morning|afternoon|evening)|Hallo|Liebe|Lieber|"
+    r"Sehr geehrte|Sehr geehrter|Guten Tag|Bonjour|Cher|Chère|Hola|Estimado|Estimada|"
+    r"Querido|Querida|Olá|Ola|Prezado|Prezada|Caro|Cara|Gentile|Buongiorno|Ciao|Beste|Geachte"
+)
+_TITLE = (
+    r"Mr|Mrs|Ms|Miss|Dr|Prof|Herr|Frau|Monsieur|Madame|Mme|M|Señor|Señora|Sr|Sra|Srta|"
+    r"Senhor|Senhora|Signor|Signora|Sig|Meneer|Mevrouw|Dhr|Mevr"
+)
+_SIGN_OFF = (
+    r"(?:Best|Kind|Warm|Many)? ?(?:regards|wishes)|Regards|Thanks|Thank you|Cheers|Sincerely|"
+    r"Yours(?: sincerely| truly)?|Mit freundlichen Grüßen|Freundliche Grüße|Viele Grüße|"
+    r"Beste Grüße|Liebe Grüße|MfG|Gruß|Cordialement|Bien à vous|Salutations|Bien cordialement|"
+    r"Saludos(?: cordiales)?|Atentamente|Un saludo|Atenciosamente|Cumprimentos|Abraços|"
+    r"Cordiali saluti|Distinti saluti|Met vriendelijke groet|Groeten"
 )
 
 
@@ -45,14 +45,22 @@ class TicketSalutationRecognizer(TicketPatternRecognizer):
     PATTERNS = [
         (
             "salutation",
-            r"(?m)^[ \t>]*(?:Hi|Hello|Hey|Dear|Good (?:morning|afternoon|evening)|Hallo|Bonjour|"
-            r"Hola)[ \t]+(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?[ \t]+)?"
-            r"(?P<value>[A-Z][a-z'’-]+(?:[ \t][A-Z][a-z'’-]+)?)[ \t]*[,!:]",
+            rf"(?m)(?:^|(?<=[.!?] ))[ \t>]*(?:{_GREETING})[ \t]+(?:(?:{_TITLE})\.?[ \t]+)?"
+            rf"(?P<value>{_NAME}(?:[ \t]{_NAME})?)[ \t]*[,!:]",
             0.7,
+        ),
+        (
+            "sign-off",
+            rf"(?im:^[ \t>]*(?:{_SIGN_OFF})[ \t]*[,.!]?[ \t]*\r?\n[ \t>]*)"
+            rf"(?P<value>{_NAME}(?:[ \t]{_NAME}){{0,2}})[ \t]*\r?$",
+            0.6,
         ),
     ]
     CONTEXT: list[str] = []
-    TRIGGER = r"(?:Hi|Hello|Hey|Dear|Good|Hallo|Bonjour|Hola)[ \t]"
+    TRIGGER = (
+        rf"(?:{_GREETING})[ \t]|(?i:regards|thank|cheers|sincerely|yours|grü|gruß|mfg|cordial|"
+        r"à vous|salutations|saludo|atentamente|atenciosamente|cumprimentos|abraços|saluti|groet)"
+    )
 
     def validate_value(self, value: str) -> bool | None:
         if any(w.lower() in _NOT_NAMES for w in value.split()):

@@ -1,4 +1,7 @@
-"""US social security numbers, with the numbers the SSA never issues excluded."""
+"""US social security numbers, with the numbers the SSA never issues excluded.
+
+Numbers with a 9 in the area are not SSNs: those in the ITIN groups are US_ITIN (us_itin.py).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,25 @@ class TicketUsSsnRecognizer(TicketPatternRecognizer):
     ENTITY = "US_SSN"
     PATTERNS = [
         ("ssn dashed", r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])", 0.6),
-        ("ssn spaced", r"(?<![\w.-])\d{3}[ .]\d{2}[ .]\d{4}(?![\w-])(?!\.\d)", 0.4),
+        # Presidio's own "medium" pattern scores the dotted and spaced forms 0.5 alone.
+        ("ssn spaced", r"(?<![\w.-])\d{3}([ .])\d{2}\1\d{4}(?![\w-])(?!\.\d)", 0.5),
         ("ssn bare", r"(?<![\w.-])\d{9}(?![\w-])(?!\.\d)", 0.3),
     ]
-    CONTEXT = ["ssn", "ssns", "ss#", "ssn#", "social security", "social sec", "social", "ssa"]
+    CONTEXT = [
+        "ssn",
+        "ssns",
+        "ss#",
+        "ssn#",
+        "social security",
+        "social sec",
+        "social",
+        "ssa",
+        "security number",
+        "tax id",
+        "taxpayer",
+    ]
+    # "Social Security: ... please confirm using 598 27 6059": the label can stand a sentence away.
+    CONTEXT_WINDOW = 60
     TRIGGER = r"\d{3}"
 
     def validate_value(self, value: str) -> bool | None:

@@ -1,0 +1,41 @@
+"""The language each text is written in, so each language gets the detectors it can use.
+
+py3langid (a naive-Bayes model over byte n-grams, shipped inside its wheel, ~45,000 short
+texts/s on one core here) restricted to the configured languages. Short or uncertain texts
+(a category label, "Thanks!") count as the default language: too little text to tell, and
+the pattern recognizers run whatever the language.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+# Fewer letters than this, or a probability below MIN_PROBABILITY: the default language.
+MIN_LETTERS = 20
+MIN_PROBABILITY = 0.6
+
+
+@lru_cache(maxsize=8)
+def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    known = set(ident.nb_classes)
+    ident.set_languages([c for c in languages if c in known] or None)
+    return ident
+
+
+class LanguageDetector:
+    def __init__(self, languages: list[str], default: str) -> None:
+        self.default = default
+        self.languages = tuple(languages)
+        self._ident = _identifier(self.languages) if len(self.languages) > 1 else None
+
+    def detect(self, text: str | None) -> str:
+        if self._ident is None or not text:
+            return self.default
+        if sum(c.isalpha() for c in text[:400]) < MIN_LETTERS:
+            return self.default
+        # The start of a long text is enough to tell its language and keeps this cheap.
+        lang, prob = self._ident.classify(text[:1000])
+        return lang if prob >= MIN_PROBABILITY else self.default
