@@ -12,6 +12,8 @@ import json
 import logging
 import os
 import sys
+import traceback
+import warnings
 from pathlib import Path
 from typing import NoReturn
 
@@ -20,20 +22,55 @@ from ticket_audit.config import ConfigError
 EXIT_OK, EXIT_GATE, EXIT_INPUT, EXIT_FAILED = 0, 1, 2, 3
 VERDICT_ORDER = ["ready", "ready_with_conditions", "not_ready"]
 DEMO_DATA = Path(".ticket_audit/demo/data")
+DEMO_KEY_HELP = (
+    "use the public demo key for pseudonyms and keyed hashes when the key variable is not set "
+    "(sample data only: anyone can reverse them)"
+)
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {number}")
+    return number
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ticket-audit", description=__doc__.splitlines()[0])
-    p.add_argument("-v", "--verbose", action="store_true", help="show Dagster's own log lines")
+    # -v is accepted before and after the command; SUPPRESS keeps a subcommand's default
+    # from overwriting a -v given before it.
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show Dagster's own log lines and the traceback of an error",
+    )
+    p = argparse.ArgumentParser(
+        prog="ticket-audit", description=__doc__.splitlines()[0], parents=[verbose]
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="generate a sample history and audit it end to end")
-    demo.add_argument("--tickets", type=int, default=5000)
+    demo = sub.add_parser(
+        "demo", parents=[verbose], help="generate a sample history and audit it end to end"
+    )
+    demo.add_argument("--tickets", type=_positive, default=5000)
     demo.add_argument("--output", type=Path, default=Path("out/demo"))
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--fail-on", choices=VERDICT_ORDER[1:], default=None)
 
-    run = sub.add_parser("run", help="audit the sources of a configuration file")
+    check = sub.add_parser(
+        "check",
+        parents=[verbose],
+        help="validate a configuration and read each source's header and first rows",
+    )
+    check.add_argument("--config", type=Path, required=True)
+    check.add_argument("--demo-key", action="store_true", help=DEMO_KEY_HELP)
+
+    run = sub.add_parser("run", parents=[verbose], help="audit the sources of a configuration file")
     run.add_argument("--config", type=Path, required=True)
     run.add_argument("--output", type=Path, default=None)
     run.add_argument(
@@ -42,15 +79,20 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="exit 1 when the verdict is this or worse",
     )
+    run.add_argument("--demo-key", action="store_true", help=DEMO_KEY_HELP)
 
-    gen = sub.add_parser("generate", help="write a sample history with planted defects")
-    gen.add_argument("--tickets", type=int, default=5000)
+    gen = sub.add_parser(
+        "generate", parents=[verbose], help="write a sample history with planted defects"
+    )
+    gen.add_argument("--tickets", type=_positive, default=5000)
     gen.add_argument("--output", type=Path, required=True)
     gen.add_argument("--seed", type=int, default=7)
-    gen.add_argument("--months", type=int, default=12)
+    gen.add_argument("--months", type=_positive, default=12)
     gen.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="csv")
 
-    scan = sub.add_parser("scan-pii", help="PII findings for the texts of a JSON Lines file")
+    scan = sub.add_parser(
+        "scan-pii", parents=[verbose], help="PII findings for the texts of a JSON Lines file"
+    )
     scan.add_argument("--input", type=Path, required=True)
     scan.add_argument("--output", type=Path, required=True)
     scan.add_argument("--text-field", default="text")
@@ -104,6 +146,55 @@ def _verdict_exit(output: Path, fail_on: str | None) -> int:
     return EXIT_OK
 
 
+def _problem_lines(exc: ConfigError) -> list[str]:
+    """One line per problem: a validation error lists its keys under a heading line."""
+    head, *rest = str(exc).splitlines()
+    if not rest:
+        return [head]
+    origin = head.removesuffix(": invalid configuration")
+    return [f"{origin}: {line.strip()}" for line in rest if line.strip()]
+
+
+def _use_key(cfg, demo_key: bool) -> list[str]:
+    """The hash key must come from the environment unless the user opted into the demo key."""
+    from ticket_audit.secrets import DEMO_KEY
+
+    env = cfg.audit.hash_key_env
+    if os.environ.get(env):
+        return []
+    if demo_key:
+        # The environment carries it to every process of the audit (lanes, Dagster steps).
+        os.environ[env] = DEMO_KEY
+        print(
+            f"ticket-audit: --demo-key: {env} is not set; using the public demo key "
+            "(pseudonyms and hashes are reversible: sample data only)",
+            file=sys.stderr,
+        )
+        return []
+    return [
+        f"environment variable {env} is not set: a real audit needs a secret key for "
+        f"pseudonyms and keyed hashes (export {env}=<secret>); --demo-key uses the public "
+        "demo key, for sample data only"
+    ]
+
+
+def _check(config: Path, demo_key: bool) -> int:
+    """Configuration and sources before any Dagster run; one line per problem on stderr."""
+    from connectors.preflight import check_sources
+    from ticket_audit.config import load_config
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        for line in _problem_lines(exc):
+            print(f"ticket-audit: {line}", file=sys.stderr)
+        return EXIT_INPUT
+    problems = _use_key(cfg, demo_key) + check_sources(cfg)
+    for line in problems:
+        print(f"ticket-audit: {config}: {line}", file=sys.stderr)
+    return EXIT_INPUT if problems else EXIT_OK
+
+
 def _audit(config: Path, output: Path | None, verbose: bool, fail_on: str | None) -> int:
     from pipelines.runner import AuditFailed, run_audit
 
@@ -119,30 +210,66 @@ def _audit(config: Path, output: Path | None, verbose: bool, fail_on: str | None
     return _verdict_exit(run.output_dir, fail_on)
 
 
+def _dispatch(args: argparse.Namespace) -> int:
+    environ = dict(os.environ)
+    try:
+        return _command(args)
+    finally:  # --demo-key sets the key for this command only (main may be called in-process)
+        os.environ.clear()
+        os.environ.update(environ)
+
+
+def _command(args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        config = _demo_history(args.tickets, args.seed)
+        code = _check(config, demo_key=True)
+        return code or _audit(config, args.output, args.verbose, args.fail_on)
+    if args.command == "check":
+        code = _check(args.config, args.demo_key)
+        if code == EXIT_OK:
+            print(f"{args.config}: configuration and sources look loadable")
+        return code
+    if args.command == "run":
+        code = _check(args.config, args.demo_key)
+        return code or _audit(args.config, args.output, args.verbose, args.fail_on)
+    if args.command == "generate":
+        h = _generate(args.tickets, args.output, args.seed, args.months, args.format)
+        print(f"wrote {h.tickets_path}, {h.manifest_path} and {h.config_path}")
+        return EXIT_OK
+    if args.command == "scan-pii":
+        from pipelines.scan_pii import scan_pii_command
+
+        return scan_pii_command(args)
+    return EXIT_FAILED
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.verbose = getattr(args, "verbose", False)
+    if not args.verbose:  # Dagster's notes on its preview APIs are not the user's concern
+        warnings.filterwarnings("ignore", message=r".*is currently in preview")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        if args.command == "demo":
-            config = _demo_history(args.tickets, args.seed)
-            return _audit(config, args.output, args.verbose, args.fail_on)
-        if args.command == "run":
-            return _audit(args.config, args.output, args.verbose, args.fail_on)
-        if args.command == "generate":
-            h = _generate(args.tickets, args.output, args.seed, args.months, args.format)
-            print(f"wrote {h.tickets_path}, {h.manifest_path} and {h.config_path}")
-            return EXIT_OK
-        if args.command == "scan-pii":
-            from pipelines.scan_pii import scan_pii_command
-
-            return scan_pii_command(args)
+        return _dispatch(args)
     except ConfigError as exc:
-        print(f"ticket-audit: {exc}", file=sys.stderr)
+        for line in _problem_lines(exc):
+            print(f"ticket-audit: {line}", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
         return EXIT_INPUT
-    return EXIT_FAILED
+    except Exception as exc:  # a defect of ours: one line, the traceback with -v
+        if args.verbose:
+            traceback.print_exc()
+        first = (str(exc).splitlines() or [""])[0]
+        print(
+            f"ticket-audit: the audit failed: {type(exc).__name__}: {first}"
+            + ("" if args.verbose else " (run with -v for the traceback)"),
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 def entry() -> NoReturn:

@@ -260,7 +260,9 @@ def run_audit(
 
 
 def run_config_for(verbose: bool) -> dict:
-    return {} if verbose else {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    # A failed step is reported by the command line in one line (AuditFailed); Dagster's own
+    # ERROR record of it is a traceback of 80 lines, shown only with -v.
+    return {} if verbose else {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def _run_stages(cfg, out: Path, duckdb_path: Path, show_progress, verbose, instance) -> AuditRun:

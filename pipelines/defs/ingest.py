@@ -2,7 +2,9 @@
 
 import dagster as dg
 
+from connectors.errors import IngestError
 from connectors.ingest import ingest_config
+from connectors.preflight import nothing_loaded
 from pipelines.defs.resources import AuditResource
 from reports.profile import compute_profile, write_profile
 from ticket_audit.summaries import save_summary
@@ -55,6 +57,11 @@ def ingest(context: dg.AssetExecutionContext, audit: AuditResource):
             "GROUP BY ALL HAVING count(*) > 1)"
         ).fetchone()[0]
         loaded = con.execute("SELECT count(*) FROM canonical.tickets").fetchone()[0]
+        # Header-only or all-quarantined exports: an input error (exit 2) naming each file,
+        # not a crash of a later stage (the retrieval probe) on an empty history.
+        empty = nothing_loaded(con)
+    if empty:
+        raise IngestError(empty)
     yield dg.MaterializeResult(
         asset_key="raw_tickets",
         metadata={"rows_read": totals["rows_read"], "origins": len(report.origins)},

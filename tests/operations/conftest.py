@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from ticket_audit.generator import GeneratedHistory, GeneratorSpec, generate_history
+from ticket_audit.secrets import DEMO_KEY
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -63,6 +64,8 @@ def cli_env(dagster_home: Path, **extra: str) -> dict[str, str]:
     if not (dagster_home / "dagster.yaml").exists():
         shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")
     env.update(DAGSTER_HOME=str(dagster_home), PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
+    # Tests audit generated data with the public demo key; `run` refuses to without a key.
+    env.update(TICKET_AUDIT_HASH_KEY=DEMO_KEY)
     env.update(extra)
     return env
 

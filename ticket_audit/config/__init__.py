@@ -152,12 +152,23 @@ def _expand_env(value: Any) -> Any:
     return value
 
 
+class _TextDates(yaml.SafeLoader):
+    """YAML without implicit dates: `2020-13-01` stays text, and the model's date fields
+    reject it naming the key (PyYAML's own conversion raises a bare ValueError)."""
+
+
+_TextDates.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_config(path: str | Path) -> AuditConfig:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDates)  # noqa: S506
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     try:
