@@ -51,6 +51,9 @@ class Check:
     # SQL boolean over canonical columns: TRUE when the row violates the check (never NULL).
     unexpected_sql: str
     criterion: str | None = None
+    # Share of rows that must pass for GX to call the expectation a success (GX `mostly`):
+    # the scorecard's threshold for what the check measures (expectations/suites.py).
+    mostly: float | None = None
 
     def __post_init__(self) -> None:
         if self.criterion is not None and self.criterion not in CRITERIA:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -38,13 +39,28 @@ FRAME_COLUMNS = tuple(
 )
 
 
+def tolerance(suite: str, cfg: AuditConfig) -> float:
+    """The share of tickets a suite's checks need to pass: the scorecard's threshold, so a
+    check GX marks failed is one the scorecard counts against readiness (docs/quality.md).
+
+    Tagging checks measure tagging coverage (`readiness.min_tagging_coverage`); metadata,
+    timestamp and text checks measure per-field completeness and validity
+    (`readiness.min_metadata_completeness`).
+    """
+    r = cfg.readiness
+    return r.min_tagging_coverage if suite == "tagging" else r.min_metadata_completeness
+
+
 def all_checks(cfg: AuditConfig, cutoff: datetime | None = None) -> list[Check]:
     cutoff = cutoff or cfg.quality.as_of_cutoff()
     out = [
-        *tagging.checks(cfg),
-        *metadata.checks(cfg),
-        *timestamps.checks(cfg, cutoff),
-        *text.checks(cfg),
+        replace(c, mostly=tolerance(c.suite, cfg))
+        for c in (
+            *tagging.checks(cfg),
+            *metadata.checks(cfg),
+            *timestamps.checks(cfg, cutoff),
+            *text.checks(cfg),
+        )
     ]
     names = [c.name for c in out]
     assert len(names) == len(set(names)), "check names must be unique"
@@ -70,5 +86,8 @@ def build_suite(name: str, checks: list[Check]) -> gx.ExpectationSuite:
 
     suite = gx.ExpectationSuite(name=name, meta={"built_by": "ticket-audit expectations/"})
     for check in checks:
-        suite.add_expectation(check.expectation())
+        expectation = check.expectation()
+        if check.mostly is not None:
+            expectation.mostly = check.mostly
+        suite.add_expectation(expectation)
     return suite
