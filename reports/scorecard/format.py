@@ -49,3 +49,30 @@ def measure(x: object) -> str:
     if isinstance(x, float) and 0 <= x <= 1:
         return pct(x)
     return num(x, 0 if float(x).is_integer() else 2)
+
+
+def label_evidence(quality: object) -> str:
+    """What backs the usable labelled share, in words for the headline (scorecard.json:
+    quality.usable_labeled_verified and quality.label_classifier)."""
+    q = quality if isinstance(quality, dict) else {}
+    lc = q.get("label_classifier") or {}
+    skill, scored = lc.get("classifier_skill"), lc.get("scored_tickets") or 0
+    if q.get("usable_labeled_share") is None:
+        return "labels not measured"
+    if q.get("usable_labeled_verified"):
+        return (
+            f"labels verified: a cross-validated classifier beats chance by {skill:.2f} "
+            f"on {scored:,} labelled tickets"
+        )
+    if skill is None:
+        return "labels unverified: too few labelled tickets per category to check them"
+    labelled = lc.get("labelled_tickets") or scored
+    if lc.get("labels_learnable") and scored < labelled:
+        return (
+            f"labels unverified: only {scored:,} of {labelled:,} labelled tickets could be "
+            f"checked (the other categories are too small); classifier skill {skill:.2f}"
+        )
+    return (
+        f"labels unverified: the text does not predict them (classifier skill {skill:.2f} "
+        f"over chance on {scored:,} labelled tickets)"
+    )

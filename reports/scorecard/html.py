@@ -35,6 +35,7 @@ _env.filters.update(
     signed=fmt.signed,
     verdict=fmt.verdict,
     measure=fmt.measure,
+    label_evidence=fmt.label_evidence,
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reports.scorecard.format import hours, ms, num, pct, signed, verdict
+from reports.scorecard.format import hours, label_evidence, ms, num, pct, signed, verdict
 from reports.scorecard.quality import quality_markdown
 
 
@@ -51,6 +51,8 @@ def render_markdown(card: dict) -> str:
         f"{card.get('generated_at')} · {num(card.get('tickets_total'))} tickets",
         "",
         f"**Verdict: {verdict(r.get('verdict'))}** · score {round(100 * (r.get('score') or 0))} / 100",
+        "",
+        f"**Usable labelled: {pct(q.get('usable_labeled_share'))}** · {label_evidence(q)}",
         "",
         "| layer | score |",
         "|---|---:|",

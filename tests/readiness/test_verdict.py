@@ -140,3 +140,33 @@ def test_a_missing_layer_scores_zero_and_the_score_check_fires() -> None:
 def test_latency_over_budget_lowers_the_retrieval_score() -> None:
     s = healthy(retrieval={"projection": {"p95_ms": 1000.0, "projected_docs": 1}})
     assert layer_scores(s)["retrieval"] == pytest.approx(0.5 * 0.5 + 0.5 * 0.9)
+
+
+@pytest.mark.parametrize(
+    ("label_classifier", "said"),
+    [
+        (
+            {"classifier_skill": 0.04, "scored_tickets": 900, "labelled_tickets": 900},
+            "the text does not predict them",
+        ),
+        (
+            {
+                "classifier_skill": 0.5,
+                "labels_learnable": True,
+                "scored_tickets": 50,
+                "labelled_tickets": 267,
+            },
+            "only 50 of 267 labelled tickets could be checked",
+        ),
+        ({"classifier_skill": None}, "too few labelled tickets per category"),
+    ],
+)
+def test_unverified_labels_never_make_a_ready_verdict(label_classifier, said) -> None:
+    s = healthy(quality={"usable_labeled_verified": False, "label_classifier": label_classifier})
+    r = evaluate(s, ReadinessSection())
+    assert r["verdict"] == "ready_with_conditions"
+    (issue,) = [i for i in r["conditions"] if i["check"] == "usable_labeled_unverified"]
+    assert "labels unverified" in issue["issue"] and said in issue["issue"]
+    # The same history with verified labels is ready.
+    s["quality"]["usable_labeled_verified"] = True
+    assert evaluate(s, ReadinessSection())["verdict"] == "ready"

@@ -15,6 +15,8 @@ Severity = Literal["blocker", "condition"]
 DEFAULT_SEVERITY: dict[str, Severity] = {
     "layer_missing": "blocker",
     "usable_labeled_share": "blocker",
+    # Labels the text does not predict cannot be checked: never "ready" on them alone.
+    "usable_labeled_unverified": "condition",
     "tagging_coverage": "condition",
     "label_conflict_share": "condition",
     "duplicate_share": "condition",

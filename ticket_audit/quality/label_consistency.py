@@ -47,20 +47,144 @@ class LabelFindings:
 
 
 def trainable_labels(tickets: pl.DataFrame, cfg: AuditConfig) -> pl.Series:
-    """The category where it is a usable class for the model, else NULL."""
+    """The category where it is a usable class for the model, else NULL. With per-team label
+    sets (`taxonomy.by_team`), usable means one of the ticket's own team's labels."""
     tax = cfg.taxonomy
     ok = pl.col("category").is_not_null() & ~pl.col("category").is_in(tax.catch_all)
     if tax.categories:
         ok = ok & pl.col("category").is_in(list(tax.categories))
+    if tax.by_team and "team" in tickets.columns:
+        team_ok = pl.lit(False)
+        for team, own in tax.by_team.items():
+            team_ok = team_ok | (
+                (pl.col("team") == team)
+                & pl.col("category").is_in(list(own.categories))
+                & ~pl.col("category").is_in(tax.team_catch_all(team))
+            )
+        ok = pl.when(pl.col("team").is_in(list(tax.by_team))).then(team_ok).otherwise(ok)
     return tickets.select(pl.when(ok).then(pl.col("category")).alias("label"))["label"]
+
+
+def label_groups(tickets: pl.DataFrame, cfg: AuditConfig) -> list[tuple[str | None, np.ndarray]]:
+    """Rows judged together: one group per team with a label set of its own (a model that
+    knows every team's labels would suggest another brand's label), the rest as one."""
+    teams = list(cfg.taxonomy.by_team)
+    if not teams or "team" not in tickets.columns:
+        return [(None, np.arange(tickets.height))]
+    team = tickets["team"]
+    out = [(t, np.nonzero((team == t).fill_null(False).to_numpy())[0]) for t in teams]
+    rest = np.nonzero((~team.is_in(teams)).fill_null(True).to_numpy())[0]
+    kept = [(t, rows) for t, rows in [*out, (None, rest)] if len(rows)]
+    return kept or [(None, np.arange(tickets.height))]
+
+
+def _judge(
+    keyed: pl.DataFrame,
+    words: WordIds,
+    labels: pl.Series,
+    fold_group: pl.Series,
+    cfg: AuditConfig,
+) -> tuple[pl.DataFrame | None, dict]:
+    """Out-of-fold probabilities and confident learning over one label set's tickets."""
+    q = cfg.quality
+    n = keyed.height
+    oof = out_of_fold(words, labels, fold_group, q.label_issues)
+    if oof is None:
+        return None, {
+            "classes": [],
+            "implausible_labels": 0,
+            "labels_learnable": False,
+            "classifier_accuracy": None,
+            "chance_accuracy": None,
+            "classifier_skill": None,
+            "scored_tickets": 0,
+        }
+    cl = confident_learning(oof.probabilities, oof.y)
+    learnable = oof.skill() >= q.label_issues.min_skill
+    classes = np.array(oof.classes, dtype=object)
+    # Without skill the "issues" are noise: nothing is flagged, the finding is the skill.
+    rows = np.nonzero(cl.issue)[0] if learnable else np.zeros(0, np.int64)
+    given = oof.y[rows]
+    sugg = cl.suggested[rows]
+    frame = pl.DataFrame(
+        {
+            "source": keyed["source"].gather(rows),
+            "ticket_id": keyed["ticket_id"].gather(rows),
+            "issue": pl.Series(["implausible_label"] * len(rows), dtype=pl.Utf8),
+            "given_category": pl.Series(classes[given].tolist(), dtype=pl.Utf8),
+            "suggested_category": pl.Series(classes[sugg].tolist(), dtype=pl.Utf8),
+            "given_probability": oof.probabilities[rows, given].astype(np.float64),
+            "suggested_probability": oof.probabilities[rows, sugg].astype(np.float64),
+        },
+        schema=ISSUE_SCHEMA,
+    )
+    unl = ~oof.labelled
+    best = oof.probabilities.argmax(axis=1)
+    confident_unlabelled = unl & (oof.probabilities[np.arange(n), best] >= cl.thresholds[best])
+    return frame, {
+        "classes": oof.classes,
+        "classifier_accuracy": oof.accuracy(),
+        "chance_accuracy": oof.chance_accuracy(),
+        "classifier_skill": oof.skill(),
+        # Label issues are meaningful only when text predicts the label at all.
+        "labels_learnable": learnable,
+        "thresholds": dict(zip(oof.classes, map(float, cl.thresholds), strict=True)),
+        "implausible_labels": len(rows),
+        "estimated_label_errors": cl.estimated_issues,
+        "scored_tickets": int(oof.labelled.sum()),
+        "confusion": [
+            {
+                "given": oof.classes[i],
+                "suggested": oof.classes[j],
+                "tickets": int(cl.confident_joint[i, j]),
+            }
+            for i in range(len(oof.classes))
+            for j in range(len(oof.classes))
+            if i != j and cl.confident_joint[i, j] > 0
+        ],
+        # Tickets without a usable label that the model would label confidently.
+        "auto_label_candidates": int(confident_unlabelled.sum()) if learnable else 0,
+        "unlabelled_tickets": int(unl.sum()),
+    }
+
+
+def _combine(parts: list[tuple[str | None, dict]], min_skill: float) -> dict:
+    """One label verdict over several label sets: accuracy and chance weighted by scored
+    tickets; learnable only when that combined skill is real."""
+    scored = [(t, st) for t, st in parts if st["scored_tickets"]]
+    total = sum(st["scored_tickets"] for _, st in scored)
+    if not total:
+        return {**parts[0][1], "by_team": [{"team": t, **st} for t, st in parts]}
+    acc = sum(st["classifier_accuracy"] * st["scored_tickets"] for _, st in scored) / total
+    chance = sum(st["chance_accuracy"] * st["scored_tickets"] for _, st in scored) / total
+    skill = (acc - chance) / (1 - chance) if chance < 1 else 0.0
+    out = {
+        "classes": sorted({c for _, st in scored for c in st["classes"]}),
+        "classifier_accuracy": acc,
+        "chance_accuracy": chance,
+        "classifier_skill": skill,
+        "labels_learnable": skill >= min_skill,
+        "implausible_labels": sum(st["implausible_labels"] for _, st in parts),
+        "estimated_label_errors": sum(st.get("estimated_label_errors", 0) for _, st in parts),
+        "scored_tickets": total,
+        "confusion": [{**c, "team": t} for t, st in parts for c in st.get("confusion", [])],
+        "auto_label_candidates": sum(st.get("auto_label_candidates", 0) for _, st in parts),
+        "unlabelled_tickets": sum(st.get("unlabelled_tickets", 0) for _, st in parts),
+        # Each label set judged on its own tickets: flags come only from teams with skill.
+        "by_team": [
+            {"team": t, **{k: v for k, v in st.items() if k not in ("confusion", "thresholds")}}
+            for t, st in parts
+        ],
+    }
+    return out
 
 
 def analyse_labels(
     tickets: pl.DataFrame, words: WordIds, groups: pl.DataFrame, cfg: AuditConfig
 ) -> LabelFindings:
-    """`tickets`: source, ticket_id, category. `words`: their subjects' and descriptions'
-    word ids, row for row. `groups`: source, ticket_id, group_id, label_conflict (duplicate
-    group members)."""
+    """`tickets`: source, ticket_id, category (and team, for per-team label sets). `words`:
+    their subjects' and descriptions' word ids, row for row. `groups`: source, ticket_id,
+    group_id, label_conflict (duplicate group members)."""
     n = tickets.height
     q = cfg.quality
     timings: dict[str, float] = {}
@@ -75,73 +199,26 @@ def analyse_labels(
         pl.coalesce("group_id", pl.col("source") + ":" + pl.col("ticket_id"))
     ).to_series()
     labels = trainable_labels(tickets, cfg)
-    oof = out_of_fold(words, labels, fold_group, q.label_issues)
-    timings["classifier"] = time.perf_counter() - t0
-
     frames = []
+    parts: list[tuple[str | None, dict]] = []
+    sets = label_groups(tickets, cfg)
+    for team, rows in sets:
+        whole = len(sets) == 1
+        frame, st = _judge(
+            keyed if whole else keyed[rows],
+            words if whole else words.take(rows),
+            labels if whole else labels.gather(rows),
+            fold_group if whole else fold_group.gather(rows),
+            cfg,
+        )
+        if frame is not None:
+            frames.append(frame)
+        parts.append((team, st))
+    timings["classifier"] = time.perf_counter() - t0
     stats: dict = {"tickets": n, "timings": timings}
-    if oof is not None:
-        cl = confident_learning(oof.probabilities, oof.y)
-        learnable = oof.skill() >= q.label_issues.min_skill
-        classes = np.array(oof.classes, dtype=object)
-        # Without skill the "issues" are noise: nothing is flagged, the finding is the skill.
-        rows = np.nonzero(cl.issue)[0] if learnable else np.zeros(0, np.int64)
-        given = oof.y[rows]
-        sugg = cl.suggested[rows]
-        frames.append(
-            pl.DataFrame(
-                {
-                    "source": keyed["source"].gather(rows),
-                    "ticket_id": keyed["ticket_id"].gather(rows),
-                    "issue": pl.Series(["implausible_label"] * len(rows), dtype=pl.Utf8),
-                    "given_category": pl.Series(classes[given].tolist(), dtype=pl.Utf8),
-                    "suggested_category": pl.Series(classes[sugg].tolist(), dtype=pl.Utf8),
-                    "given_probability": oof.probabilities[rows, given].astype(np.float64),
-                    "suggested_probability": oof.probabilities[rows, sugg].astype(np.float64),
-                },
-                schema=ISSUE_SCHEMA,
-            )
-        )
-        unl = ~oof.labelled
-        best = oof.probabilities.argmax(axis=1)
-        confident_unlabelled = unl & (oof.probabilities[np.arange(n), best] >= cl.thresholds[best])
-        stats.update(
-            {
-                "classes": oof.classes,
-                "classifier_accuracy": oof.accuracy(),
-                "chance_accuracy": oof.chance_accuracy(),
-                "classifier_skill": oof.skill(),
-                # Label issues are meaningful only when text predicts the label at all.
-                "labels_learnable": learnable,
-                "thresholds": dict(zip(oof.classes, map(float, cl.thresholds), strict=True)),
-                "implausible_labels": len(rows),
-                "estimated_label_errors": cl.estimated_issues,
-                "scored_tickets": int(oof.labelled.sum()),
-                "confusion": [
-                    {
-                        "given": oof.classes[i],
-                        "suggested": oof.classes[j],
-                        "tickets": int(cl.confident_joint[i, j]),
-                    }
-                    for i in range(len(oof.classes))
-                    for j in range(len(oof.classes))
-                    if i != j and cl.confident_joint[i, j] > 0
-                ],
-                # Tickets without a usable label that the model would label confidently.
-                "auto_label_candidates": int(confident_unlabelled.sum()) if learnable else 0,
-                "unlabelled_tickets": int(unl.sum()),
-            }
-        )
-    else:
-        stats.update(
-            {
-                "classes": [],
-                "implausible_labels": 0,
-                "labels_learnable": False,
-                "classifier_accuracy": None,
-                "chance_accuracy": None,
-            }
-        )
+    stats.update(parts[0][1] if len(parts) == 1 else _combine(parts, q.label_issues.min_skill))
+    # Tickets with a label the model could learn; those of too-small categories go unscored.
+    stats["labelled_tickets"] = int(labels.is_not_null().sum())
 
     catch_all = keyed.filter(pl.col("category").is_in(cfg.taxonomy.catch_all))
     frames.append(_simple(catch_all, "catch_all"))

@@ -29,6 +29,25 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 
+# Share of the learnable labels the classifier must have scored for the labels to count as
+# verified.
+VERIFIED_MIN_SCORED = 0.5
+
+
+def labels_verified(label_stats: dict) -> bool:
+    """The labels were checked against the text: a classifier scored labelled tickets out of
+    fold and beat always-guess-the-largest-category by `label_issues.min_skill`."""
+    scored = label_stats.get("scored_tickets") or 0
+    labelled = label_stats.get("labelled_tickets") or scored
+    # Most of the labels must have been scored: skill on one small category says nothing
+    # about the others.
+    return (
+        bool(label_stats.get("labels_learnable"))
+        and scored > 0
+        and scored >= VERIFIED_MIN_SCORED * labelled
+    )
+
+
 def _share(n: int | None, d: int) -> float:
     return (n or 0) / d if d else 0.0
 
@@ -127,6 +146,9 @@ def build_summary(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dict:
     )
     stats = load_stage_stats(con)
     labels = stats.get("label_consistency", {})
+    (multi_label,) = _one(
+        con, "SELECT count(*) FROM canonical.tickets WHERE deleted_at IS NULL AND len(labels) > 1"
+    )
 
     variability = (
         _rows(con, "SELECT * FROM audit.reply_variability")
@@ -151,6 +173,9 @@ def build_summary(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dict:
         # DESIGN.md scorecard keys
         "tagging_coverage": _share(tagged, loaded),
         "usable_labeled_share": _share(usable, read),
+        # True only when a cross-validated classifier predicts the labels from the text with
+        # real skill: otherwise the share counts labels nobody could check.
+        "usable_labeled_verified": labels_verified(labels),
         "label_conflict_share": _share(conflict_tickets, loaded),
         "metadata_completeness": completeness,
         "duplicate_share": _share(exact + near, loaded),
@@ -183,13 +208,17 @@ def build_summary(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dict:
                 "classifier_skill",
                 "labels_learnable",
                 "scored_tickets",
+                "labelled_tickets",
                 "estimated_label_errors",
                 "auto_label_candidates",
                 "unlabelled_tickets",
                 "classes",
                 "confusion",
+                "by_team",
             )
         },
+        # Tickets of a one-hot export with several labels: kept, flagged, no single category.
+        "multi_label_tickets": multi_label,
         "duplicates": {
             "exact_copies": exact,
             "near_copies": near,

@@ -51,7 +51,7 @@ def read_ticket_words(con: duckdb.DuckDBPyConnection) -> TicketWords:
     """Every ticket's key, category and word ids: kept ones reused, the others tokenised."""
     con.execute(DDL)
     table = con.sql(
-        """SELECT t.source, t.ticket_id, t.category, t.load_id, w.words,
+        """SELECT t.source, t.ticket_id, t.category, t.team, t.load_id, w.words,
                   CASE WHEN w.words IS NULL THEN t.subject END AS subject,
                   CASE WHEN w.words IS NULL THEN t.description END AS description
            FROM canonical.tickets t
@@ -68,7 +68,7 @@ def read_ticket_words(con: duckdb.DuckDBPyConnection) -> TicketWords:
     text_columns = table.select(["subject", "description"])
     if len(fresh) < table.num_rows:  # a first audit reads every text: no copy then
         text_columns = text_columns.take(pa.array(fresh))
-    tickets = pl.from_arrow(table.select(["source", "ticket_id", "category", "load_id"]))
+    tickets = pl.from_arrow(table.select(["source", "ticket_id", "category", "team", "load_id"]))
     del table
     texts = (
         pl.from_arrow(text_columns)

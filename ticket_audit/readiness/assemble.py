@@ -13,6 +13,7 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "quality": (
         "tagging_coverage",
         "usable_labeled_share",
+        "usable_labeled_verified",
         "label_conflict_share",
         "metadata_completeness",
         "duplicate_share",

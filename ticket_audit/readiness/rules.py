@@ -90,6 +90,33 @@ def _quality(c: _Checker, q: dict, evidence: dict) -> None:
             usable,
             cfg.min_usable_labeled_share,
         )
+    if usable is not None and q.get("usable_labeled_verified") is False:
+        lc = q.get("label_classifier") or {}
+        skill = lc.get("classifier_skill")
+        scored = lc.get("scored_tickets") or 0
+        labelled = lc.get("labelled_tickets") or scored
+        if skill is None:
+            why = "too few labelled tickets per category to train a classifier"
+        elif lc.get("labels_learnable") and scored < labelled:
+            why = (
+                f"only {scored:,} of {labelled:,} labelled tickets could be checked, the "
+                "other categories are too small"
+            )
+        else:
+            why = (
+                f"the text does not predict them: a cross-validated classifier beats chance "
+                f"by only {skill:.2f} on {scored:,} labelled tickets"
+            )
+        c.add(
+            "usable_labeled_unverified",
+            "quality",
+            "taxonomy",
+            f"{_pct(usable)} usable labelled, labels unverified: {why}.",
+            "Have the taxonomy owner sample and check labels by hand, or fix the labelling "
+            "rules, before training on them.",
+            skill,
+            None,
+        )
     cov = q.get("tagging_coverage")
     if cov is not None and cov < cfg.min_tagging_coverage:
         worst = (evidence.get("by_team") or [{}])[0]
