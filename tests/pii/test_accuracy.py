@@ -11,10 +11,10 @@ import logging
 
 import pytest
 
+from ticket_audit.entity_types import HIGH_RISK
 from ticket_audit.generator import GeneratorSpec, generate_history
 from ticket_audit.pii import evaluate as ev
 from ticket_audit.pii.analyzer import build_default_analyzer
-from ticket_audit.pii.entities import HIGH_RISK
 from ticket_audit.pii.scan import Scanner
 
 SYNTH_RECALL_FLOORS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ticket_audit.config.pii import PiiSection
-from ticket_audit.pii.entities import HIGH_RISK, METHODS, PSEUDONYM_LABELS, SUPPORTED_ENTITIES
+from ticket_audit.entity_types import HIGH_RISK, METHODS, PSEUDONYM_LABELS, SUPPORTED_ENTITIES
 from ticket_audit.pii.recognizers import TicketPersonRecognizer, build_recognizers
 from ticket_audit.pii.recognizers.base import TicketPatternRecognizer
 

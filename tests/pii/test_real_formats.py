@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ticket_audit.pii.entities import HIGH_RISK
+from ticket_audit.entity_types import HIGH_RISK
 from ticket_audit.pii.scan import Scanner
 
 FOUND = [

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ticket_audit.config.mapping import Strict
-from ticket_audit.pii.entities import QUASI_IDENTIFIERS, SUPPORTED_ENTITIES
+from ticket_audit.entity_types import QUASI_IDENTIFIERS, SUPPORTED_ENTITIES
 
 # Placeholders earlier tools (or an earlier run of this audit) left in the text, by style.
 # A match is never reported as personal data, never read as a password or a phone number,

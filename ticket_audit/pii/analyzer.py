@@ -25,7 +25,7 @@ from thinc.api import NumpyOps  # noqa: E402
 
 from ticket_audit.config import ConfigError  # noqa: E402
 from ticket_audit.config.pii import PiiSection  # noqa: E402
-from ticket_audit.pii.entities import NER_ENTITIES, SUPPORTED_ENTITIES  # noqa: E402
+from ticket_audit.entity_types import NER_ENTITIES, SUPPORTED_ENTITIES  # noqa: E402
 from ticket_audit.pii.recognizers import (  # noqa: E402
     TicketPatternRecognizer,
     TicketPersonRecognizer,

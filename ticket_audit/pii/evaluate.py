@@ -28,7 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ticket_audit.pii.entities import SUPPORTED_ENTITIES
+from ticket_audit.entity_types import SUPPORTED_ENTITIES
 
 Span = tuple[str, int, int]  # (entity_type, start, end)
 SYNTH_RELATIVE = Path("presidio_synth_pii") / "synth_dataset_v2.json"

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from ticket_audit.config import AuditConfig
-from ticket_audit.pii.entities import HIGH_RISK, METHODS
+from ticket_audit.entity_types import HIGH_RISK, METHODS
 from ticket_audit.pii.tables import ensure_pii_tables
 
 # A field group per row of the "by field" table: the conversation is one group.

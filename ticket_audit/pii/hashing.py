@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-from ticket_audit.pii.entities import pseudonym_label
+from ticket_audit.entity_types import pseudonym_label
 from ticket_audit.secrets import hash_key
 
 VALUE_HASH_DIGITS = 16

@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 # Recognizers built without settings, keyed by the catalogue entry each serves (its ENTITY,
-# checked against `ticket_audit.pii.entities` when the class is defined).
+# checked against `ticket_audit.entity_types` when the class is defined).
 _SIMPLE = {
     cls.ENTITY: cls
     for cls in (

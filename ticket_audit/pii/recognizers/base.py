@@ -14,7 +14,7 @@ from typing import ClassVar, NamedTuple
 
 from presidio_analyzer import AnalysisExplanation, Pattern, PatternRecognizer, RecognizerResult
 
-from ticket_audit.pii.entities import ENTITY_TYPES
+from ticket_audit.entity_types import ENTITY_TYPES
 
 
 class Finding(NamedTuple):

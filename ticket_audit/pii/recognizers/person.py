@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
-from ticket_audit.pii.entities import NER_ENTITIES
+from ticket_audit.entity_types import NER_ENTITIES
 
 _TRIM = " \t\r\n,.;:!?\"'()[]{}<>|-–—*"
 _REJECT_CHARS = re.compile(r"[\d@_<>|/\\=#$%&*+]")

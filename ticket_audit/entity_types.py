@@ -1,8 +1,9 @@
-"""The entity types the layer reports, defined once: name, pseudonym label, risk class and
-how each is found. The config (`pii.entities`), the recognizers, the exposure report, the
-evaluation and the generator all import this catalogue; nothing else lists entity types.
+"""The PII entity types the audit reports, defined once: name, pseudonym label, risk class
+and how each is found. The config (`pii.entities`), the recognizers, the exposure report and
+the evaluation import this catalogue; nothing else lists entity types.
 
-Kept free of Presidio imports: the config validates `pii.entities` against it.
+A core module of its own, importing nothing: the config validates `pii.entities` against it
+and the pii layer imports the config, so it can live in neither.
 """
 
 from __future__ import annotations
