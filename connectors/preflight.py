@@ -19,6 +19,7 @@ import duckdb
 
 from connectors.errors import IngestError
 from connectors.files import (
+    excel_to_parquet,
     file_columns,
     file_format,
     max_line_bytes,
@@ -53,16 +54,25 @@ def _top_reason(reasons: list[str]) -> str:
     return f"{reason!r} x{count}" if len(set(reasons)) == 1 else f"most often {reason!r} x{count}"
 
 
-def check_file(cfg: AuditConfig, source, path: Path) -> list[str]:
-    """Problems of one ticket file: unreadable, header only, or none of its first rows maps."""
+def check_file(cfg: AuditConfig, source, path: Path, entry=None) -> list[str]:
+    """Problems of one ticket file: unreadable, header only, or none of its first rows maps.
+
+    `entry`: the source's file entry (`FileSource.entries()`) the path belongs to: its
+    mapping, format and sheet; default the source's own."""
+    entry = entry or source.entries()[0]
+    mapping = entry.mapping
     label = f"source {source.name!r}"
     where = f"{label}, file {path}"
     con = duckdb.connect()
     sample, whole = path, True
     try:
-        fmt = file_format(path, source.format, label)
+        fmt = file_format(path, entry.format, label)
         with tempfile.TemporaryDirectory(prefix="ticket-audit-check-") as tmp:
-            if fmt != "parquet" and path.is_file() and path.stat().st_size > 0:
+            if fmt == "excel":
+                sample = Path(tmp) / "sheet.parquet"
+                excel_to_parquet(path, entry.sheet, sample, label)
+                fmt = "parquet"
+            elif fmt != "parquet" and path.is_file() and path.stat().st_size > 0:
                 sample, whole = _head_copy(path, Path(tmp), SAMPLE_LINES)
             staged = stage_file(
                 con,
@@ -72,7 +82,7 @@ def check_file(cfg: AuditConfig, source, path: Path) -> list[str]:
                 label=label,
                 encoding=source.encoding,
                 delimiter=source.delimiter,
-                needed_columns=source.mapping.source_columns(),
+                needed_columns=mapping.source_columns(),
                 line_bytes=max_line_bytes(cfg.ingest.max_text_bytes),
             )
             con.execute(f"CREATE TEMP TABLE sample AS SELECT * FROM stage LIMIT {SAMPLE_LINES}")
@@ -80,11 +90,12 @@ def check_file(cfg: AuditConfig, source, path: Path) -> list[str]:
                 r[1]
                 for r in con.execute(
                     ticket_select(
-                        source.mapping,
+                        mapping,
                         hash_key_sql=lit("check:"),
                         max_text_bytes=cfg.ingest.max_text_bytes,
                         table="sample",
                         reason_only=True,
+                        row_id_prefix="check-",
                     )
                 ).fetchall()
             ]
@@ -108,7 +119,7 @@ def check_file(cfg: AuditConfig, source, path: Path) -> list[str]:
 
 def _check_messages(cfg: AuditConfig, spec, label: str) -> list[str]:
     """A messages export: present, readable header, the mapped columns there."""
-    needed = list(dict.fromkeys(spec.fields.values()))
+    needed = spec.source_columns()
     con = duckdb.connect()
     try:
         problems = []
@@ -158,13 +169,14 @@ def check_sources(cfg: AuditConfig) -> list[str]:
     for source in cfg.sources:
         label = f"source {source.name!r}"
         if source.kind == "file":
-            try:
-                files = resolve_files(cfg.resolve(source.path), label)
-            except IngestError as exc:
-                problems.append(str(exc))
-                continue
-            for path in files:
-                problems += check_file(cfg, source, path)
+            for entry in source.entries():
+                try:
+                    files = resolve_files(cfg.resolve(entry.path), label)
+                except IngestError as exc:
+                    problems.append(str(exc))
+                    continue
+                for path in files:
+                    problems += check_file(cfg, source, path, entry)
             spec = source.mapping.messages.file
             if spec is not None:
                 problems += _check_messages(cfg, spec, f"{label} messages")

@@ -36,7 +36,7 @@ def watched_paths() -> list[Path]:
     paths = []
     for source in cfg.sources:
         if isinstance(source, FileSource):
-            paths.append(cfg.resolve(source.path))
+            paths += [cfg.resolve(e.path) for e in source.entries()]
             if source.mapping.messages.file is not None:
                 paths.append(cfg.resolve(source.mapping.messages.file.path))
     return paths
