@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import glob
 import hashlib
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,6 +146,96 @@ def _csv_options(header: list[str], encoding: str, delimiter: str, line_bytes: i
     )
 
 
+# An opening quote without its closing one makes DuckDB read the lines after it as the rest
+# of that value, up to the next quote character (one line, or the rest of the file), and
+# reject the merged record: the tickets on those lines would be lost while rows read = loaded
+# + quarantined still held. Such a record is split at its first physical line instead.
+_MERGED_ERRORS = ("UNQUOTED VALUE", "LINE SIZE OVER MAXIMUM")
+
+
+def _split_at_line(piece: Path, line: int, directory: Path, n: int) -> tuple[Path, bytes, Path]:
+    """(header + lines before `line`, the bytes of `line`, header + lines after it)."""
+    before, after = directory / f"piece{n}a.csv", directory / f"piece{n}b.csv"
+    with piece.open("rb") as src, before.open("wb") as a, after.open("wb") as b:
+        header = src.readline()
+        a.write(header)
+        b.write(header)
+        for _ in range(line - 2):
+            a.write(src.readline())
+        broken = src.readline()
+        shutil.copyfileobj(src, b)
+    return before, broken, after
+
+
+def _read_piece(
+    con: duckdb.DuckDBPyConnection, table: str, piece: Path, options: str, offset: int
+) -> list[tuple[int, str, str, str | None]]:
+    """The piece's rows as temp table `table`; its rejects as (line of the file, types,
+    messages, record). Line k of the piece is line `offset + k` of the file."""
+    rej, scan = "stage_rejects", "stage_scan"
+    con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT * FROM read_csv({lit(str(piece))}, {options}, store_rejects = true,
+                      rejects_table = {lit(rej)}, rejects_scan = {lit(scan)})"""
+    )
+    # One line can fail several ways (each bad column); it is one quarantined row.
+    rows = con.execute(
+        f"""SELECT line + {offset}, string_agg(DISTINCT error_type, ', '),
+                   string_agg(DISTINCT error_message, '; '), any_value(csv_line)
+        FROM {rej} GROUP BY line ORDER BY line"""
+    ).fetchall()
+    con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
+    return [(int(line), t, m, raw) for line, t, m, raw in rows]
+
+
+def _first_merged(rejects: list[tuple[int, str, str, str | None]]) -> int | None:
+    for line, etypes, _msgs, raw in rejects:
+        if any(e in etypes for e in _MERGED_ERRORS) and raw is not None and "\n" in raw:
+            return line
+    return None
+
+
+def _csv_rows(con: duckdb.DuckDBPyConnection, path: Path, options: str) -> list[Reject]:
+    """Read the file into temp table stage_rows, in file order; a record merged by an
+    unterminated quote is cut to its first line (quarantined) and the lines after it are read
+    again as records of their own. Files without one are read once, straight into the table."""
+    found = _read_piece(con, "stage_rows", path, options, 0)
+    merged = _first_merged(found)
+    if merged is None:
+        return _rejects(found)
+    con.execute("CREATE OR REPLACE TEMP TABLE stage_rows AS SELECT * FROM stage_rows LIMIT 0")
+    rejects: list[Reject] = []
+    with tempfile.TemporaryDirectory(prefix="ticket-audit-csv-") as tmp:
+        piece, offset, cuts = path, 0, 0
+        while merged is not None:
+            before, broken, after = _split_at_line(piece, merged - offset, Path(tmp), cuts)
+            # What precedes the merged record reads as before; nothing in it is merged.
+            rejects += _rejects(_read_piece(con, "stage_piece", before, options, offset))
+            con.execute("INSERT INTO stage_rows SELECT * FROM stage_piece")
+            rejects.append(
+                Reject(
+                    merged,
+                    f"line {merged}: malformed CSV (unterminated quote): the record is cut at "
+                    "the end of this line; the lines after it are read as records of their own",
+                    broken.decode("utf-8", "replace").rstrip("\r\n"),
+                )
+            )
+            piece, offset, cuts = after, merged - 1, cuts + 1
+            found = _read_piece(con, "stage_piece", piece, options, offset)
+            merged = _first_merged(found)
+        con.execute("INSERT INTO stage_rows SELECT * FROM stage_piece")
+        con.execute("DROP TABLE stage_piece")
+    return rejects + _rejects(found)
+
+
+def _rejects(rows: list[tuple[int, str, str, str | None]]) -> list[Reject]:
+    return [
+        Reject(line, f"line {line}: malformed CSV ({etypes.lower()}): {msgs}", raw)
+        for line, etypes, msgs, raw in rows
+    ]
+
+
 def _csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -153,8 +245,6 @@ def _csv(
     label: str,
     line_bytes: int,
 ) -> tuple[list[Reject], list[str], str, str]:
-    rej, scan = "stage_rejects", "stage_scan"
-    con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
     header = _header(path, encoding, delimiter, label)
     options = _csv_options(header, encoding, delimiter, line_bytes)
     # DuckDB checks a value's encoding only when a query reads its column, so a line with a bad
@@ -163,31 +253,18 @@ def _csv(
     every_column = " + ".join(f"coalesce(strlen({q(c)}), 0)" for c in header) + " >= 0"
     # The rows are copied once into a temp table: the mapping reads them several times, and
     # a fresh temp table keeps file order, so its rowids number the rows without a window.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE stage_rows AS
-        SELECT * FROM read_csv({lit(str(path))}, {options}, store_rejects = true,
-                      rejects_table = {lit(rej)}, rejects_scan = {lit(scan)})"""
-    )
+    rejects = _csv_rows(con, path, options)
     # Inside a transaction rowids start at a large offset: number from the first one.
     first = con.execute("SELECT coalesce(min(rowid), 0) FROM stage_rows").fetchone()[0]
     staging = f"SELECT {lineage_sql}, rowid - {first} + 1 AS _row_number, * FROM stage_rows"
     # The raw zone's view numbers the same lines in file order (insertion order is kept).
+    # (Lines recovered after an unterminated quote are not in it: DuckDB's own reading of the
+    # copy merges them; they are in the canonical tables or in raw.quarantine.)
     select = (
         f"SELECT {lineage_sql}, row_number() OVER () AS _row_number, * FROM "
         f"(SELECT * FROM read_csv({FILE_TOKEN}, {options}, ignore_errors = true) "
         f"WHERE {every_column})"
     )
-    # One line can fail several ways (each bad column); it is one quarantined row.
-    rows = con.execute(
-        f"""SELECT line, string_agg(DISTINCT lower(error_type), ', '),
-                   string_agg(DISTINCT error_message, '; '), any_value(csv_line)
-        FROM {rej} GROUP BY line ORDER BY line"""
-    ).fetchall()
-    con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
-    rejects = [
-        Reject(int(line), f"line {line}: malformed CSV ({etypes}): {msgs}", raw)
-        for line, etypes, msgs, raw in rows
-    ]
     return rejects, header, select, staging
 
 
