@@ -26,9 +26,9 @@ from typing import Any
 from bench.common import RESULTS, cached_history, table
 from connectors.ingest import ingest_config
 from expectations.sql import counts_query
-from expectations.suites import all_checks
+from expectations.stage import default_bounds, run_checks
+from expectations.suites import all_checks, check_descriptions
 from ticket_audit.config import load_config
-from ticket_audit.quality.checks import default_bounds, run_checks
 from ticket_audit.quality.duplicates import run_duplicates
 from ticket_audit.quality.label_consistency import run_label_consistency
 from ticket_audit.quality.summary import run_quality_summary
@@ -107,7 +107,7 @@ def _stage(name: str, config_path: str, work: str, as_of: str) -> dict:
     if name == "reply_variability":
         return {"rows": run_reply_variability(cfg, quiet).height}
     if name == "quality_summary":
-        s = run_quality_summary(cfg, quiet)
+        s = run_quality_summary(cfg, check_descriptions(cfg), quiet)
         return {
             k: s[k]
             for k in (

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from expectations.checks import Check, between, in_set, not_null
 from ticket_audit.config import AuditConfig
+from ticket_audit.quality.funnel import mapped_fields
 
 SUITE = "metadata"
-# Fields whose absence or invalid value removes a ticket from the usable set.
-REQUIRED_FIELDS = ("priority", "channel", "product", "team")
-
-
-def mapped_fields(cfg: AuditConfig) -> list[str]:
-    """Required fields that at least one source maps (a field no export has cannot be held
-    against single tickets; completeness still reports it)."""
-    return [f for f in REQUIRED_FIELDS if cfg.maps_field(f)]
 
 
 def checks(cfg: AuditConfig) -> list[Check]:

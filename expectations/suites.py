@@ -91,3 +91,8 @@ def build_suite(name: str, checks: list[Check]) -> gx.ExpectationSuite:
             expectation.mostly = check.mostly
         suite.add_expectation(expectation)
     return suite
+
+
+def check_descriptions(cfg: AuditConfig) -> dict[str, str]:
+    """Check name -> the sentence that says what it checks (for the quality summary)."""
+    return {c.name: c.description for c in all_checks(cfg)}

@@ -9,10 +9,11 @@ from datetime import date
 
 import dagster as dg
 
+from expectations.stage import run_checks
+from expectations.suites import check_descriptions
 from expectations.suites import tolerance as suite_tolerance
 from pipelines.defs.partitions import monthly_partitions
 from pipelines.defs.resources import AuditResource
-from ticket_audit.quality.checks import run_checks
 from ticket_audit.quality.duplicates import run_duplicates
 from ticket_audit.quality.label_consistency import run_label_consistency
 from ticket_audit.quality.summary import run_quality_summary
@@ -197,7 +198,8 @@ def quality_summary(
 ) -> dg.MaterializeResult:
     """audit.quality_ticket_flags (one row per ticket, a boolean per criterion) and the
     `quality` layer summary: usable labelled share and the funnel."""
-    s = run_quality_summary(audit.load(), context.log.info)
+    cfg = audit.load()
+    s = run_quality_summary(cfg, check_descriptions(cfg), context.log.info)
     return dg.MaterializeResult(
         metadata={
             "usable_labeled_share": s["usable_labeled_share"],

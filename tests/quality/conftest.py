@@ -12,9 +12,9 @@ import pytest
 
 from connectors.ingest import ingest_config
 from tests.conftest import with_store
+from tests.quality.layer import LayerRun, run_quality_layer
 from ticket_audit.config import AuditConfig, load_config
 from ticket_audit.generator import GeneratedHistory, GeneratorSpec, generate_history
-from ticket_audit.quality.layer import LayerRun, run_quality_layer
 
 BASE = GeneratorSpec().rates
 RATE_SETTINGS: dict[str, dict[str, float]] = {

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from expectations.stage import ChecksOutcome, run_checks
+from expectations.suites import check_descriptions
 from ticket_audit.config import AuditConfig
-from ticket_audit.quality.checks import ChecksOutcome, run_checks
 from ticket_audit.quality.duplicates import run_duplicates
 from ticket_audit.quality.label_consistency import run_label_consistency
 from ticket_audit.quality.summary import run_quality_summary
@@ -61,5 +62,5 @@ def run_quality_layer(
     stage("duplicate_tickets", run_duplicates, cfg, progress)
     stage("label_consistency", run_label_consistency, cfg, progress)
     stage("reply_variability", run_reply_variability, cfg, progress)
-    summary = stage("quality_summary", run_quality_summary, cfg, progress)
+    summary = stage("quality_summary", run_quality_summary, cfg, check_descriptions(cfg), progress)
     return LayerRun(summary, checks, seconds)

@@ -8,8 +8,8 @@ from datetime import date
 import polars as pl
 import pytest
 
-from expectations.suites import all_checks
-from ticket_audit.quality.checks import run_checks
+from expectations.stage import run_checks
+from expectations.suites import all_checks, check_descriptions
 from ticket_audit.store import open_store
 
 
@@ -133,7 +133,7 @@ def test_months_not_yet_validated_are_not_counted_usable(tmp_path) -> None:
     run_duplicates(cfg, quiet)
     run_label_consistency(cfg, quiet)
     run_reply_variability(cfg, quiet)
-    summary = run_quality_summary(cfg, quiet)
+    summary = run_quality_summary(cfg, check_descriptions(cfg), quiet)
     with open_store(cfg.duckdb_path) as con:
         in_window = con.execute(
             "SELECT count(*) FROM canonical.tickets WHERE created_month < DATE '2026-09-01'"

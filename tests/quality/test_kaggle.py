@@ -9,8 +9,8 @@ import pytest
 
 from connectors.ingest import ingest_config
 from tests.conftest import REPO, with_store
+from tests.quality.layer import run_quality_layer
 from ticket_audit.config import load_config
-from ticket_audit.quality.layer import run_quality_layer
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from expectations.stage import gx_results_dir
 from reports.quality_section import render_html, render_markdown
-from ticket_audit.quality.checks import gx_results_dir
 from ticket_audit.store import open_store
 
 

@@ -104,7 +104,7 @@ def test_range_run_then_unpartitioned_assets(loaded) -> None:
 
 
 def test_blocking_check_stops_the_run_when_gx_and_sql_disagree(loaded, monkeypatch) -> None:
-    import ticket_audit.quality.checks as checks_module
+    import expectations.stage as checks_module
 
     def tampered(cfg, cutoff=None):
         return [

@@ -67,6 +67,17 @@ CRITERIA: tuple[Criterion, ...] = (
 )
 CRITERION_KEYS = tuple(c.key for c in CRITERIA)
 
+# Fields whose absence or invalid value removes a ticket from the usable set
+# (criterion "metadata_valid"; the GX metadata suite checks them).
+REQUIRED_FIELDS = ("priority", "channel", "product", "team")
+
+
+def mapped_fields(cfg: AuditConfig) -> list[str]:
+    """Required fields that at least one source maps (a field no export has cannot be held
+    against single tickets; completeness still reports it)."""
+    return [f for f in REQUIRED_FIELDS if cfg.maps_field(f)]
+
+
 # Generator defects (truth.csv columns) each criterion removes; "invalid_timestamp" rows
 # never load (quarantined at ingest).
 TRUTH_DEFECTS: dict[str, tuple[str, ...]] = {

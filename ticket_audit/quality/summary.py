@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import duckdb
 
-from expectations.metadata import REQUIRED_FIELDS, mapped_fields
-from expectations.suites import all_checks
 from ticket_audit.config import AuditConfig
 from ticket_audit.quality.breakdowns import breakdowns, worst_examples
-from ticket_audit.quality.funnel import CRITERIA, build_flags, funnel, quarantined_tickets
+from ticket_audit.quality.funnel import (
+    CRITERIA,
+    REQUIRED_FIELDS,
+    build_flags,
+    funnel,
+    mapped_fields,
+    quarantined_tickets,
+)
 from ticket_audit.quality.leftovers import store_template_tokens, template_tokens
 from ticket_audit.quality.status_patterns import completeness_by_status, status_patterns
 from ticket_audit.quality.tables import ensure_tables, load_stage_stats
@@ -56,24 +61,22 @@ def _one(con, sql: str, params=None):
     return con.execute(sql, params or []).fetchall()[0]
 
 
-def _checks_section(con, cfg: AuditConfig, loaded: int) -> list[dict]:
-    meta = {c.name: c for c in all_checks(cfg)}
+def _checks_section(con, loaded: int, descriptions: Mapping[str, str]) -> list[dict]:
     rows = con.execute("""
         SELECT suite, check_name, any_value(column_name), sum(unexpected_count),
             sum(element_count), bool_and(success), count(*), bool_or(raised),
-            sum(sql_unexpected_count)
+            sum(sql_unexpected_count), any_value(criterion)
         FROM audit.quality_check_results GROUP BY suite, check_name
         ORDER BY suite, check_name""").fetchall()
     out = []
-    for suite, name, column, unexpected, elements, success, months, raised, sql in rows:
-        check = meta.get(name)
+    for suite, name, column, unexpected, elements, success, months, raised, sql, crit in rows:
         out.append(
             {
                 "suite": suite,
                 "check": name,
                 "column": column,
-                "description": check.description if check else None,
-                "criterion": check.criterion if check else None,
+                "description": descriptions.get(name),
+                "criterion": crit,
                 "unexpected": int(unexpected or 0),
                 "share": _share(unexpected, loaded),
                 "validated_tickets": int(elements or 0),
@@ -86,7 +89,12 @@ def _checks_section(con, cfg: AuditConfig, loaded: int) -> list[dict]:
     return out
 
 
-def build_summary(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dict:
+def build_summary(
+    con: duckdb.DuckDBPyConnection, cfg: AuditConfig, check_descriptions: Mapping[str, str]
+) -> dict:
+    """The summary from the audit tables; `check_descriptions` (check name -> sentence, from
+    `expectations.suites.check_descriptions`) label the checks: the core layer reads what
+    the checks found from DuckDB and does not import the suites."""
     ensure_tables(con)
     build_flags(con)
     quarantined = quarantined_tickets(con, cfg)
@@ -166,7 +174,7 @@ def build_summary(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dict:
             "SELECT DISTINCT partition_month FROM audit.quality_check_results ORDER BY 1"
         ).fetchall()
     ]
-    checks = _checks_section(con, cfg, loaded)
+    checks = _checks_section(con, loaded, check_descriptions)
     mismatches = [c for c in checks if c["raised"] or c["unexpected"] != c["sql_unexpected"]]
 
     return {
@@ -264,11 +272,13 @@ def _exists(con, table: str) -> bool:
     )
 
 
-def run_quality_summary(cfg: AuditConfig, progress: Progress = log.info) -> dict:
+def run_quality_summary(
+    cfg: AuditConfig, check_descriptions: Mapping[str, str], progress: Progress = log.info
+) -> dict:
     t0 = time.perf_counter()
     with open_store(cfg.duckdb_path) as con:
         con.execute("SET enable_progress_bar = false")
-        summary = build_summary(con, cfg)
+        summary = build_summary(con, cfg, check_descriptions)
         save_summary(con, "quality", summary)
     progress(
         f"quality summary: {summary['usable_labeled_tickets']:,} of {summary['tickets_read']:,} "
