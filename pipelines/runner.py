@@ -179,27 +179,17 @@ def _lock_holder(fh) -> str:
 
 
 @contextmanager
-def audit_lock(duckdb_path: Path) -> Iterator[None]:
-    """Exclusive for the whole audit; fails at once if another audit holds the file.
-
-    The store's own lock waits (TICKET_AUDIT_LOCK_TIMEOUT) for whoever holds the database;
-    a second audit of the same file should be told at once instead, with who holds it.
-    flock is released by the kernel when the holder dies, so a killed audit never leaves
-    the file locked.
-    """
-    lock_path = duckdb_path.with_name(duckdb_path.name + ".audit.lock")
+def _exclusive(lock_path: Path, busy: str) -> Iterator[None]:
+    """Held for the whole audit; fails at once, naming the holder, if another process holds
+    it. flock is released by the kernel when the holder dies, so a killed audit never leaves
+    it locked."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fh = open(lock_path, "a+")  # noqa: SIM115 - held for the lifetime of the lock
     try:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise AuditFailed(
-                f"{duckdb_path}: another audit is already running on this DuckDB file "
-                f"({_lock_holder(fh)}). Two audits must not write the same DuckDB file at "
-                "once: wait for it to finish, or point audit.duckdb_path elsewhere.",
-                input_error=True,
-            ) from None
+            raise AuditFailed(busy.format(holder=_lock_holder(fh)), input_error=True) from None
         fh.seek(0)
         fh.truncate()
         started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -209,6 +199,34 @@ def audit_lock(duckdb_path: Path) -> Iterator[None]:
     finally:
         fcntl.flock(fh, fcntl.LOCK_UN)
         fh.close()
+
+
+def audit_lock(duckdb_path: Path):
+    """Exclusive for the whole audit of a DuckDB file.
+
+    The store's own lock waits (TICKET_AUDIT_LOCK_TIMEOUT) for whoever holds the database;
+    a second audit of the same file should be told at once instead, with who holds it.
+    """
+    return _exclusive(
+        duckdb_path.with_name(duckdb_path.name + ".audit.lock"),
+        f"{duckdb_path}: another audit is already running on this DuckDB file ({{holder}}). "
+        "Two audits must not write the same DuckDB file at once: wait for it to finish, or "
+        "point audit.duckdb_path elsewhere.",
+    )
+
+
+OUTPUT_LOCK = ".ticket-audit.lock"
+
+
+def output_lock(out: Path):
+    """Exclusive for the audit writing an output directory: two audits of different DuckDB
+    files writing the same --output would overwrite each other's reports file by file."""
+    return _exclusive(
+        out / OUTPUT_LOCK,
+        f"{out}: another audit is writing this output directory ({{holder}}). Two audits "
+        "must not write the same output directory at once: wait for it, or give another "
+        "--output.",
+    )
 
 
 def _check_output_dir(out: Path) -> None:
@@ -256,7 +274,8 @@ def run_audit(
     duckdb_path = Path(cfg.duckdb_path).resolve()
     with audit_lock(duckdb_path):
         _check_output_dir(out)
-        return _run_stages(cfg, out, duckdb_path, show_progress, verbose, instance)
+        with output_lock(out):
+            return _run_stages(cfg, out, duckdb_path, show_progress, verbose, instance)
 
 
 def run_config_for(verbose: bool) -> dict:

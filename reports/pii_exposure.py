@@ -6,7 +6,6 @@ types and ticket ids. The report has no access to any text, so it cannot leak on
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from reports.charts import bar_chart, column_chart
+from reports.escape import SafeDictWriter
 from reports.files import write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -68,7 +68,7 @@ def render_html(exposure: dict[str, Any]) -> str:
 
 def render_csv(exposure: dict[str, Any]) -> str:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    w = SafeDictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     w.writeheader()
     w.writerow(
         {

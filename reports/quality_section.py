@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
+from reports.escape import md_text
 from reports.scorecard.charts import coverage_chart, funnel_chart
 from reports.scorecard.format import DASH, num, pct
 
@@ -349,11 +350,8 @@ def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
     if not rows:
         return []
 
-    def cell(v: object) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+    out += ["| " + " | ".join(md_text(c) for c in r) + " |" for r in rows]
     return out + [""]
 
 
@@ -389,7 +387,7 @@ def render_markdown(summary: dict) -> str:
         lines += ["**Unfilled template tokens**", ""]
         lines += _md_table(
             ["field", "token", "tickets"],
-            [[t["field"], f"`{t['token']}`", num(t["tickets"])] for t in tokens],
+            [[t["field"], t["token"], num(t["tickets"])] for t in tokens],
         )
     patterns = s.get("status_patterns") or []
     if patterns:

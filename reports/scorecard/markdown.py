@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reports.escape import md_text
 from reports.scorecard.format import hours, label_evidence, ms, num, pct, signed, verdict
 from reports.scorecard.quality import quality_markdown
 
@@ -17,7 +18,7 @@ def _issues(title: str, issues: list[dict]) -> list[str]:
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return md_text(text)
 
 
 def _breakdown(title: str, groups: dict) -> list[str]:
@@ -47,7 +48,7 @@ def render_markdown(card: dict) -> str:
     out = [
         "# GenAI readiness scorecard",
         "",
-        f"{card.get('audit_name')} · audit {card.get('audit_id')} · generated "
+        f"{_cell(card.get('audit_name'))} · audit {_cell(card.get('audit_id'))} · generated "
         f"{card.get('generated_at')} · {num(card.get('tickets_total'))} tickets",
         "",
         f"**Verdict: {verdict(r.get('verdict'))}** · score {round(100 * (r.get('score') or 0))} / 100",
@@ -128,14 +129,18 @@ def render_markdown(card: dict) -> str:
         "| area | owner | contact | last review | status |",
         "|---|---|---|---|---|",
         *[
-            f"| {x.get('title') or x['area']} | {x.get('owner') or '—'} | {x.get('contact') or '—'} | "
-            f"{x.get('reviewed_on') or '—'} | {x['status']} |"
+            f"| {_cell(x.get('title') or x['area'])} | {_cell(x.get('owner') or '—')} | "
+            f"{_cell(x.get('contact') or '—')} | {_cell(x.get('reviewed_on') or '—')} | "
+            f"{_cell(x['status'])} |"
             for x in o.get("responsibilities") or []
         ],
         "",
     ]
     if o.get("fields_without_steward"):
-        out += [f"Fields without a steward: {', '.join(o['fields_without_steward'])}.", ""]
+        out += [
+            f"Fields without a steward: {', '.join(map(_cell, o['fields_without_steward']))}.",
+            "",
+        ]
     ev = o.get("evidence") or {}
     if ev.get("by_team"):
         out += [
@@ -160,7 +165,7 @@ def _trends(card: dict) -> list[str]:
         "|---|---|---|---:|---:|---:|---:|",
     ]
     out += [
-        f"| {a['audit_id']} | {a.get('generated_at')} | {a.get('verdict')} | "
+        f"| {_cell(a['audit_id'])} | {a.get('generated_at')} | {_cell(a.get('verdict'))} | "
         f"{num(a.get('score'), 2)} | {pct(a.get('tagging_coverage'))} | "
         f"{pct(a.get('usable_labeled_share'))} | {ms(a.get('p95_ms'))} |"
         for a in audits

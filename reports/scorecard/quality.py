@@ -12,6 +12,7 @@ import importlib
 import inspect
 from html import escape
 
+from reports.escape import md_text
 from reports.scorecard.format import num, pct
 
 HEADLINE = (
@@ -89,7 +90,8 @@ def quality_markdown(summary: dict) -> str:
         return mod.render_markdown(summary)
     lines = ["| step | remaining |", "|---|---:|"]
     lines += [
-        f"| {s.get('step')} | {num(s.get('remaining'))} |" for s in summary.get("funnel") or []
+        f"| {md_text(s.get('step'))} | {num(s.get('remaining'))} |"
+        for s in summary.get("funnel") or []
     ]
     lines += ["", "| measure | value |", "|---|---|"]
     lines += [f"| {label} | {pct(summary.get(key))} |" for key, label in HEADLINE]
@@ -98,10 +100,10 @@ def quality_markdown(summary: dict) -> str:
     completeness = summary.get("metadata_completeness") or {}
     if completeness:
         lines += ["", "| field | complete |", "|---|---|"]
-        lines += [f"| {f} | {pct(s)} |" for f, s in sorted(completeness.items())]
+        lines += [f"| {md_text(f)} | {pct(s)} |" for f, s in sorted(completeness.items())]
     detail = summary.get("response_variability")
     variability = _flat(detail) if isinstance(detail, dict) else []
     if variability:
         lines += ["", "| response variability | value |", "|---|---|"]
-        lines += [f"| {k} | {v} |" for k, v in variability]
+        lines += [f"| {md_text(k)} | {md_text(v)} |" for k, v in variability]
     return "\n".join(lines)

@@ -153,7 +153,7 @@ def compute_exposure(
             FROM f
             LEFT JOIN canonical.messages m
               ON m.source = f.source AND m.ticket_id = f.ticket_id AND m.seq = f.seq
-            GROUP BY 1 ORDER BY tickets DESC""",
+            GROUP BY 1 ORDER BY tickets DESC, findings DESC, field""",
     )
     for r in by_field:
         r["tickets_share"] = _share(r["tickets"], scanned)
