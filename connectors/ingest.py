@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from connectors import raw_zone
+from connectors import message_shape, raw_zone
 from connectors.errors import IngestError, values_withheld
 from connectors.files import (
     Staged,
@@ -381,16 +381,29 @@ def _load_messages_file(
             line_bytes=max_line_bytes(cfg.ingest.max_text_bytes),
             sheet=spec.sheet,
         )
+        table, fields = "stage", dict(spec.fields)
+        if spec.thread_by is not None:
+            table = message_shape.thread_stage(con, spec)
+            fields["ticket_id"] = message_shape.THREAD_COLUMN
+        order_sql, order = message_shape.order_items(spec)
+        carry = ", ".join(x for x in (message_shape.group_item(spec), order_sql) if x)
         select = message_select(
-            spec.fields,
+            fields,
             spec.role_map,
-            table="stage",
+            table=table,
             formats=source.mapping.timestamp_formats,
             hash_key_sql=key_sql,
             pseudonymize="assignee_id" in source.mapping.pseudonymize,
             max_text_bytes=cfg.ingest.max_text_bytes,
+            value_maps=spec.value_maps,
+            carry=carry,
         )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE mapped_messages AS {select}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE message_rows AS {select}")
+        if spec.group_rows_by:
+            message_shape.group_messages(con, spec, order)
+        else:
+            con.execute("ALTER TABLE message_rows RENAME TO mapped_messages")
+            con.execute("ALTER TABLE mapped_messages ADD COLUMN _rows BIGINT DEFAULT 1")
         # A message is only loadable if its ticket is: orphans are quarantined, not dropped.
         con.execute(
             """UPDATE mapped_messages SET _reason = 'ticket_id: no loaded ticket with this id'
@@ -398,12 +411,22 @@ def _load_messages_file(
                 (SELECT ticket_id FROM canonical.tickets WHERE source = ?)""",
             [source.name],
         )
+        if "seq" not in spec.fields:
+            message_shape.number_messages(con, order)
         con.execute(
             """UPDATE mapped_messages SET _reason = 'seq: duplicate message position for the ticket'
             WHERE _reason IS NULL AND _row_number IN (SELECT _row_number FROM (
                 SELECT _row_number, row_number() OVER (PARTITION BY ticket_id, seq
                                                        ORDER BY _row_number) AS k
                 FROM mapped_messages WHERE _reason IS NULL) WHERE k > 1)"""
+        )
+        # Every row of a message held back is quarantined, with the message's reason.
+        reasons = (
+            """SELECT r._row_number, coalesce(r._reason, m._reason) AS _reason
+            FROM message_rows r JOIN mapped_messages m USING (_group)
+            WHERE m._reason IS NOT NULL"""
+            if spec.group_rows_by
+            else "SELECT _row_number, _reason FROM mapped_messages"
         )
         _quarantine_rejects(con, source.name, staged, load_id, now)
         _quarantine_mapped(
@@ -412,7 +435,7 @@ def _load_messages_file(
             staged,
             load_id,
             now,
-            "SELECT _row_number, _reason FROM mapped_messages",
+            reasons,
         )
         con.execute(
             "DELETE FROM canonical.messages WHERE source = ? AND origin = ?", [source.name, origin]
@@ -423,8 +446,13 @@ def _load_messages_file(
             SELECT ?, {cols}, ?, _row_number, ?, ? FROM mapped_messages WHERE _reason IS NULL""",
             [source.name, origin, load_id, now],
         )
-        con.execute("DROP TABLE mapped_messages")
-        loaded, quarantined = _counts(con, source.name, origin, load_id, "canonical.messages")
+        (loaded_rows,) = con.execute(
+            "SELECT coalesce(sum(_rows), 0) FROM mapped_messages WHERE _reason IS NULL"
+        ).fetchone()
+        con.execute("DROP TABLE mapped_messages; DROP TABLE IF EXISTS message_rows")
+        messages, quarantined = _counts(con, source.name, origin, load_id, "canonical.messages")
+        # Rows, not messages: a message grouped from several rows loads all of them.
+        loaded = int(loaded_rows)
         read = staged.rows + len(staged.rejects)
         if read != loaded + quarantined:
             raise IngestError(
@@ -433,7 +461,7 @@ def _load_messages_file(
             )
         con.execute(
             "INSERT INTO audit.load_log VALUES (?, ?, ?, 'messages', ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, source.name, origin, fp, read, loaded, quarantined, loaded, now, _now()],
+            [load_id, source.name, origin, fp, read, loaded, quarantined, messages, now, _now()],
         )
         con.execute("COMMIT")
     except BaseException:
@@ -441,7 +469,10 @@ def _load_messages_file(
         raw_zone.prune(con)  # the copy this load kept
         raise
     finally:
-        con.execute("DROP VIEW IF EXISTS stage; DROP TABLE IF EXISTS stage_rows")
+        con.execute(
+            "DROP VIEW IF EXISTS stage_threaded; DROP TABLE IF EXISTS thread_roots; "
+            "DROP VIEW IF EXISTS stage; DROP TABLE IF EXISTS stage_rows"
+        )
     return OriginReport(source.name, origin, "messages", read, loaded, quarantined)
 
 
@@ -515,8 +546,11 @@ def ingest_file_source(
                 and _already_loaded(con, source.name, origin, fp)
                 and not (
                     tickets_changed
-                    and _messages_depend_on_change(
-                        con, source.name, origin, spec.fields["ticket_id"]
+                    and (
+                        spec.thread_by is not None  # roots are not a column: always re-read
+                        or _messages_depend_on_change(
+                            con, source.name, origin, spec.fields["ticket_id"]
+                        )
                     )
                 )
             ):

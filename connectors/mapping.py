@@ -8,6 +8,7 @@ values reach the quality checks instead of being hidden here.
 from __future__ import annotations
 
 from ticket_audit.config.mapping import (
+    BOOLEAN_TEXT,
     ONE_HOT_FALSE,
     ONE_HOT_TRUE,
     Columns,
@@ -300,8 +301,17 @@ def message_select(
     hash_key_sql: str,
     pseudonymize: bool,
     max_text_bytes: int,
+    value_maps: dict[str, dict[str, str]] | None = None,
+    carry: str = "",
 ) -> str:
-    """SELECT over staging table `table` for a separate messages export."""
+    """SELECT over staging table `table` for a separate messages export.
+
+    Strict where a guess would mislead: an `is_public` that is not a boolean after
+    `value_maps`, and an author role that is missing or neither canonical nor in `role_map`,
+    quarantine the message with the reason instead of defaulting to public or customer.
+    `carry` adds select items of `table` to the output.
+    """
+    value_maps = value_maps or {}
     exprs, checks = [], []
     for field in MESSAGE_FIELDS:
         col = fields.get(field.name)
@@ -309,7 +319,7 @@ def message_select(
             default = "'customer'" if field.name == "author_role" else "NULL"
             exprs.append(f"CAST({default} AS {field.sql_type}) AS {field.name}")
             continue
-        t = _text([col])
+        t = _value_mapped(_text([col]), value_maps.get(field.name, {}))
         if field.kind == "timestamp":
             typed = timestamp_expr(t, formats)
             checks.append(
@@ -324,13 +334,23 @@ def message_select(
                 f"'{field.name}: not an integer (column {col})'"
             )
         elif field.kind == "boolean":
-            typed = f"coalesce(try_cast({t} AS BOOLEAN), true)"
+            known = ", ".join(
+                f"{lit(k)}: {'true' if v else 'false'}" for k, v in BOOLEAN_TEXT.items()
+            )
+            parsed = f"(MAP {{{known}}})[lower({t})]"
+            # An empty cell is the default (public); a value that is not a boolean is not.
+            typed = f"coalesce({parsed}, true)"
+            checks.append(
+                f"WHEN {t} IS NOT NULL AND {parsed} IS NULL THEN '{field.name}: not a boolean "
+                f"(column {col}; map its values with value_maps.{field.name})'"
+            )
         elif field.name == "author_role":
             lowered = f"lower({t})"
             typed = _value_mapped(lowered, {k.lower(): v for k, v in role_map.items()})
+            checks.append(f"WHEN {t} IS NULL THEN 'author_role: missing (column {col})'")
             checks.append(
                 f"WHEN {typed} NOT IN ('customer', 'agent', 'system') THEN "
-                f"'author_role: unknown role (column {col})'"
+                f"'author_role: unknown role (column {col}; map it with role_map)'"
             )
         elif field.name == "author_id" and pseudonymize:
             typed = (
@@ -347,4 +367,5 @@ def message_select(
             checks.insert(0, f"WHEN {t} IS NULL THEN 'ticket_id: missing'")
         exprs.append(f"{typed} AS {field.name}")
     reason = ("CASE " + " ".join(checks) + " END") if checks else "NULL"
-    return f"SELECT _row_number, {', '.join(exprs)}, {reason} AS _reason FROM {table}"
+    extra = f", {carry}" if carry else ""
+    return f"SELECT _row_number, {', '.join(exprs)}, {reason} AS _reason{extra} FROM {table}"

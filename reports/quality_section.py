@@ -70,10 +70,23 @@ def _headline_rows(s: dict) -> list[tuple[str, str]]:
     rows.append(
         (
             "Response variability (0 = every reply alike, 1 = no two alike)",
-            num(rv, 2) if isinstance(rv, int | float) else DASH,
+            num(rv, 2)
+            if isinstance(rv, int | float)
+            else "no replies"
+            if s.get("agent_replies") == 0
+            else DASH,
         )
     )
     return rows
+
+
+def _metadata_cells(s: dict, field: str) -> list[str]:
+    """Present / present-and-valid shares; "not mapped" for a field no source maps (its
+    checks never ran: a 100% there would be a number about nothing)."""
+    if field in (s.get("unmapped_fields") or []):
+        return ["not mapped", "not mapped"]
+    comp, valid = s.get("metadata_completeness") or {}, s.get("metadata_validity") or {}
+    return [pct(comp.get(field)), pct(valid.get(field))]
 
 
 def render_html(summary: dict, *, charts: bool = True) -> str:
@@ -128,6 +141,14 @@ def render_html(summary: dict, *, charts: bool = True) -> str:
             + ", ".join(f"{_e(k)} {num(v)}" for k, v in quarantined.items())
             + ".</p>"
         )
+    held = s.get("quarantined_messages") or {}
+    if held:
+        parts.append(
+            f"<p>Messages not loaded ({num(sum(held.values()))} rows, replies among them, "
+            "quarantined at ingest, by field): "
+            + ", ".join(f"{_e(k)} {num(v)}" for k, v in held.items())
+            + ".</p>"
+        )
     parts.append("<h4>Checks (Great Expectations suites, per month)</h4>")
     step_of = {c["key"]: c["step"] for c in s.get("criteria") or []}
     parts.append(
@@ -159,7 +180,7 @@ def render_html(summary: dict, *, charts: bool = True) -> str:
     parts.append(
         _table(
             ["field", "present", "present and valid"],
-            [[_e(f), pct(comp.get(f)), pct(valid.get(f))] for f in dict.fromkeys([*comp, *valid])],
+            [[_e(f), *_metadata_cells(s, f)] for f in dict.fromkeys([*comp, *valid])],
         )
     )
     tokens = s.get("template_tokens") or []
@@ -368,6 +389,14 @@ def render_markdown(summary: dict) -> str:
             for f in funnel
         ],
     )
+    for key, what in (("quarantined", "Tickets"), ("quarantined_messages", "Message rows")):
+        held = s.get(key) or {}
+        if held:
+            lines += [
+                f"{what} not loaded (quarantined at ingest, by field): "
+                + ", ".join(f"{k} {num(v)}" for k, v in held.items()),
+                "",
+            ]
     loaded = s.get("tickets_loaded") or 1
     lines += ["**What is wrong with the rest**", ""]
     lines += _md_table(
@@ -380,7 +409,7 @@ def render_markdown(summary: dict) -> str:
     comp, valid = s.get("metadata_completeness") or {}, s.get("metadata_validity") or {}
     lines += _md_table(
         ["field", "present", "present and valid"],
-        [[f, pct(comp.get(f)), pct(valid.get(f))] for f in dict.fromkeys([*comp, *valid])],
+        [[f, *_metadata_cells(s, f)] for f in dict.fromkeys([*comp, *valid])],
     )
     tokens = s.get("template_tokens") or []
     if tokens:

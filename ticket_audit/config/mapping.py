@@ -142,8 +142,25 @@ class MessageColumn(Strict):
         return v
 
 
+def _as_text(value: Any) -> str:
+    """A YAML scalar as the text a value map compares or yields (true -> "true", 1 -> "1")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)
+    raise ValueError(f"{value!r} is not a text, number or boolean")
+
+
+class ThreadBy(Strict):
+    """Threads linked by reply ids: a message's ticket is the first message of its chain."""
+
+    id: str
+    in_reply_to: str
+
+
 class MessagesFile(Strict):
-    """A separate export of conversation messages, joined to tickets by ticket id."""
+    """A separate export of conversation messages, joined to tickets by ticket id (or by
+    reply chains, `thread_by`); one row per message, or per utterance (`group_rows_by`)."""
 
     path: str
     format: Literal["csv", "jsonl", "parquet", "excel"] | None = None
@@ -151,7 +168,38 @@ class MessagesFile(Strict):
     sheet: str | None = None
     encoding: str = "utf-8"
     fields: dict[str, str]
+    # Raw role -> customer/agent/system; a role neither mapped nor canonical quarantines
+    # the message.
     role_map: dict[str, str] = Field(default_factory=dict)
+    # Message field -> {raw value: value}, applied before parsing (e.g. is_public from an
+    # "is_private" column written "0.0"/"1.0": {"0.0": true, "1.0": false}).
+    value_maps: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Rows that make one message (one row per utterance or line), joined in `order_by` order.
+    group_rows_by: list[str] | None = Field(default=None, min_length=1)
+    # Order of rows within a message and of messages within a ticket (numbers compare as
+    # numbers); also gives `seq` when no column is mapped to it.
+    order_by: str | list[str] | None = None
+    thread_by: ThreadBy | None = None
+
+    @field_validator("value_maps", mode="before")
+    @classmethod
+    def _texts(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        out = {}
+        for field, mapping in v.items():
+            if not isinstance(mapping, dict):
+                raise ValueError(f"{field}: give a mapping of raw value -> value")
+            try:
+                out[field] = {_as_text(k): _as_text(x) for k, x in mapping.items()}
+            except ValueError as exc:
+                raise ValueError(f"{field}: {exc}") from None
+        return out
+
+    @field_validator("role_map", mode="before")
+    @classmethod
+    def _role_texts(cls, v: Any) -> Any:
+        return {_as_text(k): r for k, r in v.items()} if isinstance(v, dict) else v
 
     @field_validator("fields")
     @classmethod
@@ -161,9 +209,8 @@ class MessagesFile(Strict):
             raise ValueError(
                 f"unknown canonical message field(s) {unknown}; known: {list(MESSAGE_COLUMNS)}"
             )
-        for required in ("ticket_id", "body"):
-            if required not in v:
-                raise ValueError(f"missing required message field {required!r}")
+        if "body" not in v:
+            raise ValueError("missing required message field 'body'")
         return v
 
     @field_validator("role_map")
@@ -174,8 +221,60 @@ class MessagesFile(Strict):
             raise ValueError(f"roles must be one of {list(AUTHOR_ROLES)}, got {bad}")
         return v
 
+    @model_validator(mode="after")
+    def _ticket_key(self) -> MessagesFile:
+        if self.thread_by is None and "ticket_id" not in self.fields:
+            raise ValueError(
+                "fields: missing required message field 'ticket_id' (or give `thread_by` "
+                "for threads linked by reply ids)"
+            )
+        if self.thread_by is not None and "ticket_id" in self.fields:
+            raise ValueError(
+                "thread_by: the ticket of a threaded message is its chain's first message; "
+                "leave ticket_id out of `fields`"
+            )
+        unknown = sorted(set(self.value_maps) - set(MESSAGE_COLUMNS))
+        if unknown:
+            raise ValueError(f"value_maps: unknown canonical message field(s) {unknown}")
+        unmapped = sorted(set(self.value_maps) - set(self.fields))
+        if unmapped:
+            raise ValueError(f"value_maps: field(s) {unmapped} not mapped in `fields`")
+        for field, vm in self.value_maps.items():
+            if field == "is_public":
+                bad = {k: x for k, x in vm.items() if x.lower() not in BOOLEAN_TEXT}
+                if bad:
+                    raise ValueError(f"value_maps.is_public: {bad} are not true/false")
+            if field == "author_role":
+                raise ValueError("value_maps.author_role: use `role_map` for roles")
+        if self.order_by is not None and self.group_rows_by is None and "seq" in self.fields:
+            raise ValueError("order_by: seq is mapped; order_by orders grouped rows only then")
+        return self
+
+    def order_columns(self) -> list[str]:
+        if self.order_by is None:
+            return []
+        return [self.order_by] if isinstance(self.order_by, str) else list(self.order_by)
+
     def source_columns(self) -> list[str]:
-        return list(dict.fromkeys(self.fields.values()))
+        cols = list(self.fields.values()) + list(self.group_rows_by or []) + self.order_columns()
+        if self.thread_by is not None:
+            cols += [self.thread_by.id, self.thread_by.in_reply_to]
+        return list(dict.fromkeys(cols))
+
+
+# Text a strict boolean accepts (after value_maps); anything else quarantines the message.
+BOOLEAN_TEXT = {
+    "true": True,
+    "false": False,
+    "t": True,
+    "f": False,
+    "1": True,
+    "0": False,
+    "yes": True,
+    "no": False,
+    "y": True,
+    "n": False,
+}
 
 
 class MessagesMapping(Strict):

@@ -153,7 +153,9 @@ def build_flags(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def quarantined_tickets(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dict:
+def quarantined_tickets(
+    con: duckdb.DuckDBPyConnection, cfg: AuditConfig, *, messages: bool = False
+) -> dict:
     """Ticket rows that did not load, by field, for the funnel's "read -> loaded" step.
 
     Message rows are quarantined into the same table; they come from the messages origins,
@@ -184,14 +186,21 @@ def quarantined_tickets(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dic
     )
     try:
         rows = con.execute(
-            """SELECT coalesce(q.field, '(unreadable row)') AS field, count(*)
+            f"""SELECT coalesce(q.field, '(unreadable row)') AS field, count(*)
             FROM raw.quarantine q
-            ANTI JOIN message_origins m ON m.source = q.source AND m.origin = q.origin
-            GROUP BY ALL ORDER BY 2 DESC"""
+            {"SEMI" if messages else "ANTI"} JOIN message_origins m
+                ON m.source = q.source AND m.origin = q.origin
+            GROUP BY ALL ORDER BY 2 DESC, 1"""
         ).fetchall()
     finally:
         con.unregister("message_origins")
     return {field: n for field, n in rows}
+
+
+def quarantined_messages(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dict:
+    """Message rows that did not load (replies among them), by field: the scorecard shows
+    them beside the tickets, not only the profile."""
+    return quarantined_tickets(con, cfg, messages=True)
 
 
 def funnel(con: duckdb.DuckDBPyConnection, read: int) -> list[dict]:

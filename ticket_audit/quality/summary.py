@@ -21,6 +21,7 @@ from ticket_audit.quality.funnel import (
     build_flags,
     funnel,
     mapped_fields,
+    quarantined_messages,
     quarantined_tickets,
 )
 from ticket_audit.quality.leftovers import store_template_tokens, template_tokens
@@ -164,6 +165,7 @@ def build_summary(
         else []
     )
     overall = next((r for r in variability if r["category"] == ALL), None)
+    replies = int(overall["replies"] or 0) if overall else 0
 
     tokens = template_tokens(con, cfg)
     store_template_tokens(con, tokens)
@@ -187,7 +189,10 @@ def build_summary(
         "label_conflict_share": _share(conflict_tickets, loaded),
         "metadata_completeness": completeness,
         "duplicate_share": _share(exact + near, loaded),
-        "response_variability": overall["variability_score"] if overall else None,
+        # None ("no replies") when no agent reply exists: 0 would read as "perfectly uniform".
+        "response_variability": overall["variability_score"] if replies else None,
+        "agent_replies": replies,
+        "quarantined_messages": quarantined_messages(con, cfg),
         "funnel": steps,
         # counts
         "tickets_read": read,

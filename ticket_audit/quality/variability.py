@@ -35,52 +35,183 @@ UNTAGGED = "(untagged)"
 BATCH_ROWS = 250_000
 # Part of every reply's body hash: a change to how replies are labelled (or to Polars, whose
 # core_hash is kept) relabels them all.
-LABELS_VERSION = 1
+LABELS_VERSION = 2
 
-GREETING_WORDS = (
-    "good morning",
-    "good afternoon",
-    "good evening",
-    "hi",
-    "hello",
-    "hey",
-    "dear",
-    "greetings",
-    "hallo",
-    "guten tag",
-    "bonjour",
-    "hola",
-    "ciao",
+# Greetings in en/de/fr/es/pt (longest first, so "sehr geehrte damen und herren" wins
+# over "sehr geehrte"); matched at the start of the reply, lower-cased.
+GREETING_WORDS = tuple(
+    sorted(
+        (
+            # en
+            "good morning",
+            "good afternoon",
+            "good evening",
+            "hi",
+            "hello",
+            "hey",
+            "dear",
+            "greetings",
+            # de
+            "hallo",
+            "guten tag",
+            "guten morgen",
+            "guten abend",
+            "sehr geehrte",
+            "sehr geehrter",
+            "sehr geehrte damen und herren",
+            "liebe",
+            "lieber",
+            "moin",
+            "servus",
+            # fr
+            "bonjour",
+            "bonsoir",
+            "cher",
+            "chère",
+            "chers",
+            "salut",
+            "madame",
+            "monsieur",
+            # es
+            "hola",
+            "estimado",
+            "estimada",
+            "estimados",
+            "estimadas",
+            "buenos días",
+            "buenos dias",
+            "buenas tardes",
+            "buenas noches",
+            "querido",
+            "querida",
+            # pt
+            "olá",
+            "ola",
+            "oi",
+            "prezado",
+            "prezada",
+            "prezados",
+            "prezadas",
+            "bom dia",
+            "boa tarde",
+            "boa noite",
+            "caro",
+            "cara",
+            # it
+            "ciao",
+            "buongiorno",
+            "gentile",
+        ),
+        key=len,
+        reverse=True,
+    )
 )
 # Words after a greeting that are not a name (anything else becomes "{name}").
 GENERIC_ADDRESSEES = (
-    "customer",
-    "valued customer",
-    "team",
-    "there",
-    "all",
-    "sir",
-    "madam",
-    "sir or madam",
-    "friend",
-    "user",
-    "client",
-)
+    "customer", "valued customer", "team", "there", "all", "sir", "madam", "sir or madam",
+    "friend", "user", "client",
+    "kunde", "kundin", "damen und herren", "herr", "frau",
+    "madame", "monsieur", "madame, monsieur", "madame monsieur", "cliente", "clients",
+    "señor", "señora", "senor", "senora", "usuario", "usuaria",
+    "senhor", "senhora", "usuário", "usuária", "sr", "sra",
+)  # fmt: skip
 SIGNOFFS = (
-    ("regards", r"^(best|kind|warm|warmest)? ?regards"),
+    (
+        "regards",
+        r"^(best|kind|warm|warmest)? ?regards|^(mit )?(freundlichen|freundliche|viele|beste|"
+        r"herzliche) gr(ü|ue)(ß|ss)en?|^mfg([^a-z]|$)|^lg([^a-z]|$)|^(bien )?cordialement|"
+        r"^(sinc[eè]res )?salutations|^bien à vous|^(un )?(cordial )?saludos?|^atentamente|"
+        r"^cordialmente|^atenciosamente|^(um )?abra[çc]os?|^cumprimentos|^saudações",
+    ),
     ("cheers", r"^cheers([^a-z]|$)"),
-    ("thanks", r"^(thanks|thank you|many thanks)([^a-z]|$)"),
+    (
+        "thanks",
+        r"^(thanks|thank you|many thanks|danke|vielen dank|merci|gracias|muchas gracias|"
+        r"obrigad[oa]|muito obrigad[oa])([^\p{L}]|$)",
+    ),
     ("sincerely", r"^(sincerely|yours)([^a-z]|$)"),
     ("signature block", r"(^|\n)-- ?(\n|$)"),
+)
+# Agents on social media sign with initials: "... ^AB", "... /CD", "... -EF".
+INITIALS = r"(?:^|\s)[\^/~-] ?\p{Lu}{1,3}\s*$"
+# Apologies and positive tone in en/de/fr/es/pt (lower-cased text).
+APOLOGY = (
+    r"sorry|apolog|unfortunately|regret|entschuldig|bedauer|tut (uns|mir) leid|leider|"
+    r"désolé|desole|excus|malheureusement|regrett|lo sentimos|lamenta|disculp|perdón|"
+    r"desafortunadamente|desculp|sentimos muito|infelizmente|pedimos perdão"
+)
+POSITIVE = (
+    r"great news|good news|happy to|glad|pleased|delighted|freut|gerne|ravi|heureux|"
+    r"heureuse|encantad|con gusto|nos alegra|feliz|com prazer|ficamos felizes"
 )
 STOPWORDS = {
     "en": ("the", "and", "you", "your", "to", "is", "we", "for", "please", "this", "with"),
     "de": ("der", "die", "das", "und", "sie", "ihr", "ist", "wir", "nicht", "bitte", "mit"),
-    "fr": ("le", "la", "les", "et", "vous", "votre", "est", "nous", "pour", "merci", "avec"),
-    "es": ("el", "los", "las", "y", "usted", "su", "es", "nosotros", "para", "gracias", "con"),
+    "fr": (
+        "le",
+        "la",
+        "les",
+        "et",
+        "vous",
+        "votre",
+        "est",
+        "nous",
+        "pour",
+        "merci",
+        "avec",
+        "des",
+        "une",
+        "sommes",
+        "pas",
+        "nos",
+    ),
+    "es": (
+        "el",
+        "los",
+        "las",
+        "y",
+        "usted",
+        "su",
+        "es",
+        "nosotros",
+        "para",
+        "gracias",
+        "con",
+        "que",
+        "por",
+        "una",
+        "muy",
+        "estamos",
+        "hemos",
+        "sentimos",
+        "pedido",
+        "cuenta",
+    ),
     "it": ("il", "lo", "gli", "e", "lei", "suo", "è", "noi", "per", "grazie", "della"),
     "nl": ("de", "het", "een", "en", "u", "uw", "is", "wij", "voor", "bedankt", "niet"),
-    "pt": ("o", "os", "as", "e", "você", "seu", "é", "nós", "para", "obrigado", "com"),
+    "pt": (
+        "o",
+        "os",
+        "as",
+        "e",
+        "você",
+        "seu",
+        "é",
+        "nós",
+        "para",
+        "obrigado",
+        "com",
+        "não",
+        "foi",
+        "uma",
+        "do",
+        "da",
+        "em",
+        "estamos",
+        "obrigada",
+        "conta",
+        "possível",
+    ),
 }
 LABELS = ("greeting", "signoff", "formatting", "language", "tone")
 
@@ -110,6 +241,17 @@ def reply_labels(batch: pl.DataFrame, keep: Sequence[str] = ("category",)) -> pl
     the body does not survive."""
     body = pl.col("body").str.replace_all("\r", "", literal=True)
     greet = "|".join(GREETING_WORDS)
+    # Paragraphs: blank-line separated; a reply without a blank line (chat, helpdesk exports
+    # that keep single new lines) splits on its lines instead.
+    blank = r"\n[ \t]*\n\s*"
+    paras = (
+        pl.when(pl.col("core_body").str.contains(blank))
+        .then(pl.col("core_body").str.replace_all(blank, "\x1f"))
+        .otherwise(pl.col("core_body").str.replace_all(r"\n\s*", "\x1f"))
+        .str.strip_chars()
+        .str.split("\x1f")
+        .list.eval(pl.element().str.strip_chars().filter(pl.element() != ""))
+    )
     batch = batch.with_row_index("_i")
     # Language detection is the costly label, so only the sampled replies get one.
     sample = batch.filter(pl.col("sampled"))
@@ -117,17 +259,16 @@ def reply_labels(batch: pl.DataFrame, keep: Sequence[str] = ("category",)) -> pl
     frame = (
         batch.lazy()
         .with_columns(body=body)
-        .with_columns(
-            lb=pl.col("body").str.to_lowercase(),
-            paras=pl.col("body").str.split("\n\n"),
-        )
+        .with_columns(initials=pl.col("body").str.contains(INITIALS))
+        .with_columns(core_body=pl.col("body").str.replace(INITIALS, ""))
+        .with_columns(lb=pl.col("body").str.to_lowercase(), paras=paras)
         .with_columns(
             n_paras=pl.col("paras").list.len().cast(pl.Int32),
             first_line=pl.col("lb").str.extract(r"^([^\n]*)", 1),
             last_para=pl.col("paras").list.last().str.to_lowercase(),
         )
         .with_columns(
-            gw=pl.col("first_line").str.extract(rf"^({greet})(?:[^a-z]|$)", 1).fill_null(""),
+            gw=pl.col("first_line").str.extract(rf"^({greet})(?:[^\p{{L}}]|$)", 1).fill_null(""),
         )
         .with_columns(
             has_gw=(pl.col("gw") != "").cast(pl.Int32),
@@ -137,14 +278,40 @@ def reply_labels(batch: pl.DataFrame, keep: Sequence[str] = ("category",)) -> pl
             .str.strip_chars(),
         )
     )
-    # A sign-off is a short last paragraph that leaves at least one body paragraph.
-    signoff = pl.when(
-        (pl.col("n_paras") - pl.col("has_gw") < 2) | (pl.col("last_para").str.len_chars() > 120)
-    ).then(pl.lit("none"))
-    for name, pattern in SIGNOFFS:
-        signoff = signoff.when(pl.col("last_para").str.contains(pattern)).then(pl.lit(name))
-    frame = frame.with_columns(signoff=signoff.otherwise(pl.lit("none")))
-    has_signoff = (pl.col("signoff") != "none").cast(pl.Int32)
+
+    # A sign-off is a short last paragraph that leaves at least one body paragraph, or the
+    # one before a short signature line ("Mit freundlichen Grüßen" / "Anna").
+    def signoff_in(para: str, paras_used: int) -> pl.Expr:
+        out = pl.when(
+            (pl.col("n_paras") - pl.col("has_gw") < 1 + paras_used)
+            | (pl.col(para).str.len_chars() > 120)
+        ).then(pl.lit(None, pl.Utf8))
+        for name, pattern in SIGNOFFS:
+            out = out.when(pl.col(para).str.contains(pattern)).then(pl.lit(name))
+        return out.otherwise(pl.lit(None, pl.Utf8))
+
+    frame = frame.with_columns(
+        prev_para=pl.col("paras").list.get(-2, null_on_oob=True).str.to_lowercase()
+    ).with_columns(
+        in_last=signoff_in("last_para", 1),
+        in_prev=pl.when(pl.col("last_para").str.len_chars() <= 40).then(signoff_in("prev_para", 2)),
+    )
+    # Initials end the reply itself, so they need no paragraph of their own.
+    frame = frame.with_columns(
+        signoff=pl.when(pl.col("initials"))
+        .then(pl.lit("initials"))
+        .otherwise(pl.coalesce("in_last", "in_prev", pl.lit("none"))),
+        signoff_paras=pl.when(
+            pl.col("initials") | pl.col("in_last").is_null() & pl.col("in_prev").is_null()
+        )
+        .then(0)
+        .when(pl.col("in_last").is_not_null())
+        .then(1)
+        .otherwise(2)
+        .cast(pl.Int32),
+    )
+    # Initials were cut from the text already; other sign-offs are its last paragraph(s).
+    has_signoff = pl.col("signoff_paras")
     core = (
         pl.col("paras")
         .list.slice(pl.col("has_gw"), pl.col("n_paras") - pl.col("has_gw") - has_signoff)
@@ -154,8 +321,8 @@ def reply_labels(batch: pl.DataFrame, keep: Sequence[str] = ("category",)) -> pl
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
     )
-    apology = pl.col("lb").str.contains(r"sorry|apolog|unfortunately|regret")
-    positive = pl.col("lb").str.contains(r"great news|good news|happy to|glad|pleased|delighted")
+    apology = pl.col("lb").str.contains(APOLOGY)
+    positive = pl.col("lb").str.contains(POSITIVE)
     exclamation = pl.col("body").str.contains("!", literal=True)
     return (
         frame.with_columns(core=core)
