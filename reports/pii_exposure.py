@@ -154,6 +154,25 @@ def render_csv(exposure: dict[str, Any]) -> str:
                 "detail": ";".join(r["fields"]),
             }
         )
+    for lang, r in (exposure.get("by_language") or {}).items():
+        w.writerow(
+            {
+                "section": "language",
+                "key": lang,
+                "tickets": r["tickets"],
+                "findings": r["texts"],
+                "detail": ";".join(r["detectors"]),
+            }
+        )
+    for r in exposure.get("masked_by_style") or []:
+        w.writerow(
+            {
+                "section": "masked_placeholder",
+                "key": r["style"],
+                "tickets_exposed": r["tickets"],
+                "findings": r["occurrences"],
+            }
+        )
     for group in ("detectable", "not_detectable"):
         for c in exposure["capabilities"].get(group, []):
             w.writerow(

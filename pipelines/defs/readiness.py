@@ -162,6 +162,13 @@ def readiness_scorecard(
     now = datetime.now(UTC)
     audit_id = f"{now:%Y%m%d-%H%M%S}-{context.run_id[:8]}"
     with audit.store() as con:
+        # Label values holding personal data (an e-mail typed as a category) are redacted in
+        # every copy the layers made before the scorecard prints them.
+        from ticket_audit.pii.label_scrub import scrub_labels
+
+        scrubbed = scrub_labels(con, cfg)
+        if scrubbed:
+            context.log.warning(f"{scrubbed} label values held personal data; redacted in audit.*")
         summaries = load_summaries(con)
         tickets_total = con.execute("SELECT count(*) FROM canonical.tickets").fetchall()[0][0]
         previous = readiness.previous_audits(con, before_audit=audit_id)

@@ -40,6 +40,22 @@ CANARIES = {
     "ACCOUNT_NUMBER": ("ACC-90817263", "My account number is {v}."),
 }
 
+# Canaries typed into the label and metadata columns (each a value the patterns find without
+# context): they must be redacted in the dataset and never reach a report, a log or audit.*.
+LABEL_CARD = luhn_complete("453201511283036")
+LABEL_CANARIES = {
+    "category": "cat.canary9k@example.net",
+    "subcategory": "+61 2 9374 4799",
+    "product": " ".join(LABEL_CARD[i : i + 4] for i in range(0, 16, 4)),
+    "team": "team.canary8w@example.org",
+    "tags": "tag.canary3v@example.com",
+    "assignee": "agent.canary5p@example.com",
+}
+ALL_VALUES = {
+    **{e: v for e, (v, _) in CANARIES.items()},
+    **{f"label:{f}": v for f, v in LABEL_CANARIES.items()},
+}
+
 
 def _plant(history) -> None:
     """Append canary sentences to descriptions (mirrored into the first message), one email
@@ -75,12 +91,19 @@ def _plant(history) -> None:
         )
         .alias("body"),
     )
+    # One ticket per label column, away from the free-text canaries.
+    label_ids = loadable[40 : 40 + len(LABEL_CANARIES)]
+    for tid, (column, value) in zip(label_ids, LABEL_CANARIES.items(), strict=True):
+        new = pl.col(column) + ";" + value if column == "tags" else pl.lit(value)
+        tickets = tickets.with_columns(
+            pl.when(pl.col("ticket_id") == tid).then(new).otherwise(pl.col(column)).alias(column)
+        )
     tickets.write_csv(history.tickets_path)
     messages.write_csv(history.messages_path)
 
 
 def _hits(blob: str) -> set[str]:
-    return {entity for entity, (value, _) in CANARIES.items() if value in blob}
+    return {key for key, value in ALL_VALUES.items() if value in blob}
 
 
 def _file_text(path: Path) -> str:
@@ -100,9 +123,11 @@ def test_canaries_never_leave_the_restricted_zone(
         text = tpl.format(v=value)
         found = [(f.entity_type, text[f.start : f.end]) for f in scanner.scan_one(text)]
         assert (entity, value) in found, (entity, found)
+    for column, value in LABEL_CANARIES.items():
+        assert scanner.scan([value], patterns_only=True)[0], column
     _plant(history)
     planted = history.tickets_path.read_text() + history.messages_path.read_text()
-    assert _hits(planted) == set(CANARIES)
+    assert _hits(planted) == set(ALL_VALUES)
 
     from pipelines.runner import run_audit
     from pipelines.settings import CONFIG_ENV, OUTPUT_ENV
@@ -148,7 +173,7 @@ def test_canaries_never_leave_the_restricted_zone(
     with open_store(load_config(history.config_path).duckdb_path) as con:
         tables = con.execute(
             "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'audit' AND data_type IN ('VARCHAR', 'JSON')"
+            "WHERE table_schema = 'audit' AND data_type IN ('VARCHAR', 'JSON', 'VARCHAR[]')"
         ).fetchall()
         for table, column in tables:
             values = con.execute(
@@ -159,10 +184,22 @@ def test_canaries_never_leave_the_restricted_zone(
         in_canonical = _hits(
             "\n".join(
                 str(v)
-                for (v,) in con.execute("SELECT description FROM canonical.tickets").fetchall()
+                for v in con.execute(
+                    "SELECT description, category, subcategory, product, team, "
+                    "CAST(tags AS VARCHAR) FROM canonical.tickets"
+                ).fetchall()
             )
         )
-    assert in_canonical == set(CANARIES)  # they were loaded: the restricted zone has them
+    # They were loaded: the restricted zone has them (the assignee is pseudonymised on load).
+    assert in_canonical == set(ALL_VALUES) - {"label:assignee"}
     assert not leaks, {k: sorted(v) for k, v in leaks.items()}
     # Redaction happened (the absence above is not an empty dataset).
     assert "<EMAIL_" in _file_text(out_dir / "redacted_tickets")
+    # The label canaries are reported, by field; the scorecard carries the language table.
+    exposure = json.loads((out_dir / "pii_exposure.json").read_text())
+    fields = {r["field"] for r in exposure["by_field"]}
+    assert {"category", "subcategory", "product", "team", "tags"} <= fields, fields
+    card = json.loads((out_dir / "scorecard.json").read_text())
+    assert card["pii"]["by_language"]["en"]["texts"] > 0
+    assert any(d.startswith("NER ") for d in card["pii"]["by_language"]["en"]["detectors"])
+    assert isinstance(card["pii"]["masked_placeholder_tickets"], int)

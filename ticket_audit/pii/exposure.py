@@ -13,15 +13,29 @@ from typing import Any
 import duckdb
 
 from ticket_audit.config import AuditConfig
-from ticket_audit.entity_types import HIGH_RISK, METHODS
+from ticket_audit.entity_types import HIGH_RISK, METHODS, QUASI_IDENTIFIERS
+from ticket_audit.pii.language import detectors_for
 from ticket_audit.pii.tables import ensure_pii_tables
 
 # A field group per row of the "by field" table: the conversation is one group.
-_FIELD_GROUP = "CASE WHEN field LIKE 'message:%' THEN 'messages' ELSE field END"
+_FIELD_GROUP = (
+    "CASE WHEN field LIKE 'message:%' THEN 'messages' "
+    "WHEN field LIKE 'tags:%' THEN 'tags' WHEN field LIKE 'labels:%' THEN 'labels' ELSE field END"
+)
 
 METHOD = [
-    "Every text of every ticket is scanned: the subject, the description and each message of "
-    "the conversation (agent replies and internal notes included).",
+    "Every field that leaves the raw zone is scanned: the subject, the description and each "
+    "message of the conversation (agent replies and internal notes included), and the labels "
+    "and metadata (category, subcategory, product, team, assignee, each tag) with the pattern "
+    "recognizers.",
+    "Each text's language is detected first; a name model runs only on text in its own "
+    "language (English, French). Other languages get the patterns and their own name cues "
+    "(salutations and sign-offs): the table by language says which detectors ran on how many "
+    "texts, so no name findings in a language without a model does not mean no names.",
+    "Placeholders that earlier tools left (<name>, [EMAIL], ph_user, ***) are counted as "
+    "already masked, never as personal data, and left as they are.",
+    "Locations (cities, regions, countries) are quasi-identifiers: counted and shown, low "
+    "risk, redacted in the dataset unless pii.redact_quasi_identifiers is off.",
     "Names of people are found by the spaCy language model named in the settings; every other "
     "kind of personal data is found by patterns that also check what can be checked: card "
     "numbers must pass the Luhn checksum, IBANs the bank checksum, phone numbers the numbering "
@@ -132,6 +146,7 @@ def compute_exposure(
     )
     for e in entities:
         e["high_risk"] = e["entity_type"] in HIGH_RISK
+        e["quasi_identifier"] = e["entity_type"] in QUASI_IDENTIFIERS
         e["tickets_share"] = _share(e["tickets"], scanned)
         e["method"] = METHODS.get(e["entity_type"], "deny-list pattern")
 
@@ -147,7 +162,7 @@ def compute_exposure(
                FROM audit.pii_findings)
            SELECT CASE WHEN f.field LIKE 'message:%'
                         THEN 'messages (' || coalesce(m.author_role, 'unknown') || ')'
-                        ELSE f.field END AS field,
+                        ELSE regexp_replace(f.field, ':[0-9]+$', '') END AS field,
                    count(DISTINCT (f.source, f.ticket_id)) AS tickets, count(*) AS findings,
                    list(DISTINCT f.entity_type ORDER BY f.entity_type) AS entity_types
             FROM f
@@ -194,6 +209,30 @@ def compute_exposure(
         "SELECT count(*) FROM audit.pii_scan_state WHERE residual_hash IS NOT NULL"
     ).fetchone()[0]
 
+    # Placeholders earlier tools left: how much of the history was already masked, and how.
+    masked_tickets = one(
+        "SELECT count(DISTINCT (source, ticket_id)) FROM audit.pii_masked"
+    ).fetchone()[0]
+    masked_by_style = _rows(
+        con,
+        """SELECT style, count(DISTINCT (source, ticket_id)) AS tickets,
+                  CAST(sum(occurrences) AS BIGINT) AS occurrences
+           FROM audit.pii_masked GROUP BY 1 ORDER BY tickets DESC, style""",
+    )
+    by_language = {
+        r["language"]: {
+            "texts": r["texts"],
+            "tickets": r["tickets"],
+            "detectors": detectors_for(cfg.pii, r["language"]),
+        }
+        for r in _rows(
+            con,
+            """SELECT language, CAST(sum(texts) AS BIGINT) AS texts,
+                      count(DISTINCT (source, ticket_id)) AS tickets
+               FROM audit.pii_languages GROUP BY 1 ORDER BY texts DESC, language""",
+        )
+    }
+
     one("DROP TABLE _exposure_te")
     one("DROP TABLE _exposure_t")
 
@@ -218,6 +257,10 @@ def compute_exposure(
         "residual_findings_after_redaction": sum(residual_by_entity.values()),
         "residual_by_entity": residual_by_entity,
         "residual_tickets": residual_tickets,
+        "masked_placeholder_tickets": masked_tickets,
+        "masked_placeholder_share": _share(masked_tickets, scanned),
+        "masked_by_style": masked_by_style,
+        "by_language": by_language,
         "capabilities": capabilities or {},
         "settings": {
             "spacy_model": cfg.pii.spacy_model,
@@ -241,6 +284,11 @@ def summary(exposure: dict[str, Any]) -> dict[str, Any]:
         "tickets_with_pii_share": exposure["tickets_with_pii_share"],
         "by_entity": exposure["by_entity"],
         "residual_findings_after_redaction": exposure["residual_findings_after_redaction"],
+        "masked_placeholder_tickets": exposure["masked_placeholder_tickets"],
+        "by_language": {
+            lang: {"texts": v["texts"], "detectors": v["detectors"]}
+            for lang, v in exposure["by_language"].items()
+        },
         "tickets_total": exposure["tickets_total"],
         "tickets_scanned": exposure["tickets_scanned"],
         "tickets_with_pii": exposure["tickets_with_pii"],

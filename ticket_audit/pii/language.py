@@ -39,3 +39,15 @@ class LanguageDetector:
         # The start of a long text is enough to tell its language and keeps this cheap.
         lang, prob = self._ident.classify(text[:1000])
         return lang if prob >= MIN_PROBABILITY else self.default
+
+
+def detectors_for(config, language: str) -> list[str]:
+    """What runs on a free text in `language` (`config`: the `pii` section): patterns
+    always, the name cues when PERSON is on, a NER model where one is configured."""
+    out = ["patterns"]
+    if "PERSON" in config.entities:
+        out.append("name cues")
+    model = config.spacy_model if language == "en" else config.spacy_models.get(language)
+    if model and {"PERSON", "LOCATION"} & set(config.entities):
+        out.append(f"NER {model}")
+    return out

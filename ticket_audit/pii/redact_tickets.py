@@ -21,6 +21,7 @@ from ticket_audit.pii.redact import Redactor
 from ticket_audit.pii.scan_tickets import Log, Store, scan_salt
 from ticket_audit.pii.tables import ensure_pii_tables, table_columns
 from ticket_audit.pii.ticket_texts import (
+    LIST_FIELDS,
     WindowQuery,
     q,
     query_polars,
@@ -127,8 +128,30 @@ def redact_window(
                     out.append(text)
             return pl.Series(column, out, dtype=pl.Utf8)
 
+        def red_list(frame: pl.DataFrame, column: str) -> pl.Series:
+            """A list column (tags) with each element redacted as the text `<column>:<i>`."""
+            out = []
+            for source, ticket_id, values in frame.select(
+                "source", "ticket_id", column
+            ).iter_rows():
+                if not values:
+                    out.append(values)
+                    continue
+                row = []
+                for i, text in enumerate(values):
+                    fs = by_text.get((source, ticket_id, f"{column}:{i}"))
+                    if fs:
+                        result.texts_changed += 1
+                        text = redactor.redact(text, sorted(fs, key=lambda f: f.start))
+                    row.append(text)
+                out.append(row)
+            return pl.Series(column, out, dtype=pl.List(pl.Utf8))
+
         staged_t = tickets.select("source", "ticket_id", *fields).with_columns(
-            [red(tickets, f, pl.lit(f)) for f in fields]
+            [
+                red_list(tickets, f) if f in LIST_FIELDS else red(tickets, f, pl.lit(f))
+                for f in fields
+            ]
         )
         staged_m = messages.select("source", "ticket_id", "seq", "body").with_columns(
             red(messages, "body", pl.format("message:{}", "seq"))

@@ -21,6 +21,7 @@ from ticket_audit.pii.scan_tickets import (
     Store,
     findings_frame,
     ner_store,
+    scan_items,
 )
 from ticket_audit.pii.tables import FINDING_COLUMNS, ensure_pii_tables
 from ticket_audit.pii.ticket_texts import flatten, query_polars, read_texts, text_fields
@@ -73,12 +74,9 @@ def residual_scan(
         with store() as con:
             tickets, messages = read_texts(con, batch, fields, redacted=True)
         items = flatten(tickets, messages, fields)
-        found = scanner.scan(
-            [it.text for it in items],
-            threshold=cfg.pii.residual_threshold,
-            progress=log,
-            stored=ner,
-        )
+        found = scan_items(
+            scanner, items, threshold=cfg.pii.residual_threshold, progress=log, stored=ner
+        ).findings
         for it, fs in zip(items, found, strict=True):
             for f in strip_placeholders(it.text or "", fs):
                 rows.append(

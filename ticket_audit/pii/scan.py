@@ -35,7 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from ticket_audit.config.pii import PiiSection
 from ticket_audit.pii.analyzer import LANGUAGE, build_analyzer, load_spacy
-from ticket_audit.pii.language import LanguageDetector
+from ticket_audit.pii.language import LanguageDetector, detectors_for
 from ticket_audit.pii.masked import MaskedPlaceholders, MaskedSpan
 from ticket_audit.pii.recognizers import Finding, TicketPatternRecognizer, TicketPersonRecognizer
 
@@ -330,13 +330,7 @@ class Scanner:
 
     def detectors(self, language: str) -> list[str]:
         """What runs on a text in `language`: said in the report, per language."""
-        out = ["patterns"]
-        if any(r.entity == "PERSON" for r in self.patterns):
-            out.append("name cues")
-        model = self.ner_model(language)
-        if model:
-            out.append(f"NER {model}")
-        return out
+        return detectors_for(self.config, language)
 
     def _nlp_for(self, language: str):
         if language == "en":
@@ -563,9 +557,11 @@ class Scanner:
         n_process: int | str | None = None,
         progress: Callable[[str], None] | None = None,
         stored: SpanStore | None = None,
+        patterns_only: bool = False,
     ) -> list[list[Finding]]:
         """Findings per text (sorted, disjoint, at or above the threshold). With `stored`
-        (and caching on), NER results of earlier audits are reused and new ones kept."""
+        (and caching on), NER results of earlier audits are reused and new ones kept.
+        `patterns_only`: no NER (labels and tags: too short for a model to read)."""
         threshold = self.config.score_threshold if threshold is None else threshold
         cache = self.config.cache_segments
         stats = self.stats = ScanStats(texts=len(texts))
@@ -581,7 +577,10 @@ class Scanner:
             distinct = [t for t in texts if t]
         stats.distinct_texts = len(distinct)
 
-        languages = [self.language.detect(t) for t in distinct]
+        languages = [
+            self.config.default_language if patterns_only else self.language.detect(t)
+            for t in distinct
+        ]
         masked = [self.masked.find(t) for t in distinct]
 
         t0 = time.perf_counter()
@@ -596,7 +595,7 @@ class Scanner:
         stats.pattern_seconds = time.perf_counter() - t0
 
         person_results: list[list[Finding]] = [[] for _ in distinct]
-        if self.nlp is not None:
+        if self.nlp is not None and not patterns_only and distinct:
             seg_index: dict[str, int] = {}
             seg_list: list[str] = []
             # (text no, offset, segment no, placeholder substitutions)

@@ -18,12 +18,17 @@ import polars as pl
 
 from ticket_audit.config import AuditConfig
 from ticket_audit.pii.hashing import KeyedHasher
+from ticket_audit.pii.masked import MaskedSpan
 from ticket_audit.pii.ner_store import NerStore
+from ticket_audit.pii.recognizers import Finding
 from ticket_audit.pii.runtime import get_scanner
+from ticket_audit.pii.scan import Scanner
 from ticket_audit.pii.tables import FINDING_COLUMNS, ensure_pii_tables
 from ticket_audit.pii.ticket_texts import (
+    TextItem,
     WindowQuery,
     flatten,
+    is_label,
     keys_frame,
     read_texts,
     settings_fingerprint,
@@ -77,6 +82,67 @@ class ScanResult:
         total.scan_seconds = round(total.scan_seconds, 3)
         total.tickets_per_second = round(total.tickets_scanned / max(total.scan_seconds, 1e-9), 1)
         return total
+
+
+@dataclass
+class ItemScan:
+    """Findings per text item, and for the free texts their language and placeholders."""
+
+    findings: list[list[Finding]]
+    languages: list[str | None]
+    masked: list[list[MaskedSpan]]
+
+
+def scan_items(scanner: Scanner, items: list[TextItem], **kwargs) -> ItemScan:
+    """Free texts through the whole scanner (language routing, NER), labels and tags through
+    the pattern recognizers only; results in item order."""
+    texts = [it.text if not is_label(it.field) else None for it in items]
+    labels = [it.text if is_label(it.field) else None for it in items]
+    found = scanner.scan(texts, **kwargs)
+    languages, masked = scanner.text_languages, scanner.text_masked
+    kwargs.pop("stored", None)
+    found_labels = scanner.scan(labels, patterns_only=True, **kwargs)
+    masked = [m or lm for m, lm in zip(masked, scanner.text_masked, strict=True)]
+    merged = [a or b for a, b in zip(found, found_labels, strict=True)]
+    return ItemScan(merged, languages, masked)
+
+
+def text_facts(items: list[TextItem], scan: ItemScan) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(languages per ticket, placeholders per text and style) for audit.pii_languages and
+    audit.pii_masked."""
+    langs: Counter = Counter()
+    masked: Counter = Counter()
+    months = {}
+    for it, lang, held in zip(items, scan.languages, scan.masked, strict=True):
+        months[(it.source, it.ticket_id)] = it.created_month
+        if lang is not None:
+            langs[(it.source, it.ticket_id, lang)] += 1
+        for style, _, _ in held:
+            masked[(it.source, it.ticket_id, it.field, style)] += 1
+    lang_frame = pl.DataFrame(
+        [(s, t, lang, n, months[(s, t)]) for (s, t, lang), n in langs.items()],
+        schema={
+            "source": pl.Utf8,
+            "ticket_id": pl.Utf8,
+            "language": pl.Utf8,
+            "texts": pl.Int32,
+            "created_month": pl.Date,
+        },
+        orient="row",
+    )
+    masked_frame = pl.DataFrame(
+        [(s, t, f, st, n, months[(s, t)]) for (s, t, f, st), n in masked.items()],
+        schema={
+            "source": pl.Utf8,
+            "ticket_id": pl.Utf8,
+            "field": pl.Utf8,
+            "style": pl.Utf8,
+            "occurrences": pl.Int32,
+            "created_month": pl.Date,
+        },
+        orient="row",
+    )
+    return lang_frame, masked_frame
 
 
 def ner_store(cfg: AuditConfig, store: Store, hasher: KeyedHasher) -> NerStore:
@@ -156,7 +222,9 @@ def scan_window(
         scanner = get_scanner(cfg.pii)
         t0 = time.perf_counter()
         ner = ner_store(cfg, store, hasher)
-        findings = scanner.scan([it.text for it in items], progress=log, stored=ner)
+        scanned = scan_items(scanner, items, progress=log, stored=ner)
+        findings = scanned.findings
+        lang_frame, masked_frame = text_facts(items, scanned)
         if scanner.stats.distinct_segments_stored:
             log(
                 f"PII scan: NER results of {scanner.stats.distinct_segments_stored:,} sentences "
@@ -205,6 +273,9 @@ def scan_window(
         return result
 
     views = {"_touched": touched.to_arrow(), "_findings": frame.to_arrow()}
+    if changed.height:
+        views["_langs"] = lang_frame.to_arrow()
+        views["_masked"] = masked_frame.to_arrow()
     if state is not None:
         views["_state"] = state.to_arrow()
     with store() as con:
@@ -216,6 +287,14 @@ def scan_window(
             )
             cols = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
             con.execute(f"INSERT INTO audit.pii_findings ({cols}) SELECT {cols} FROM _findings")
+            for table in ("pii_languages", "pii_masked"):
+                con.execute(
+                    f"DELETE FROM audit.{table} f USING _touched k "
+                    "WHERE f.source = k.source AND f.ticket_id = k.ticket_id"
+                )
+            if changed.height:
+                con.execute("INSERT INTO audit.pii_languages BY NAME SELECT * FROM _langs")
+                con.execute("INSERT INTO audit.pii_masked BY NAME SELECT * FROM _masked")
             if ner is not None:
                 ner.flush(con)
             con.execute(

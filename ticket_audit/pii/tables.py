@@ -5,7 +5,9 @@
   redacted and residual-scanned, so a re-audit touches only new or changed tickets;
 - `audit.redacted_tickets` / `audit.redacted_messages`: the canonical tables with every text
   field redacted (same columns, so anything that reads canonical can read these);
-- `audit.pii_residual`: what the scanner still finds in the redacted text.
+- `audit.pii_residual`: what the independent residual check finds in the redacted text;
+- `audit.pii_masked`: placeholders earlier tools left, per text and style (never values);
+- `audit.pii_languages`: free texts per ticket and detected language.
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ _FINDINGS_DDL = """(
 )"""
 
 DDL = (
+    # Placeholders already in the canonical text, per text and style (`pii.masked_patterns`).
+    """CREATE TABLE IF NOT EXISTS audit.pii_masked (
+    source VARCHAR NOT NULL, ticket_id VARCHAR NOT NULL, field VARCHAR NOT NULL,
+    style VARCHAR NOT NULL, occurrences INTEGER NOT NULL, created_month DATE)""",
+    # Free texts per ticket and detected language: which detectors ran on how much text.
+    """CREATE TABLE IF NOT EXISTS audit.pii_languages (
+    source VARCHAR NOT NULL, ticket_id VARCHAR NOT NULL, language VARCHAR NOT NULL,
+    texts INTEGER NOT NULL, created_month DATE)""",
     f"CREATE TABLE IF NOT EXISTS audit.pii_findings {_FINDINGS_DDL}",
     f"CREATE TABLE IF NOT EXISTS audit.pii_residual {_FINDINGS_DDL}",
     """CREATE TABLE IF NOT EXISTS audit.pii_scan_state (

@@ -24,14 +24,32 @@ from ticket_audit.model import TEXT_TICKET_FIELDS
 DETECTION_VERSION = "2026.12.19"
 
 
+# Label and metadata columns: they leave the raw zone too (the redacted dataset, the
+# scorecard's category and team tables, audit.*), and a customer or an agent types anything
+# into them. Scanned with the pattern recognizers only: a model reads "Jira Software" or a
+# product name in a one-word label as a person.
+LABEL_FIELDS: tuple[str, ...] = ("category", "subcategory", "product", "team", "assignee_id")
+# List columns: each element is scanned as its own text, named `<field>:<i>`.
+LIST_FIELDS: tuple[str, ...] = ("tags", "labels")
+
+
 def text_fields(cfg: AuditConfig) -> list[str]:
-    """Ticket columns holding free text: the model's text fields plus any a source names."""
+    """Ticket columns scanned and redacted: the model's text fields, any a source names, the
+    label fields and the list fields."""
     fields = list(TEXT_TICKET_FIELDS)
     for mapping in cfg.mappings():
         for f in mapping.text_fields:
             if f not in fields:
                 fields.append(f)
+    for f in (*LABEL_FIELDS, *LIST_FIELDS):
+        if f not in fields:
+            fields.append(f)
     return fields
+
+
+def is_label(field: str) -> bool:
+    """Whether a scanned text (named as in `audit.pii_findings.field`) is a label or tag."""
+    return field in LABEL_FIELDS or field.split(":", 1)[0] in LIST_FIELDS
 
 
 def settings_fingerprint(pii: PiiSection) -> str:
@@ -136,7 +154,22 @@ def flatten(tickets: pl.DataFrame, messages: pl.DataFrame, fields: list[str]) ->
     for row in tickets.iter_rows(named=True):
         months[(row["source"], row["ticket_id"])] = row["created_month"]
         for f in fields:
-            items.append(TextItem(row["source"], row["ticket_id"], row["created_month"], f, row[f]))
+            value = row[f]
+            if f in LIST_FIELDS:
+                for i, element in enumerate(value or ()):
+                    items.append(
+                        TextItem(
+                            row["source"],
+                            row["ticket_id"],
+                            row["created_month"],
+                            f"{f}:{i}",
+                            element,
+                        )
+                    )
+            else:
+                items.append(
+                    TextItem(row["source"], row["ticket_id"], row["created_month"], f, value)
+                )
     for source, ticket_id, seq, body in messages.iter_rows():
         month = months.get((source, ticket_id))
         items.append(TextItem(source, ticket_id, month, f"message:{seq}", body))

@@ -20,7 +20,13 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
         "response_variability",
         "funnel",
     ),
-    "pii": ("tickets_with_pii_share", "by_entity", "residual_findings_after_redaction"),
+    "pii": (
+        "tickets_with_pii_share",
+        "by_entity",
+        "residual_findings_after_redaction",
+        "masked_placeholder_tickets",
+        "by_language",
+    ),
     "ownership": ("score", "responsibilities"),
     "retrieval": ("p50_ms", "p95_ms", "p99_ms", "precision_at_5", "index_size"),
     "baselines": (
