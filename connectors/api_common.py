@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from connectors.incremental import Chunk, IncrementalLoader, MessageLayout, prefetch
-from connectors.ingest import OriginReport, Progress
+from connectors.load_report import OriginReport, Progress
 from ticket_audit.model import MESSAGE_COLUMNS
 
 # Message rows the API connectors produce already have canonical names and roles.

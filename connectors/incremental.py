@@ -29,15 +29,9 @@ import pyarrow as pa
 
 from connectors import raw_zone
 from connectors.errors import IngestError
-from connectors.ingest import (
-    OriginReport,
-    Progress,
-    _ensure_raw_table,
-    _filter_pushdown_off,
-    _lineage_sql,
-    _not_loaded_sql,
-    _now,
-)
+from connectors.load_report import OriginReport, Progress
+from connectors.load_sql import ensure_raw_table, filter_pushdown_off, lineage_sql, not_loaded_sql
+from connectors.load_transaction import Load, load_time, load_transaction, record_load
 from connectors.mapping import lit, message_select, q, ticket_select
 from ticket_audit.config.mapping import Mapping
 from ticket_audit.config.sources import INCREMENTAL_KINDS
@@ -98,20 +92,15 @@ def _write_cursor(con: duckdb.DuckDBPyConnection, source: str, cursor: dict[str,
         """INSERT INTO audit.source_cursors VALUES (?, ?, ?)
         ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor,
                                            updated_at = excluded.updated_at""",
-        [source, json.dumps(cursor, sort_keys=True, default=str), _now()],
+        [source, json.dumps(cursor, sort_keys=True, default=str), load_time()],
     )
 
 
 def commit_cursor(con: duckdb.DuckDBPyConnection, source: str, cursor: dict[str, Any]) -> None:
     """Store a cursor on its own (end of a run that read nothing new, a completed scan)."""
     ensure_cursor_table(con)
-    _run(con, "BEGIN TRANSACTION")
-    try:
+    with load_transaction(con):
         _write_cursor(con, source, cursor)
-        _run(con, "COMMIT")
-    except BaseException:
-        _run(con, "ROLLBACK")
-        raise
 
 
 def _text_expr(name: str, typ: pa.DataType) -> str:
@@ -238,36 +227,17 @@ class IncrementalLoader:
             # Nothing new (an empty export page): the source's cursor still moves on.
             commit_cursor(con, self.source, chunk.cursor)
             return
-        load_id, now = uuid.uuid4().hex[:12], _now()
-        _run(con, "BEGIN TRANSACTION")
+        load_id, now = uuid.uuid4().hex[:12], load_time()
+        cursor = "cursor:" + json.dumps(chunk.cursor, sort_keys=True, default=str)
+        load = Load(load_id, self.source, chunk.origin, "tickets", cursor, now, self.label)
         try:
-            read, loaded, quarantined = self._tickets(chunk, load_id, now)
-            msgs = (0, 0, 0)
-            if chunk.messages is not None and self.messages is not None:
-                msgs = self._messages(chunk, load_id, now)
-            _run(
-                con,
-                "INSERT INTO audit.load_log VALUES (?, ?, ?, 'tickets', ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    load_id,
-                    self.source,
-                    chunk.origin,
-                    "cursor:" + json.dumps(chunk.cursor, sort_keys=True, default=str),
-                    read,
-                    loaded,
-                    quarantined,
-                    msgs[1],
-                    now,
-                    _now(),
-                ],
-            )
-            _write_cursor(con, self.source, chunk.cursor)
-            _run(con, "COMMIT")
-        except BaseException:
-            # The original error is the one worth reporting, not a failed rollback.
-            with contextlib.suppress(duckdb.Error):
-                _run(con, "ROLLBACK")
-            raise
+            with load_transaction(con):
+                read, loaded, quarantined = self._tickets(chunk, load_id, now)
+                msgs = (0, 0, 0)
+                if chunk.messages is not None and self.messages is not None:
+                    msgs = self._messages(chunk, load_id, now)
+                record_load(con, load, read, loaded, quarantined, msgs[1])
+                _write_cursor(con, self.source, chunk.cursor)
         finally:
             for view in ("inc_chunk_tickets", "inc_chunk_messages"):
                 with contextlib.suppress(duckdb.Error):
@@ -370,7 +340,7 @@ class IncrementalLoader:
                 deleted_at = f"CASE WHEN {DELETED} THEN coalesce(deleted_at, updated_at, ?) END"
             values = ", ".join(deleted_at if c == "deleted_at" else c for c in TICKET_COLUMNS)
             params: list = [src] + ([now] if flagged else []) + [chunk.origin, load_id, now]
-            with _filter_pushdown_off(con):
+            with filter_pushdown_off(con):
                 # Mapped straight from the chunk into the canonical table: each value is parsed
                 # once and written once.
                 loaded = _run(
@@ -389,7 +359,7 @@ class IncrementalLoader:
                 self.mapping,
                 **select_args,
                 reason_only=True,
-                where=f"_row_number IN ({_not_loaded_sql(view, src, load_id)})",
+                where=f"_row_number IN ({not_loaded_sql(view, src, load_id)})",
             )
             quarantined = _run(
                 con,
@@ -419,14 +389,10 @@ class IncrementalLoader:
             load_id=load_id,
             loaded_at=now,
         )
-        # The counts are what the inserts report, so the check costs no scan of the
-        # growing tables; a row the mapping neither loads nor quarantines still fails it.
+        # The counts are what the inserts report, so the check (record_load, in `load`) costs
+        # no scan of the growing tables; a row the mapping neither loads nor quarantines
+        # still fails it.
         read = table.num_rows
-        if read != loaded + quarantined:
-            raise IngestError(
-                f"{self.label}, {chunk.origin}: {read} rows read but {loaded} loaded + "
-                f"{quarantined} quarantined; refusing to commit a load that loses rows"
-            )
         self.has_rows = True
         return read, loaded, quarantined
 
@@ -506,12 +472,12 @@ class IncrementalLoader:
             UNION SELECT {tid} FROM inc_msg_stage WHERE {tid} IS NOT NULL""",
         )
         raw_name = f"{src}__messages"
-        _ensure_raw_table(con, raw_name, columns)
+        ensure_raw_table(con, raw_name, columns)
         _run(con, f"DELETE FROM raw.{q(raw_name)} WHERE {tid} IN (SELECT ticket_id FROM inc_conv)")
         _run(
             con,
             f"INSERT INTO raw.{q(raw_name)} BY NAME SELECT "
-            f"{_lineage_sql(src, origin, load_id, now)}, * FROM inc_msg_stage",
+            f"{lineage_sql(src, origin, load_id, now)}, * FROM inc_msg_stage",
         )
         select = message_select(
             spec.fields,
@@ -580,16 +546,8 @@ class IncrementalLoader:
             [src, origin, load_id, now],
         )[0][0]
         read = table.num_rows
-        if read != loaded + quarantined:
-            raise IngestError(
-                f"{self.label}, {origin}: {read} messages read but {loaded} loaded + "
-                f"{quarantined} quarantined; refusing to commit a load that loses rows"
-            )
-        _run(
-            con,
-            "INSERT INTO audit.load_log VALUES (?, ?, ?, 'messages', NULL, ?, ?, ?, ?, ?, ?)",
-            [load_id, src, origin, read, loaded, quarantined, loaded, now, _now()],
-        )
+        messages = Load(load_id, src, origin, "messages", None, now, self.label)
+        record_load(con, messages, read, loaded, quarantined, loaded)
         return read, loaded, quarantined
 
 
@@ -606,25 +564,21 @@ def mark_deleted_except(
     For sources that delete rows outright: only a complete scan of the source's ids can
     tell a deleted ticket from an unchanged one.
     """
-    now = now or _now()
+    now = now or load_time()
     con.register("inc_present_ids", present)
-    _run(con, "BEGIN TRANSACTION")
     try:
-        _run(
-            con,
-            """CREATE OR REPLACE TEMP TABLE inc_present AS
-            SELECT DISTINCT CAST(id AS VARCHAR) AS id FROM inc_present_ids""",
-        )
-        marked = _run(
-            con,
-            """UPDATE canonical.tickets SET deleted_at = ? WHERE source = ?
-            AND deleted_at IS NULL AND ticket_id NOT IN (SELECT id FROM inc_present)""",
-            [now, source],
-        )[0][0]
-        _run(con, "COMMIT")
-    except BaseException:
-        _run(con, "ROLLBACK")
-        raise
+        with load_transaction(con):
+            _run(
+                con,
+                """CREATE OR REPLACE TEMP TABLE inc_present AS
+                SELECT DISTINCT CAST(id AS VARCHAR) AS id FROM inc_present_ids""",
+            )
+            marked = _run(
+                con,
+                """UPDATE canonical.tickets SET deleted_at = ? WHERE source = ?
+                AND deleted_at IS NULL AND ticket_id NOT IN (SELECT id FROM inc_present)""",
+                [now, source],
+            )[0][0]
     finally:
         con.unregister("inc_present_ids")
     return int(marked)

@@ -1,570 +1,74 @@
-"""Loads configured sources into the raw zone and the canonical tables.
+"""Loads the configured sources: the registry of source kinds and `ingest_config`.
 
-Each origin (a file, later a table or an API page range) is loaded in one transaction:
-its raw rows, quarantined rows and canonical rows are replaced together, so a re-run or a
-resume after a crash neither loses nor duplicates rows. The invariant
-rows read = rows loaded + rows quarantined is checked for every origin.
+A loader is `loader(con, cfg, source, progress, force) -> list[OriginReport]`; `force`
+ignores the stored fingerprint or cursor and reads the source from its beginning (rows are
+replaced or upserted, so nothing duplicates). Each loader commits through
+`connectors.load_transaction`. Loaders of databases and helpdesk APIs are imported when a
+source of their kind is loaded: a file-only audit never loads database drivers.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Callable
 
 import duckdb
 
-from connectors import message_shape, raw_zone
+from connectors import raw_zone
 from connectors.errors import IngestError, values_withheld
-from connectors.files import (
-    Staged,
-    excel_to_parquet,
-    file_format,
-    fingerprint,
-    max_line_bytes,
-    resolve_files,
-    stage_file,
-)
-from connectors.mapping import lit, message_select, q, ticket_select
-from ticket_audit.config import AuditConfig, FileSource
-from ticket_audit.config.mapping import RowNumber
-from ticket_audit.config.sources import SourceFile
-from ticket_audit.model import MESSAGE_COLUMNS, TICKET_COLUMNS
-from ticket_audit.secrets import hash_key
+from connectors.file_loader import ingest_file_source
+from connectors.load_report import IngestReport, OriginReport, Progress
+from ticket_audit.config import AuditConfig
 from ticket_audit.store import open_store
 
 log = logging.getLogger(__name__)
-Progress = Callable[[str], None]
+
+Loader = Callable[[duckdb.DuckDBPyConnection, AuditConfig, object, Progress, bool], list]
 
 
-@dataclass
-class OriginReport:
-    source: str
-    origin: str
-    kind: str  # tickets | messages
-    rows_read: int
-    rows_loaded: int
-    rows_quarantined: int
-    skipped_unchanged: bool = False
+def _postgres() -> Loader:
+    from connectors.sql.postgres import ingest
+
+    return ingest
 
 
-@dataclass
-class IngestReport:
-    origins: list[OriginReport]
+def _mysql() -> Loader:
+    from connectors.sql.mysql import ingest
 
-    def totals(self, kind: str = "tickets") -> dict[str, int]:
-        rs = [o for o in self.origins if o.kind == kind]
-        return {
-            "rows_read": sum(o.rows_read for o in rs),
-            "rows_loaded": sum(o.rows_loaded for o in rs),
-            "rows_quarantined": sum(o.rows_quarantined for o in rs),
-        }
-
-    def as_dict(self) -> dict:
-        return {
-            "origins": [asdict(o) for o in self.origins],
-            "tickets": self.totals(),
-            "messages": self.totals("messages"),
-        }
+    return ingest
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+def _zendesk() -> Loader:
+    from connectors.zendesk.source import ingest
+
+    return ingest
 
 
-@contextmanager
-def _filter_pushdown_off(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Pushed below the mapping, `_reason IS NULL` would parse every value twice (once for the
-    check, once for the column); evaluated above it, each is computed once (35% of a load)."""
-    (before,) = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()
-    con.execute("SET disabled_optimizers = 'filter_pushdown'")
-    try:
-        yield
-    finally:
-        con.execute(f"SET disabled_optimizers = {lit(before or '')}")
+def _freshdesk() -> Loader:
+    from connectors.freshdesk.source import ingest
+
+    return ingest
 
 
-def _ensure_raw_table(con: duckdb.DuckDBPyConnection, name: str, columns: list[str]) -> None:
-    con.execute(
-        f"""CREATE TABLE IF NOT EXISTS raw.{q(name)} (_source VARCHAR, _origin VARCHAR,
-        _row_number BIGINT, _load_id VARCHAR, _loaded_at TIMESTAMP)"""
-    )
-    existing = {r[0] for r in con.execute(f"DESCRIBE raw.{q(name)}").fetchall()}
-    for col in columns:
-        if col not in existing:
-            # Schema drift: a new export column is kept, older rows read NULL for it.
-            con.execute(f"ALTER TABLE raw.{q(name)} ADD COLUMN {q(col)} VARCHAR")
+# Source kind -> its loader (imported on first use).
+_LOADERS: dict[str, Callable[[], Loader]] = {
+    "file": lambda: ingest_file_source,
+    "postgres": _postgres,
+    "mysql": _mysql,
+    "zendesk": _zendesk,
+    "freshdesk": _freshdesk,
+}
 
 
-def _already_loaded(con, source: str, origin: str, fp: str) -> bool:
-    row = con.execute(
-        "SELECT fingerprint FROM audit.load_log WHERE source = ? AND origin = ? "
-        "ORDER BY finished_at DESC LIMIT 1",
-        [source, origin],
-    ).fetchone()
-    return row is not None and row[0] == fp
+def kinds() -> list[str]:
+    return list(_LOADERS)
 
 
-def _lineage_sql(source: str, origin: str, load_id: str, now: datetime) -> str:
-    return (
-        f"{lit(source)} AS _source, {lit(origin)} AS _origin, {lit(load_id)} AS _load_id, "
-        f"TIMESTAMP {lit(now.isoformat(sep=' '))} AS _loaded_at"
-    )
-
-
-def _stage_into_raw(
-    con,
-    source_name: str,
-    raw_name: str,
-    path: Path,
-    *,
-    fmt: str,
-    label: str,
-    encoding: str,
-    delimiter: str,
-    needed: list[str],
-    load_id: str,
-    now: datetime,
-    line_bytes: int,
-    sheet: str | None = None,
-) -> Staged:
-    """Stage the file as the temp view `stage` and make a kept copy of it the origin's raw rows.
-
-    A spreadsheet's sheet is converted to Parquet in the raw zone first; that copy is both what
-    the load reads and what the raw view reads."""
-    read_path, converted = path, None
-    if fmt == "excel":
-        folder = raw_zone.raw_dir(con) / raw_name
-        folder.mkdir(parents=True, exist_ok=True)
-        converted = folder / f"{load_id}-{path.name}.parquet"
-        excel_to_parquet(path, sheet, converted, label)
-        read_path, fmt = converted, "parquet"
-    staged = stage_file(
-        con,
-        read_path,
-        fmt=fmt,
-        label=label,
-        encoding=encoding,
-        delimiter=delimiter,
-        lineage_sql=_lineage_sql(source_name, str(path), load_id, now),
-        needed_columns=needed,
-        line_bytes=line_bytes,
-        shown=path,
-    )
-    staged.origin = str(path)
-    stored = converted or raw_zone.keep_copy(con, raw_name, path, load_id)
-    raw_zone.register(
-        con,
-        source=source_name,
-        raw_name=raw_name,
-        origin=str(path),
-        stored=stored,
-        select_sql=staged.select_sql,
-        load_id=load_id,
-        loaded_at=now,
-    )
-    return staged
-
-
-def _quarantine_rejects(con, source: str, staged: Staged, load_id: str, now: datetime) -> None:
-    con.execute(
-        "DELETE FROM raw.quarantine WHERE source = ? AND origin = ?", [source, staged.origin]
-    )
-    if staged.rejects:
-        con.executemany(
-            "INSERT INTO raw.quarantine VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
-            [
-                [source, staged.origin, r.row_number, r.reason, r.record, load_id, now]
-                for r in staged.rejects
-            ],
-        )
-
-
-def _quarantine_mapped(
-    con, source: str, staged: Staged, load_id: str, now: datetime, reasons_sql: str
-) -> None:
-    con.execute(
-        f"""INSERT INTO raw.quarantine
-        SELECT ?, ?, m._row_number, split_part(m._reason, ':', 1), m._reason,
-               to_json(s)::VARCHAR, ?, ?
-        FROM ({reasons_sql}) m JOIN stage s USING (_row_number)
-        WHERE m._reason IS NOT NULL""",
-        [source, staged.origin, load_id, now],
-    )
-
-
-def _not_loaded_sql(table: str, source: str, load_id: str) -> str:
-    """Row numbers of `table` that the load `load_id` did not put into canonical.tickets."""
-    return (
-        f"SELECT s._row_number FROM {table} s ANTI JOIN (SELECT row_number FROM "
-        f"canonical.tickets WHERE source = {lit(source)} AND load_id = {lit(load_id)}) c "
-        "ON c.row_number = s._row_number"
-    )
-
-
-def _counts(con, source: str, origin: str, load_id: str, table: str) -> tuple[int, int]:
-    loaded = con.execute(
-        f"SELECT count(*) FROM {table} WHERE source = ? AND origin = ? AND load_id = ?",
-        [source, origin, load_id],
-    ).fetchone()[0]
-    quarantined = con.execute(
-        "SELECT count(*) FROM raw.quarantine WHERE source = ? AND origin = ? AND load_id = ?",
-        [source, origin, load_id],
-    ).fetchone()[0]
-    return loaded, quarantined
-
-
-def _load_tickets_file(
-    con,
-    cfg: AuditConfig,
-    source: FileSource,
-    entry: SourceFile,
-    path: Path,
-    fp: str,
-    key_sql: str,
-) -> OriginReport:
-    mapping, label = entry.mapping, f"source {source.name!r}"
-    load_id, now, origin = uuid.uuid4().hex[:12], _now(), str(path)
-    select_args = dict(
-        hash_key_sql=key_sql,
-        max_text_bytes=cfg.ingest.max_text_bytes,
-        row_id_prefix=row_id_prefix(source.name, path),
-    )
-    con.execute("BEGIN TRANSACTION")
-    try:
-        staged = _stage_into_raw(
-            con,
-            source.name,
-            source.name,
-            path,
-            fmt=file_format(path, entry.format, label),
-            label=label,
-            encoding=source.encoding,
-            delimiter=source.delimiter,
-            needed=mapping.source_columns(),
-            load_id=load_id,
-            now=now,
-            line_bytes=max_line_bytes(cfg.ingest.max_text_bytes),
-            sheet=entry.sheet,
-        )
-        _quarantine_rejects(con, source.name, staged, load_id, now)
-        con.execute(
-            "DELETE FROM canonical.tickets WHERE source = ? AND origin = ?", [source.name, origin]
-        )
-        cols = ", ".join(TICKET_COLUMNS)
-        # Ids that moved here from another origin of the source: the newer export wins.
-        prefix = row_id_prefix(source.name, path)
-        con.execute(
-            f"""DELETE FROM canonical.tickets WHERE source = ? AND ticket_id IN
-            (SELECT {_text_id(mapping, prefix)} FROM stage)""",
-            [source.name],
-        )
-        with _filter_pushdown_off(con):
-            con.execute(
-                f"""INSERT INTO canonical.tickets (source, {cols}, created_month, origin,
-                    row_number, load_id, loaded_at)
-                SELECT ?, {cols}, CAST(date_trunc('month', created_at) AS DATE), ?, _row_number,
-                       ?, ?
-                FROM ({ticket_select(mapping, **select_args)}) WHERE _reason IS NULL""",
-                [source.name, origin, load_id, now],
-            )
-        # The rows that did not load are the quarantine: their reasons are computed again
-        # for those rows only, not for the whole file.
-        _quarantine_mapped(
-            con,
-            source.name,
-            staged,
-            load_id,
-            now,
-            ticket_select(
-                mapping,
-                reason_only=True,
-                where=f"_row_number IN ({_not_loaded_sql('stage', source.name, load_id)})",
-                **select_args,
-            ),
-        )
-        messages = _column_messages(con, source.name, mapping, origin, load_id, now)
-        loaded, quarantined = _counts(con, source.name, origin, load_id, "canonical.tickets")
-        read = staged.rows + len(staged.rejects)
-        if read != loaded + quarantined:
-            raise IngestError(
-                f"source {source.name!r}, {origin}: {read} rows read but {loaded} loaded "
-                f"+ {quarantined} quarantined; refusing to commit a load that loses rows"
-            )
-        con.execute(
-            "INSERT INTO audit.load_log VALUES (?, ?, ?, 'tickets', ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, source.name, origin, fp, read, loaded, quarantined, messages, now, _now()],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raw_zone.prune(con)  # the copy this load kept
-        raise
-    finally:
-        con.execute("DROP VIEW IF EXISTS stage; DROP TABLE IF EXISTS stage_rows")
-    return OriginReport(source.name, origin, "tickets", read, loaded, quarantined)
-
-
-def row_id_prefix(source: str, path: Path) -> str:
-    """Ids of `ticket_id: {row_number: true}`: `<source>-<file name>-<row number>`."""
-    return f"{source}-{path.name}-"
-
-
-def _text_id(mapping, prefix: str) -> str:
-    if isinstance(mapping.spec("ticket_id"), RowNumber):
-        return f"({lit(prefix)} || CAST(_row_number AS VARCHAR))"
-    cols = mapping.columns_for("ticket_id")
-    parts = [f"NULLIF(trim(CAST({q(c)} AS VARCHAR)), '')" for c in cols]
-    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
-
-
-def _column_messages(
-    con, source_name: str, mapping, origin: str, load_id: str, now: datetime
-) -> int:
-    """Messages held in ticket columns (flat exports): one message per configured column."""
-    specs = mapping.messages.from_columns
-    con.execute(
-        "DELETE FROM canonical.messages WHERE source = ? AND origin = ?", [source_name, origin]
-    )
-    if not specs:
-        return 0
-    parts = []
-    for seq, spec in enumerate(specs):
-        when = f"c.{spec.created_at}" if spec.created_at else "NULL::TIMESTAMP"
-        body = f"NULLIF(trim(s.{q(spec.column)}), '')"
-        parts.append(
-            f"SELECT c.ticket_id, {seq} AS seq, {lit(spec.author_role)} AS author_role, "
-            f"NULL AS author_id, {when} AS created_at, {body} AS body, true AS is_public, "
-            f"c.row_number AS _row_number FROM canonical.tickets c "
-            f"JOIN stage s ON s._row_number = c.row_number "
-            f"WHERE c.source = {lit(source_name)} AND c.load_id = {lit(load_id)} "
-            f"AND {body} IS NOT NULL"
-        )
-    cols = ", ".join(MESSAGE_COLUMNS)
-    con.execute(
-        f"""INSERT INTO canonical.messages (source, {cols}, origin, row_number, load_id, loaded_at)
-        SELECT ?, {cols}, ?, _row_number, ?, ? FROM ({" UNION ALL ".join(parts)})""",
-        [source_name, origin, load_id, now],
-    )
-    return con.execute(
-        "SELECT count(*) FROM canonical.messages WHERE source = ? AND origin = ?",
-        [source_name, origin],
-    ).fetchone()[0]
-
-
-def _load_messages_file(
-    con, cfg: AuditConfig, source: FileSource, path: Path, fp: str, key_sql: str
-) -> OriginReport:
-    spec = source.mapping.messages.file
-    assert spec is not None
-    label = f"source {source.name!r} messages"
-    load_id, now, origin = uuid.uuid4().hex[:12], _now(), str(path)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        staged = _stage_into_raw(
-            con,
-            source.name,
-            f"{source.name}__messages",
-            path,
-            fmt=file_format(path, spec.format, label),
-            label=label,
-            encoding=spec.encoding,
-            delimiter=",",
-            needed=spec.source_columns(),
-            load_id=load_id,
-            now=now,
-            line_bytes=max_line_bytes(cfg.ingest.max_text_bytes),
-            sheet=spec.sheet,
-        )
-        table, fields = "stage", dict(spec.fields)
-        if spec.thread_by is not None:
-            table = message_shape.thread_stage(con, spec)
-            fields["ticket_id"] = message_shape.THREAD_COLUMN
-        order_sql, order = message_shape.order_items(spec)
-        carry = ", ".join(x for x in (message_shape.group_item(spec), order_sql) if x)
-        select = message_select(
-            fields,
-            spec.role_map,
-            table=table,
-            formats=source.mapping.timestamp_formats,
-            hash_key_sql=key_sql,
-            pseudonymize="assignee_id" in source.mapping.pseudonymize,
-            max_text_bytes=cfg.ingest.max_text_bytes,
-            value_maps=spec.value_maps,
-            carry=carry,
-        )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE message_rows AS {select}")
-        if spec.group_rows_by:
-            message_shape.group_messages(con, spec, order)
-        else:
-            con.execute("ALTER TABLE message_rows RENAME TO mapped_messages")
-            con.execute("ALTER TABLE mapped_messages ADD COLUMN _rows BIGINT DEFAULT 1")
-        # A message is only loadable if its ticket is: orphans are quarantined, not dropped.
-        con.execute(
-            """UPDATE mapped_messages SET _reason = 'ticket_id: no loaded ticket with this id'
-            WHERE _reason IS NULL AND ticket_id NOT IN
-                (SELECT ticket_id FROM canonical.tickets WHERE source = ?)""",
-            [source.name],
-        )
-        if "seq" not in spec.fields:
-            message_shape.number_messages(con, order)
-        con.execute(
-            """UPDATE mapped_messages SET _reason = 'seq: duplicate message position for the ticket'
-            WHERE _reason IS NULL AND _row_number IN (SELECT _row_number FROM (
-                SELECT _row_number, row_number() OVER (PARTITION BY ticket_id, seq
-                                                       ORDER BY _row_number) AS k
-                FROM mapped_messages WHERE _reason IS NULL) WHERE k > 1)"""
-        )
-        # Every row of a message held back is quarantined, with the message's reason.
-        reasons = (
-            """SELECT r._row_number, coalesce(r._reason, m._reason) AS _reason
-            FROM message_rows r JOIN mapped_messages m USING (_group)
-            WHERE m._reason IS NOT NULL"""
-            if spec.group_rows_by
-            else "SELECT _row_number, _reason FROM mapped_messages"
-        )
-        _quarantine_rejects(con, source.name, staged, load_id, now)
-        _quarantine_mapped(
-            con,
-            source.name,
-            staged,
-            load_id,
-            now,
-            reasons,
-        )
-        con.execute(
-            "DELETE FROM canonical.messages WHERE source = ? AND origin = ?", [source.name, origin]
-        )
-        cols = ", ".join(MESSAGE_COLUMNS)
-        con.execute(
-            f"""INSERT INTO canonical.messages (source, {cols}, origin, row_number, load_id, loaded_at)
-            SELECT ?, {cols}, ?, _row_number, ?, ? FROM mapped_messages WHERE _reason IS NULL""",
-            [source.name, origin, load_id, now],
-        )
-        (loaded_rows,) = con.execute(
-            "SELECT coalesce(sum(_rows), 0) FROM mapped_messages WHERE _reason IS NULL"
-        ).fetchone()
-        con.execute("DROP TABLE mapped_messages; DROP TABLE IF EXISTS message_rows")
-        messages, quarantined = _counts(con, source.name, origin, load_id, "canonical.messages")
-        # Rows, not messages: a message grouped from several rows loads all of them.
-        loaded = int(loaded_rows)
-        read = staged.rows + len(staged.rejects)
-        if read != loaded + quarantined:
-            raise IngestError(
-                f"source {source.name!r}, {origin}: {read} messages read but {loaded} loaded "
-                f"+ {quarantined} quarantined; refusing to commit a load that loses rows"
-            )
-        con.execute(
-            "INSERT INTO audit.load_log VALUES (?, ?, ?, 'messages', ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, source.name, origin, fp, read, loaded, quarantined, messages, now, _now()],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raw_zone.prune(con)  # the copy this load kept
-        raise
-    finally:
-        con.execute(
-            "DROP VIEW IF EXISTS stage_threaded; DROP TABLE IF EXISTS thread_roots; "
-            "DROP VIEW IF EXISTS stage; DROP TABLE IF EXISTS stage_rows"
-        )
-    return OriginReport(source.name, origin, "messages", read, loaded, quarantined)
-
-
-def _messages_depend_on_change(con, source: str, origin: str, id_column: str) -> bool:
-    """After the tickets changed, an unchanged messages file is read again only if the change
-    can matter to it: a message waiting in quarantine for a ticket that is now loaded, or a
-    loaded message whose ticket is gone. A weekly export of new tickets leaves years of
-    messages alone, even when some wait for tickets that will never load."""
-    key = lit("$." + q(id_column))
-    (depends,) = con.execute(
-        f"""SELECT EXISTS (
-                SELECT 1 FROM raw.quarantine w JOIN canonical.tickets t
-                    ON t.source = w.source
-                   AND t.ticket_id = trim(json_extract_string(w.record, {key}))
-                WHERE w.source = ? AND w.origin = ?
-                  AND w.reason = 'ticket_id: no loaded ticket with this id')
-            OR EXISTS (
-                SELECT 1 FROM canonical.messages m WHERE m.source = ? AND m.origin = ?
-                AND NOT EXISTS (SELECT 1 FROM canonical.tickets t
-                                WHERE t.source = m.source AND t.ticket_id = m.ticket_id))""",
-        [source, origin, source, origin],
-    ).fetchone()
-    return bool(depends)
-
-
-def _mapping_salt(source: FileSource) -> str:
-    return json.dumps(
-        source.model_dump(mode="json", include={"mapping", "files", "sheet"}), sort_keys=True
-    )
-
-
-def ingest_file_source(
-    con: duckdb.DuckDBPyConnection,
-    cfg: AuditConfig,
-    source: FileSource,
-    progress: Progress = log.info,
-    force: bool = False,
-) -> list[OriginReport]:
-    label = f"source {source.name!r}"
-    key_sql = lit(hash_key(cfg.audit.hash_key_env) + ":")
-    salt = _mapping_salt(source)
-    reports: list[OriginReport] = []
-    files = [
-        (path, entry)
-        for entry in source.entries()
-        for path in resolve_files(cfg.resolve(entry.path), label)
-    ]
-    for path, entry in files:
-        origin = str(path)
-        fp = fingerprint(path, salt)
-        if not force and _already_loaded(con, source.name, origin, fp):
-            progress(f"{label}: {path.name} unchanged since last load, skipped")
-            reports.append(OriginReport(source.name, origin, "tickets", 0, 0, 0, True))
-            continue
-        progress(f"{label}: reading {path.name}")
-        with values_withheld(f"{label}, {origin}"):
-            rep = _load_tickets_file(con, cfg, source, entry, path, fp, key_sql)
-        progress(
-            f"{label}: {path.name}: {rep.rows_read} rows read, {rep.rows_loaded} loaded, "
-            f"{rep.rows_quarantined} quarantined"
-        )
-        reports.append(rep)
-    spec = source.mapping.messages.file
-    if spec is not None:
-        tickets_changed = any(not r.skipped_unchanged for r in reports)
-        for path in resolve_files(cfg.resolve(spec.path), f"{label} messages"):
-            origin = str(path)
-            fp = fingerprint(path, salt)
-            if (
-                not force
-                and _already_loaded(con, source.name, origin, fp)
-                and not (
-                    tickets_changed
-                    and (
-                        spec.thread_by is not None  # roots are not a column: always re-read
-                        or _messages_depend_on_change(
-                            con, source.name, origin, spec.fields["ticket_id"]
-                        )
-                    )
-                )
-            ):
-                reports.append(OriginReport(source.name, origin, "messages", 0, 0, 0, True))
-                continue
-            progress(f"{label}: reading messages {path.name}")
-            with values_withheld(f"{label}, messages {origin}"):
-                rep = _load_messages_file(con, cfg, source, path, fp, key_sql)
-            progress(
-                f"{label}: {path.name}: {rep.rows_read} messages read, {rep.rows_loaded} "
-                f"loaded, {rep.rows_quarantined} quarantined"
-            )
-            reports.append(rep)
-    return reports
+def loader_for(kind: str) -> Loader:
+    get = _LOADERS.get(kind)
+    if get is None:
+        raise IngestError(f"no loader for source kind {kind!r}; known kinds: {kinds()}")
+    return get()
 
 
 def ingest_config(
@@ -587,13 +91,15 @@ def ingest_config(
         for source in cfg.sources:
             if sources is not None and source.name not in sources:
                 continue
-            if source.kind == "file":
-                reports += ingest_file_source(con, cfg, source, progress, force)
-            else:  # pragma: no cover - other kinds register their loader in connectors.registry
-                from connectors.registry import loader_for
-
-                with values_withheld(f"source {source.name!r}"):
-                    reports += loader_for(source.kind)(con, cfg, source, progress, force)
+            loader = loader_for(source.kind)
+            if source.kind == "file":  # names the file (and messages file) itself
+                reports += loader(con, cfg, source, progress, force)
+                continue
+            with values_withheld(f"source {source.name!r}"):
+                reports += loader(con, cfg, source, progress, force)
         con.execute("CHECKPOINT")
         raw_zone.prune(con)
     return IngestReport(reports)
+
+
+__all__ = ["IngestReport", "OriginReport", "ingest_config", "kinds", "loader_for"]

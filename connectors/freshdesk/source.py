@@ -24,7 +24,7 @@ from connectors.errors import IngestError
 from connectors.freshdesk import settings
 from connectors.freshdesk.client import FreshdeskClient
 from connectors.incremental import DELETED, Chunk, read_cursor
-from connectors.ingest import OriginReport, Progress
+from connectors.load_report import OriginReport, Progress
 from ticket_audit.config.sources import FreshdeskSource
 from ticket_audit.model import MESSAGE_COLUMNS
 

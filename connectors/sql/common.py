@@ -34,7 +34,7 @@ from connectors.incremental import (
     prefetch,
     read_cursor,
 )
-from connectors.ingest import OriginReport, Progress
+from connectors.load_report import OriginReport, Progress
 from ticket_audit.config.sources import MySqlSource, PostgresSource
 
 SqlSource = PostgresSource | MySqlSource

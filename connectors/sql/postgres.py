@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from connectors.credentials import scrub, secret_from_env
 from connectors.errors import IngestError, SourceUnavailableError
-from connectors.ingest import OriginReport, Progress
+from connectors.load_report import OriginReport, Progress
 from connectors.sql.common import ingest_sql_source
 from ticket_audit.config.sources import PostgresSource
 

@@ -16,7 +16,7 @@ import duckdb
 from connectors.api_common import rows_table, run_api_source, text
 from connectors.errors import IngestError
 from connectors.incremental import DELETED, Chunk, read_cursor
-from connectors.ingest import OriginReport, Progress
+from connectors.load_report import OriginReport, Progress
 from connectors.zendesk import settings
 from connectors.zendesk.client import ZendeskClient
 from ticket_audit.config.sources import ZendeskSource

@@ -92,7 +92,7 @@ def test_a_load_that_fails_after_the_copy_keeps_no_copy(tmp_path: Path, monkeypa
     def crash(*_a, **_k):
         raise RuntimeError("disk went away")
 
-    monkeypatch.setattr("connectors.ingest._column_messages", crash)
+    monkeypatch.setattr("connectors.file_loader._column_messages", crash)
     with pytest.raises(RuntimeError, match="disk went away"):
         _quiet(cfg)
     assert _kept_files(cfg) == before  # the new copy is gone, the committed one stays
