@@ -11,8 +11,10 @@ import dagster as dg
 
 from pipelines.defs.resources import AuditResource
 from reports.scorecard import write_scorecard
+from reports.worklist import write_worklist
 from ticket_audit import ownership, readiness
 from ticket_audit.baselines import business_baselines as compute_baselines
+from ticket_audit.readiness.worklist import build_worklist, what_it_would_take, worklist_summary
 from ticket_audit.retrieval import load_corpus, run_probe
 from ticket_audit.retrieval.probe import reusable_probe
 from ticket_audit.sqlutil import table_exists
@@ -180,9 +182,19 @@ def readiness_scorecard(
         tickets_total=tickets_total,
         previous=previous,
     )
+    worklist = None
+    if summaries.get("quality"):
+        with audit.store() as con:
+            worklist = build_worklist(con, cfg, summaries.get("ownership"))
+            what_if = what_it_would_take(
+                con, cfg, summaries, worklist, drift=card.get("category_drift")
+            )
+        card["worklist"] = worklist_summary(worklist, what_if)
     paths = write_scorecard(
         card, audit.output_path(), min_tagging_coverage=cfg.readiness.min_tagging_coverage
     )
+    if worklist is not None:
+        paths.append(write_worklist(worklist, audit.output_path()))
     with audit.store() as con:
         readiness.record_audit(con, card)
     r = card["readiness"]
@@ -195,5 +207,6 @@ def readiness_scorecard(
             "conditions": len(r["conditions"]),
             "audits_in_history": len(previous) + 1,
             "scorecard": dg.MetadataValue.path(str(paths[0])),
+            "worklist_tickets": worklist.height if worklist is not None else 0,
         }
     )

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from reports.scorecard import charts
 from reports.scorecard import format as fmt
 from reports.scorecard.quality import quality_html
+from ticket_audit.readiness.worklist import STEP_WORK
 
 TREND_LINES = {
     "score": "readiness score",
@@ -140,6 +141,7 @@ def render_html(card: dict, *, min_tagging_coverage: float | None = None) -> str
         quality_html=Markup(quality_html(card.get("quality") or {})),
         formulas=LAYER_FORMULA,
         rules=verdict_rules(card),
+        fixes={k: fix.replace("{field}", "field") for k, (_, fix) in STEP_WORK.items()},
     )
 
 

@@ -39,6 +39,41 @@ def _breakdown(title: str, groups: dict) -> list[str]:
     return [*lines, ""]
 
 
+def _worklist(w: dict | None) -> list[str]:
+    if not w:
+        return []
+    lines = [
+        "## Worklist: what fixing the data would take",
+        "",
+        f"{num(w.get('tickets'))} tickets removed by the funnel, listed in `worklist.csv` with "
+        f"step, owner and fix; {num(w.get('with_suggestion'))} with a suggested category.",
+        "",
+        "| step | tickets | with a suggestion | owner |",
+        "|---|---:|---:|---|",
+        *[
+            f"| {_cell(s['step'])} | {num(s['tickets'])} | {num(s['with_suggestion'])} | "
+            f"{_cell(s['owner'])} |"
+            for s in w.get("by_step") or []
+        ],
+        "",
+    ]
+    if w.get("what_it_would_take"):
+        lines += [
+            "**What it would take** (first N fixed, the funnel and the rules re-run)",
+            "",
+            "| first N fixed | usable labelled | usable share | score | verdict |",
+            "|---:|---:|---:|---:|---|",
+            *[
+                f"| {num(x['fixed'])} | {num(x['usable_labeled_tickets'])} | "
+                f"{pct(x['usable_labeled_share'])} | {round(100 * x['score'])} | "
+                f"{verdict(x['verdict'])} |"
+                for x in w["what_it_would_take"]
+            ],
+            "",
+        ]
+    return lines
+
+
 def render_markdown(card: dict) -> str:
     r = card.get("readiness") or {}
     q, pii, ret, b, o = (
@@ -68,6 +103,7 @@ def render_markdown(card: dict) -> str:
         "",
         quality_markdown(q),
         "",
+        *_worklist(card.get("worklist")),
         "## Personal data",
         "",
         f"- Tickets with PII: {pct(pii.get('tickets_with_pii_share'))}",

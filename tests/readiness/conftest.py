@@ -30,3 +30,19 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[GeneratedHistory, 
 def store(loaded):
     with open_store(loaded[1].duckdb_path) as con:
         yield con
+
+
+@pytest.fixture(scope="session")
+def demo_audit(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A working directory after `ticket-audit demo --tickets 600 --output out`: the store
+    under .ticket_audit/demo/data/, the reports under out/."""
+    from pipelines.cli import main
+
+    workdir = tmp_path_factory.mktemp("demo_audit")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(workdir)
+        mp.delenv("DAGSTER_HOME", raising=False)
+        mp.delenv("TICKET_AUDIT_CONFIG", raising=False)
+        mp.delenv("TICKET_AUDIT_OUTPUT", raising=False)
+        assert main(["demo", "--tickets", "600", "--output", "out"]) in (0, 1)
+    return workdir

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.cli import main
 from reports.data_docs import remote_loads
 from tests.readiness.test_browser import CHROMIUM, chromium
 
@@ -25,15 +24,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("offline")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(workdir)
-        mp.delenv("DAGSTER_HOME", raising=False)
-        mp.delenv("TICKET_AUDIT_CONFIG", raising=False)
-        mp.delenv("TICKET_AUDIT_OUTPUT", raising=False)
-        assert main(["demo", "--tickets", "600", "--output", "out"]) in (0, 1)
-    return workdir / "out"
+def output(demo_audit: Path) -> Path:
+    return demo_audit / "out"
 
 
 def page_requests(netlog: Path) -> list[str]:

@@ -8,6 +8,8 @@ each criterion removes, so tests compute the same funnel from truth.csv.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -153,10 +155,12 @@ def build_flags(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def quarantined_tickets(
+@contextmanager
+def _ticket_quarantine(
     con: duckdb.DuckDBPyConnection, cfg: AuditConfig, *, messages: bool = False
-) -> dict:
-    """Ticket rows that did not load, by field, for the funnel's "read -> loaded" step.
+) -> Iterator[str]:
+    """SQL of the quarantined ticket rows (message rows with `messages`), valid inside the
+    block.
 
     Message rows are quarantined into the same table; they come from the messages origins,
     recognised by their raw table `raw.<source>__messages`.
@@ -185,15 +189,22 @@ def quarantined_tickets(
         ).to_arrow(),
     )
     try:
-        rows = con.execute(
-            f"""SELECT coalesce(q.field, '(unreadable row)') AS field, count(*)
-            FROM raw.quarantine q
+        yield f"""SELECT q.* FROM raw.quarantine q
             {"SEMI" if messages else "ANTI"} JOIN message_origins m
-                ON m.source = q.source AND m.origin = q.origin
-            GROUP BY ALL ORDER BY 2 DESC, 1"""
-        ).fetchall()
+                ON m.source = q.source AND m.origin = q.origin"""
     finally:
         con.unregister("message_origins")
+
+
+def quarantined_tickets(
+    con: duckdb.DuckDBPyConnection, cfg: AuditConfig, *, messages: bool = False
+) -> dict:
+    """Ticket rows that did not load, by field, for the funnel's "read -> loaded" step."""
+    with _ticket_quarantine(con, cfg, messages=messages) as rows_sql:
+        rows = con.execute(
+            f"""SELECT coalesce(field, '(unreadable row)') AS field, count(*)
+            FROM ({rows_sql}) GROUP BY ALL ORDER BY 2 DESC, 1"""
+        ).fetchall()
     return {field: n for field, n in rows}
 
 
@@ -203,16 +214,30 @@ def quarantined_messages(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> di
     return quarantined_tickets(con, cfg, messages=True)
 
 
-def funnel(con: duckdb.DuckDBPyConnection, read: int) -> list[dict]:
-    """[{step, key, remaining, removed}] from rows read to usable labelled tickets."""
+def quarantined_ticket_rows(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> pl.DataFrame:
+    """source, origin, row_number, field of each ticket row that did not load (no values)."""
+    with _ticket_quarantine(con, cfg) as rows_sql:
+        return con.sql(
+            f"""SELECT source, origin, row_number,
+                coalesce(field, '(unreadable row)') AS field
+            FROM ({rows_sql}) ORDER BY ALL"""
+        ).pl()
+
+
+def funnel(
+    con: duckdb.DuckDBPyConnection, read: int, flags: str = "audit.quality_ticket_flags"
+) -> list[dict]:
+    """[{step, key, remaining, removed}] from rows read to usable labelled tickets.
+
+    `flags`: the per-ticket flags to count (the worklist re-runs the funnel on a copy with
+    fixes applied)."""
     cum = ["validated"]
     parts = []
     for c in CRITERIA:
         cum.append(c.key)
         parts.append(f"count(*) FILTER (WHERE {' AND '.join(cum)}) AS {c.key}")
     loaded, validated, *after = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE validated), {', '.join(parts)} "
-        "FROM audit.quality_ticket_flags"
+        f"SELECT count(*), count(*) FILTER (WHERE validated), {', '.join(parts)} FROM {flags}"
     ).fetchall()[0]
     steps = [
         {"step": "all tickets read", "key": "read", "remaining": read},

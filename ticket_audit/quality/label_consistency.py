@@ -1,12 +1,14 @@
 """Label consistency without hand labels (definitions in docs/quality.md).
 
-Four findings, all stored in `audit.label_issues` by ticket id (never text):
+Five findings, all stored in `audit.label_issues` by ticket id (never text):
 - implausible_label: confident learning over out-of-fold classifier probabilities says the
   text belongs to another category;
 - label_conflict: the ticket is in a duplicate group whose members carry different
   categories (from `audit.duplicate_groups`);
 - catch_all: the category is a configured catch-all ("Other", "General");
-- rare_category: the category holds less than `rare_category_share` of the tickets.
+- rare_category: the category holds less than `rare_category_share` of the tickets;
+- suggested_label: for a ticket without a usable label, the category the classifier finds
+  most likely and its probability (the worklist's suggestion; not a defect by itself).
 """
 
 from __future__ import annotations
@@ -121,6 +123,24 @@ def _judge(
     unl = ~oof.labelled
     best = oof.probabilities.argmax(axis=1)
     confident_unlabelled = unl & (oof.probabilities[np.arange(n), best] >= cl.thresholds[best])
+    # The model's category for each ticket without a usable label (the worklist suggests it
+    # to whoever relabels); only where the text predicts labels at all.
+    open_rows = np.nonzero(unl)[0] if learnable else np.zeros(0, np.int64)
+    suggestions = pl.DataFrame(
+        {
+            "source": keyed["source"].gather(open_rows),
+            "ticket_id": keyed["ticket_id"].gather(open_rows),
+            "issue": pl.Series(["suggested_label"] * len(open_rows), dtype=pl.Utf8),
+            "given_category": keyed["category"].gather(open_rows),
+            "suggested_category": pl.Series(classes[best[open_rows]].tolist(), dtype=pl.Utf8),
+            "given_probability": pl.Series([None] * len(open_rows), dtype=pl.Float64),
+            "suggested_probability": oof.probabilities[open_rows, best[open_rows]].astype(
+                np.float64
+            ),
+        },
+        schema=ISSUE_SCHEMA,
+    )
+    frame = pl.concat([frame, suggestions], how="vertical")
     return frame, {
         "classes": oof.classes,
         "classifier_accuracy": oof.accuracy(),

@@ -38,6 +38,18 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def owner_of(owners: dict[str, str | None], area: str | None, escalate_to: str) -> str:
+    """Who gets work in `area`: its declared owner, else the escalation contact."""
+    if area is None:
+        return escalate_to
+    return owners.get(area) or f"{escalate_to} (no owner for {area})"
+
+
+def declared_owners(ownership: dict) -> dict[str, str | None]:
+    """area -> owner from the ownership layer's summary."""
+    return {r["area"]: r.get("owner") for r in ownership.get("responsibilities", [])}
+
+
 class _Checker:
     def __init__(self, cfg: ReadinessSection, owners: dict[str, str | None], escalate_to: str):
         self.cfg = cfg
@@ -46,9 +58,7 @@ class _Checker:
         self.issues: list[Issue] = []
 
     def owner(self, area: str | None) -> str:
-        if area is None:
-            return self.escalate_to
-        return self.owners.get(area) or f"{self.escalate_to} (no owner for {area})"
+        return owner_of(self.owners, area, self.escalate_to)
 
     def add(
         self,
@@ -352,8 +362,7 @@ def layer_status(scores: dict[str, float | None], issues: list[dict]) -> dict[st
 def evaluate(summaries: dict, cfg: ReadinessSection, *, drift: dict | None = None) -> dict:
     """The "readiness" section of the scorecard."""
     ownership = summaries.get("ownership") or {}
-    owners = {r["area"]: r.get("owner") for r in ownership.get("responsibilities", [])}
-    c = _Checker(cfg, owners, cfg.escalate_to)
+    c = _Checker(cfg, declared_owners(ownership), cfg.escalate_to)
     for layer in LAYERS:
         if summaries.get(layer) is None:
             c.add(
