@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import polars as pl
 
-from reports.csv_text import csv_text
+from reports.escape import SafeDictWriter
 from reports.files import write_atomic
 
 
 def write_worklist(worklist: pl.DataFrame, output_dir: str | Path) -> Path:
     """Columns: ticket_audit.readiness.worklist.COLUMNS; confidence rounded to 4 digits."""
-    rows = worklist.with_columns(pl.col("confidence").round(4)).iter_rows(named=True)
-    return write_atomic(Path(output_dir) / "worklist.csv", csv_text(worklist.columns, rows))
+    buf = io.StringIO()
+    w = SafeDictWriter(buf, fieldnames=worklist.columns, lineterminator="\n")
+    w.writeheader()
+    for row in worklist.with_columns(pl.col("confidence").round(4)).iter_rows(named=True):
+        w.writerow(row)
+    return write_atomic(Path(output_dir) / "worklist.csv", buf.getvalue())

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.csv_text import FORMULA_START
+from reports.escape import FORMULA_START
 from ticket_audit.config import load_config
 from ticket_audit.quality.funnel import CRITERION_KEYS, funnel
 from ticket_audit.readiness import evaluate
