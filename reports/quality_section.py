@@ -57,8 +57,22 @@ def _ids(ids: list | None) -> str:
     return shown + (" …" if len(ids) > EXAMPLES_SHOWN else "")
 
 
+def _headline_value(s: dict, key: str) -> str:
+    lc = s.get("label_classifier") or {}
+    if key == "label_issue_share" and lc.get("classifier_skill") is None:
+        return "not checked: too few labelled tickets per category for a classifier"
+    if key == "label_issue_share" and not lc.get("labels_learnable"):
+        return (
+            f"not checked: the text does not predict the labels (skill "
+            f"{lc['classifier_skill']:.2f} on {num(lc.get('scored_tickets'))} tickets)"
+        )
+    if key == "usable_labeled_share" and s.get("usable_labeled_verified") is False:
+        return f"{pct(s.get(key))} (labels unverified)"
+    return pct(s.get(key))
+
+
 def _headline_rows(s: dict) -> list[tuple[str, str]]:
-    rows = [(label, pct(s.get(key))) for key, label in HEADLINE]
+    rows = [(label, _headline_value(s, key)) for key, label in HEADLINE]
     rows.insert(
         1,
         (

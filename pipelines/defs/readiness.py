@@ -131,6 +131,14 @@ def retrieval_probe(
 
 
 def _probe_result(summary: dict) -> dg.MaterializeResult:
+    if summary.get("status") == "n/a":
+        return dg.MaterializeResult(
+            metadata={
+                "status": "n/a",
+                "reason": summary["reason"],
+                "measured_at": summary.get("measured_at"),
+            }
+        )
     return dg.MaterializeResult(
         metadata={
             "p50_ms": summary["p50_ms"],

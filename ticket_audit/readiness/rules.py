@@ -331,7 +331,7 @@ def layer_scores(
         found = sum((p.get("by_entity") or {}).values()) or 1
         out["pii"] = max(0.0, 1 - residual / found)
     r = summaries.get("retrieval")
-    if r is not None:
+    if r is not None and r.get("status") != "n/a":
         budget = r.get("latency_budget_ms") or latency_budget_ms or 500
         p95 = (r.get("projection") or {}).get("p95_ms", r.get("p95_ms")) or 0
         latency = 1.0 if p95 <= budget else budget / p95
@@ -371,6 +371,16 @@ def evaluate(summaries: dict, cfg: ReadinessSection, *, drift: dict | None = Non
                 LAYER_AREA[layer],
                 f"The {layer} layer did not run.",
                 f"Materialize the {layer} assets and re-run the readiness scorecard.",
+            )
+        elif (summaries.get(layer) or {}).get("status") == "n/a":
+            c.add(
+                "layer_missing",
+                layer,
+                LAYER_AREA[layer],
+                f"The {layer} layer cannot run on this export (n/a): "
+                f"{summaries[layer].get('reason')}.",
+                "Map the export's text fields (subject, description or a messages file) "
+                "and re-run the audit.",
             )
     _quality(c, summaries.get("quality") or {}, ownership.get("evidence") or {})
     _pii(c, summaries.get("pii") or {})

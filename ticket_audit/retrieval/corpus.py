@@ -32,19 +32,28 @@ def load_corpus(
     categories: list[str] | None = None,
 ) -> Corpus:
     tickets_table = checked_table(tickets_table)
+    text = "nullif(trim(concat_ws(' ', subject, description)), '')"
+    first_message = ""
     if messages_table and table_exists(con, messages_table):
+        messages = checked_table(messages_table)
         # A public agent message is what a reply assistant would learn to draft from.
-        replied = f"""ticket_id IN (SELECT ticket_id FROM {checked_table(messages_table)} m
+        replied = f"""ticket_id IN (SELECT ticket_id FROM {messages} m
                       WHERE m.author_role = 'agent' AND coalesce(m.is_public, true)
                         AND m.source = t.source)"""
+        # A conversation-only export (no subject or description) is queried with what the
+        # customer wrote first.
+        first_message = f"""LEFT JOIN (SELECT source, ticket_id, arg_min(body, seq) AS first_body
+                FROM {messages} WHERE author_role = 'customer' GROUP BY ALL) f
+            USING (source, ticket_id)"""
+        text = f"coalesce({text}, nullif(trim(f.first_body), ''))"
     else:
         replied = "first_response_at IS NOT NULL"
     frame = con.sql(
         f"""SELECT ticket_id,
-                   trim(concat_ws(' ', subject, description)) AS text,
+                   coalesce({text}, '') AS text,
                    nullif(trim(category), '') AS category,
                    {replied} AS has_reply
-            FROM {tickets_table} t
+            FROM {tickets_table} t {first_message}
             WHERE deleted_at IS NULL
             ORDER BY source, ticket_id"""
     ).pl()

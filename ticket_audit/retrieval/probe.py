@@ -107,6 +107,20 @@ def _project(
     return out
 
 
+def not_measured(reason: str, settings: RetrievalSection) -> dict:
+    """The retrieval summary of a probe that could not run: every measure null, the reason."""
+    return {
+        "status": "n/a",
+        "reason": reason,
+        **{k: None for k in ("p50_ms", "p95_ms", "p99_ms", "precision_at_5", "index_size")},
+        "queries": 0,
+        "projection": {"p95_ms": None},
+        "latency_budget_ms": settings.latency_budget_ms,
+        "within_budget": None,
+        "verdict": f"The retrieval probe did not run: {reason}.",
+    }
+
+
 def run_probe(
     corpus: Corpus, settings: RetrievalSection, *, monthly_volume: float, index_dir: Path | None
 ) -> dict:
@@ -115,7 +129,13 @@ def run_probe(
     index_rows, queries = split_holdout(corpus, s.holdout_share, s.max_queries, s.seed)
     texts = corpus.frame["text"].to_list()
     if not queries:
-        raise ValueError("retrieval probe: the history has no ticket text to query with")
+        # Nothing to index or query (a label-only or text-free export): the layer cannot run,
+        # and says why instead of failing the audit.
+        return not_measured(
+            "the history has no ticket text to index or query (no subject, description or "
+            "customer message is mapped or filled)",
+            s,
+        )
     t0 = time.perf_counter()
     index = TicketIndex.build(
         ((r, texts[r]) for r in index_rows),
