@@ -33,10 +33,10 @@ format: install
 	$(BIN)/ruff check --fix .
 
 validate: install
-	$(BIN)/dagster definitions validate -m pipelines.definitions
+	$(BIN)/dagster definitions validate -w workspace.yaml
 
 dev: install
-	$(BIN)/dagster dev -m pipelines.definitions
+	$(BIN)/dagster dev -w workspace.yaml
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -96,10 +96,8 @@ class HistoryBuilder:
         self.rng = random.Random(spec.seed)
         end = spec.end_month
         self.export_date = datetime(end.year + (end.month == 12), end.month % 12 + 1, 1)
-        y, m = end.year, end.month - (spec.months - 1)
-        while m <= 0:
-            y, m = y - 1, m + 12
-        self.start = datetime(y, m, 1)
+        first = spec.start_month
+        self.start = datetime(first.year, first.month, 1)
         self.span_seconds = int((self.export_date - self.start).total_seconds())
         self.personas = [
             _Persona(

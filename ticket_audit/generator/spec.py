@@ -68,6 +68,14 @@ class GeneratorSpec(BaseModel):
         }
     )
 
+    @property
+    def start_month(self) -> date:
+        """First month of the history (`months` months ending with `end_month`)."""
+        y, m = self.end_month.year, self.end_month.month - (self.months - 1)
+        while m <= 0:
+            y, m = y - 1, m + 12
+        return date(y, m, 1)
+
     def rate(self, defect: str) -> float:
         return float(self.rates.get(defect, 0.0))
 

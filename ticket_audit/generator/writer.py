@@ -164,7 +164,13 @@ def config_for(spec: GeneratorSpec, tickets_file: str, messages_file: str | None
             }
         }
     return {
-        "audit": {"name": "sample-history", "output_dir": "out", "duckdb_path": "audit.duckdb"},
+        "audit": {
+            "name": "sample-history",
+            "output_dir": "out",
+            "duckdb_path": "audit.duckdb",
+            # Dagster's monthly partitions start with the history, not years before it.
+            "partitions_start": spec.start_month.isoformat(),
+        },
         "sources": [{"name": "helpdesk", "kind": "file", "path": tickets_file, "mapping": mapping}],
         "taxonomy": {
             "categories": vocab.TAXONOMY,
