@@ -491,3 +491,43 @@ def test_incremental_redaction_equals_a_full_rebuild(tmp_path: Path, hasher) -> 
     redact_window(cfg, store, new_month, hasher=hasher, **QUIET)
     with store() as con:
         assert con.execute(count, [left_id]).fetchone()[0] == 1
+
+
+def test_residual_check_catches_what_the_first_pass_is_configured_to_miss(
+    pii_history, hasher
+) -> None:
+    """The first pass does not look for e-mail addresses at all; the residual check is not
+    the same detector again, so the addresses left in the redacted text are found."""
+    _, cfg = pii_history
+    cfg.pii.entities = [e for e in cfg.pii.entities if e != "EMAIL_ADDRESS"]
+    store = store_for(cfg)
+    scan_window(cfg, store, hasher=hasher, **QUIET)
+    redact_window(cfg, store, hasher=hasher, **QUIET)
+    r = residual_scan(cfg, store, hasher=hasher, **QUIET)
+    with store() as con:
+        first_pass = con.execute(
+            "SELECT count(*) FROM audit.pii_findings WHERE entity_type = 'EMAIL_ADDRESS'"
+        ).fetchone()[0]
+        by_recognizer = dict(
+            con.execute(
+                "SELECT recognizer, count(*) FROM audit.pii_residual "
+                "WHERE entity_type = 'EMAIL_ADDRESS' GROUP BY 1"
+            ).fetchall()
+        )
+        redacted = "\n".join(
+            str(v)
+            for (v,) in con.execute("SELECT description FROM audit.redacted_tickets").fetchall()
+        )
+        summaries_pii = summary(compute_exposure(con, cfg))
+    assert first_pass == 0
+    planted = sum(
+        1 for t, v in _planted_values(pii_history[0]) if t == "EMAIL_ADDRESS" and v in redacted
+    )
+    assert planted > 0
+    assert by_recognizer.get("PresidioPredefined", 0) >= planted
+    assert r.by_entity.get("EMAIL_ADDRESS", 0) >= planted
+    # The layer cannot look clean with residual personal data in the dataset.
+    from ticket_audit.readiness.rules import layer_scores
+
+    assert summaries_pii["residual_findings_after_redaction"] > 0
+    assert layer_scores({"pii": summaries_pii})["pii"] <= 0.6

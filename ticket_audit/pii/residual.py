@@ -1,7 +1,9 @@
-"""The residual scan: the scanner run again over the redacted text.
+"""The residual scan: the redacted text checked again, by our scanner and by an independent
+detector (Presidio's predefined recognizers, residual_check.py).
 
 What it finds is what a GenAI team would still receive: a name the model only recognises
-once the surrounding PII is gone, a value the redaction missed. Placeholders themselves
+once the surrounding PII is gone, a value the redaction missed, a value of a shape our
+recognizers do not know (or were configured not to look for). Placeholders themselves
 (`<EMAIL_1f3a9c2b>`) are not findings. Incremental like the main scan: a ticket is checked
 again only when its redacted text changed.
 """
@@ -13,8 +15,10 @@ from dataclasses import asdict, dataclass, field
 
 from ticket_audit.config import AuditConfig
 from ticket_audit.pii.hashing import KeyedHasher
+from ticket_audit.pii.masked import MaskedPlaceholders
+from ticket_audit.pii.residual_check import presidio_findings
 from ticket_audit.pii.runtime import get_scanner
-from ticket_audit.pii.scan import strip_placeholders
+from ticket_audit.pii.scan import resolve_overlaps, strip_placeholders
 from ticket_audit.pii.scan_tickets import (
     TEXTS_PER_TICKET,
     Log,
@@ -64,6 +68,7 @@ def residual_scan(
     scanner = get_scanner(cfg.pii) if todo.height else None
     if scanner is not None:
         scanner.prepare(todo.height * TEXTS_PER_TICKET)
+    independent: dict[str | None, list] = {}
     # A batch of tickets at a time: memory is that of a batch, not of the whole history.
     for first in range(0, todo.height, BATCH_TICKETS):
         batch = todo.slice(first, BATCH_TICKETS)
@@ -74,10 +79,20 @@ def residual_scan(
         with store() as con:
             tickets, messages = read_texts(con, batch, fields, redacted=True)
         items = flatten(tickets, messages, fields)
-        found = scan_items(
+        scanned = scan_items(
             scanner, items, threshold=cfg.pii.residual_threshold, progress=log, stored=ner
-        ).findings
-        for it, fs in zip(items, found, strict=True):
+        )
+        for it, fs, held in zip(items, scanned.findings, scanned.masked, strict=True):
+            # The independent pass (Presidio's predefined recognizers), then one entity per
+            # character as in the first pass.
+            extra = independent.get(it.text)
+            if extra is None:
+                extra = independent[it.text] = presidio_findings(it.text)
+            if extra:
+                extra = MaskedPlaceholders.drop_overlapping(
+                    scanner.allow.filter(it.text, extra), held
+                )
+                fs = resolve_overlaps(fs + extra)
             for f in strip_placeholders(it.text or "", fs):
                 rows.append(
                     (
@@ -94,7 +109,8 @@ def residual_scan(
                     )
                 )
         # Gone before the next batch is read, not after: one batch in memory at a time.
-        del tickets, messages, items, found
+        del tickets, messages, items, scanned
+        independent.clear()
         release_memory()
     frame = findings_frame(rows)
     result.tickets_checked = todo.height

@@ -308,6 +308,11 @@ def _drift(c: _Checker, drift: dict | None) -> None:
         )
 
 
+# The highest PII layer score while residual findings remain, and while a PII issue blocks.
+PII_SCORE_WITH_RESIDUALS = 0.6
+PII_SCORE_WITH_BLOCKER = 0.5
+
+
 def layer_scores(
     summaries: dict, latency_budget_ms: float | None = None
 ) -> dict[str, float | None]:
@@ -330,6 +335,10 @@ def layer_scores(
         residual = p.get("residual_findings_after_redaction") or 0
         found = sum((p.get("by_entity") or {}).values()) or 1
         out["pii"] = max(0.0, 1 - residual / found)
+        # Personal data left in the dataset meant for the GenAI team is a failed layer, not
+        # a rounding error: 3 residuals among 10,000 findings must not read as 99.97.
+        if residual:
+            out["pii"] = min(out["pii"], PII_SCORE_WITH_RESIDUALS)
     r = summaries.get("retrieval")
     if r is not None and r.get("status") != "n/a":
         budget = r.get("latency_budget_ms") or latency_budget_ms or 500
@@ -389,6 +398,10 @@ def evaluate(summaries: dict, cfg: ReadinessSection, *, drift: dict | None = Non
     _drift(c, drift)
 
     scores = layer_scores(summaries)
+    if scores.get("pii") is not None and any(
+        i.layer == "pii" and i.severity == "blocker" for i in c.issues
+    ):
+        scores["pii"] = min(scores["pii"], PII_SCORE_WITH_BLOCKER)
     weights = cfg.weights
     total_w = sum(weights.get(k, 0) for k in LAYERS)
     # A layer that did not run scores 0: missing evidence never raises the score.
