@@ -278,7 +278,11 @@ def render_html(summary: dict, *, charts: bool = True) -> str:
     )
 
     var = s.get("response_variability_detail") or {}
-    rows = [r for r in [var.get("overall"), *(var.get("by_category") or [])] if r]
+    minimum = s.get("min_category_sample") or 1
+    small = [r for r in var.get("by_category") or [] if r and (r["replies"] or 0) < minimum]
+    rows = [
+        r for r in [var.get("overall"), *(var.get("by_category") or [])] if r and r not in small
+    ]
     if rows:
         parts.append("<h3>Reply variability by category</h3>")
         parts.append(
@@ -312,6 +316,12 @@ def render_html(summary: dict, *, charts: bool = True) -> str:
                 ],
             )
         )
+        if small:
+            parts.append(
+                f'<p class="muted">{num(len(small))} more categories with fewer than '
+                f"{num(minimum)} replies each ({num(sum(r['replies'] for r in small))} in all) "
+                "are not shown on their own: too few to measure.</p>"
+            )
 
     for key, title in (
         ("by_channel", "By channel"),
@@ -448,7 +458,11 @@ def render_markdown(summary: dict) -> str:
             ],
         )
     var = s.get("response_variability_detail") or {}
-    rows = [r for r in [var.get("overall"), *(var.get("by_category") or [])] if r]
+    minimum = s.get("min_category_sample") or 1
+    small = [r for r in var.get("by_category") or [] if r and (r["replies"] or 0) < minimum]
+    rows = [
+        r for r in [var.get("overall"), *(var.get("by_category") or [])] if r and r not in small
+    ]
     if rows:
         lines += ["**Reply variability by category**", ""]
         lines += _md_table(
@@ -464,6 +478,13 @@ def render_markdown(summary: dict) -> str:
                 for r in rows
             ],
         )
+        if small:
+            lines += [
+                f"{num(len(small))} more categories with fewer than {num(minimum)} replies each "
+                f"({num(sum(r['replies'] for r in small))} in all) are not shown on their own: "
+                "too few to measure.",
+                "",
+            ]
     ex = (s.get("worst_examples") or {}).get("worst_tickets") or []
     if ex:
         lines += ["**Worst examples (ticket ids)**", ""]

@@ -74,6 +74,18 @@ def _worklist(w: dict | None) -> list[str]:
     return lines
 
 
+def _below_min(ret: dict) -> list[str]:
+    below = ret.get("categories_below_min_queries") or {}
+    if not below.get("categories"):
+        return []
+    return [
+        f"{num(below['categories'])} more categories with fewer than "
+        f"{num(below['min_queries'])} queries each ({num(below['queries'])} in all) are not "
+        "shown: too few to measure.",
+        "",
+    ]
+
+
 def render_markdown(card: dict) -> str:
     r = card.get("readiness") or {}
     q, pii, ret, b, o = (
@@ -145,6 +157,7 @@ def render_markdown(card: dict) -> str:
                     for c, v in sorted((ret.get("precision_at_5_by_category") or {}).items())
                 ],
                 "",
+                *_below_min(ret),
             ]
             if ret.get("precision_at_5_by_category")
             else []

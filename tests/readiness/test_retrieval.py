@@ -139,6 +139,15 @@ def test_relevance_counts_by_hand() -> None:
     assert r["top_hit_reply_share"] == pytest.approx(
         2 / 3, abs=1e-4
     )  # q2's top hit (y) has no reply
+    # From 2 queries a category is not shown; the overall figure still counts them.
+    hidden = relevance(corpus, [0, 1, 2], results, min_queries=2)
+    assert hidden["precision_at_5_by_category"] == {}
+    assert hidden["categories_below_min_queries"] == {
+        "categories": 2,
+        "queries": 2,
+        "min_queries": 2,
+    }
+    assert hidden["precision_at_5"] == pytest.approx(0.3)
 
 
 def test_holdout_is_seeded_and_disjoint() -> None:

@@ -97,6 +97,9 @@ class QualitySection(Strict):
     # `template_min_count` replies.
     template_min_share: float = Field(default=0.01, gt=0, le=1)
     template_min_count: int = Field(default=5, ge=2)
+    # Per-category figures (reply variability by category) from fewer tickets or replies
+    # than this are not shown on their own: they are counted as "below the minimum".
+    min_category_sample: int = Field(default=20, ge=1)
     # Reply language is detected on a deterministic sample of about this many agent
     # replies (the language mix is a share; detecting it on every reply is the costly part).
     language_sample: int = Field(default=50_000, ge=1000)

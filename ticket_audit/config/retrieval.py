@@ -29,6 +29,9 @@ class RetrievalSection(Strict):
     # since the last measurement (or its settings changed); a weekly increment of a large
     # history keeps the last measurement, marked as such. 0: measure on every audit.
     remeasure_growth: float = Field(default=0.10, ge=0)
+    # A category's precision@5 is shown (and can name it the weakest) only from this many
+    # queries on; fewer are counted together as "below the minimum".
+    min_category_queries: int = Field(default=10, ge=1)
     writer_threads: int = Field(default=1, gt=0)
     writer_heap_mb: int = Field(default=256, ge=16)
     seed: int = 13

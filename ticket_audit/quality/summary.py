@@ -192,6 +192,7 @@ def build_summary(
         # None ("no replies") when no agent reply exists: 0 would read as "perfectly uniform".
         "response_variability": overall["variability_score"] if replies else None,
         "agent_replies": replies,
+        "min_category_sample": cfg.quality.min_category_sample,
         "quarantined_messages": quarantined_messages(con, cfg),
         "funnel": steps,
         # counts

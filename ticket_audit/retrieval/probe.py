@@ -44,7 +44,12 @@ def time_queries(
     return latencies, results
 
 
-def relevance(corpus: Corpus, queries: list[int], results: list[list[int]]) -> dict:
+def relevance(
+    corpus: Corpus, queries: list[int], results: list[list[int]], min_queries: int = 1
+) -> dict:
+    """Precision@5 (same category) overall and per category; a category with fewer than
+    `min_queries` queries is not shown on its own (a figure from 2 queries is noise) but
+    counted in `categories_below_min_queries`."""
     cats = corpus.frame["category"].to_list()
     labelled = corpus.frame["labelled"].to_list()
     replied = corpus.frame["has_reply"].to_list()
@@ -62,6 +67,12 @@ def relevance(corpus: Corpus, queries: list[int], results: list[list[int]]) -> d
         "precision_at_5_by_category": {
             c: {"queries": len(ps), "precision_at_5": round(sum(ps) / len(ps), 4)}
             for c, ps in sorted(per_cat.items())
+            if len(ps) >= min_queries
+        },
+        "categories_below_min_queries": {
+            "categories": sum(len(ps) < min_queries for ps in per_cat.values()),
+            "queries": sum(len(ps) for ps in per_cat.values() if len(ps) < min_queries),
+            "min_queries": min_queries,
         },
         "top_hit_reply_share": round(top_replied / len(queries), 4) if queries else None,
     }
@@ -156,7 +167,7 @@ def run_probe(
     verdict_p95 = projection["p95_ms"]
     return {
         **{k: round(v, 4) for k, v in measured.items()},
-        **relevance(corpus, queries, results),
+        **relevance(corpus, queries, results, s.min_category_queries),
         "index_size": index.num_docs,
         "index_bytes": index.size_bytes(),
         "build_seconds": round(build_s, 3),
