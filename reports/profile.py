@@ -49,7 +49,7 @@ def compute_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     total = con.execute("SELECT count(*) FROM canonical.tickets").fetchone()[0]
     fill_exprs = ", ".join(
         f"count({f.name}) FILTER (WHERE {f.name} IS NOT NULL"
-        + (" AND len(tags) > 0" if f.kind == "list" else "")
+        + (f" AND len({f.name}) > 0" if f.kind == "list" else "")
         + ")"
         for f in TICKET_FIELDS
     )
