@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from connectors import message_shape, raw_zone
-from connectors.errors import values_withheld
+from connectors.errors import IngestError, values_withheld
 from connectors.files import (
     Staged,
     excel_to_parquet,
@@ -442,7 +442,15 @@ def ingest_file_source(
     spec = source.mapping.messages.file
     if spec is not None:
         tickets_changed = any(not r.skipped_unchanged for r in reports)
+        ticket_files = {p.resolve() for p, _ in files}
         for path in resolve_files(cfg.resolve(spec.path), f"{label} messages"):
+            if path.resolve() in ticket_files:
+                # Load log, quarantine and lineage key an origin by (source, file): one file
+                # cannot be both. A message per row of the tickets file is `from_columns`.
+                raise IngestError(
+                    f"{label}: {path} is both a tickets file and the messages file; map its "
+                    "message column with mapping.messages.from_columns instead"
+                )
             origin = str(path)
             fp = fingerprint(path, salt)
             if (

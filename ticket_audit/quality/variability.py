@@ -132,8 +132,9 @@ SIGNOFFS = (
     ("sincerely", r"^(sincerely|yours)([^a-z]|$)"),
     ("signature block", r"(^|\n)-- ?(\n|$)"),
 )
-# Agents on social media sign with initials: "... ^AB", "... /CD", "... -EF".
-INITIALS = r"(?:^|\s)[\^/~-] ?\p{Lu}{1,3}\s*$"
+# Agents on social media sign with initials: "... ^AB", "... /CD", "... -EF" (a thread's part
+# counter may follow: "^MP 2/2").
+INITIALS = r"(?:^|\s)[\^/~-] ?\p{Lu}{1,3}(?:\s+[0-9]/[0-9])?\s*$"
 # Apologies and positive tone in en/de/fr/es/pt (lower-cased text).
 APOLOGY = (
     r"sorry|apolog|unfortunately|regret|entschuldig|bedauer|tut (uns|mir) leid|leider|"
