@@ -153,25 +153,58 @@ def _csv_options(header: list[str], encoding: str, delimiter: str, line_bytes: i
 _MERGED_ERRORS = ("UNQUOTED VALUE", "LINE SIZE OVER MAXIMUM")
 
 
-def _split_at_line(piece: Path, line: int, directory: Path, n: int) -> tuple[Path, bytes, Path]:
-    """(header + lines before `line`, the bytes of `line`, header + lines after it)."""
+def _line_start(piece: Path, offset: int) -> int:
+    """The byte offset where the physical line holding `offset` begins."""
+    with piece.open("rb") as fh:
+        pos = offset
+        while pos > 0:
+            lo = max(0, pos - 65536)
+            fh.seek(lo)
+            found = fh.read(pos - lo).rfind(b"\n")
+            if found >= 0:
+                return lo + found + 1
+            pos = lo
+    return 0
+
+
+def _line_numbers(piece: Path, offsets: list[int]) -> dict[int, int]:
+    """1-based physical line number of each byte offset, in one streamed pass."""
+    numbers, line, done = {}, 1, 0
+    with piece.open("rb") as fh:
+        for offset in sorted(set(offsets)):
+            while done < offset:
+                chunk = fh.read(min(1 << 20, offset - done))
+                if not chunk:
+                    break
+                line += chunk.count(b"\n")
+                done += len(chunk)
+            numbers[offset] = line
+    return numbers
+
+
+def _split_at(piece: Path, start: int, directory: Path, n: int) -> tuple[Path, bytes, Path]:
+    """(the piece before byte `start`, the physical line at `start`, header + what follows)."""
     before, after = directory / f"piece{n}a.csv", directory / f"piece{n}b.csv"
     with piece.open("rb") as src, before.open("wb") as a, after.open("wb") as b:
         header = src.readline()
-        a.write(header)
         b.write(header)
-        for _ in range(line - 2):
-            a.write(src.readline())
+        src.seek(0)
+        remaining = start
+        while remaining > 0:
+            chunk = src.read(min(1 << 20, remaining))
+            a.write(chunk)
+            remaining -= len(chunk)
         broken = src.readline()
         shutil.copyfileobj(src, b)
     return before, broken, after
 
 
-def _read_piece(
-    con: duckdb.DuckDBPyConnection, table: str, piece: Path, options: str, offset: int
-) -> list[tuple[int, str, str, str | None]]:
-    """The piece's rows as temp table `table`; its rejects as (line of the file, types,
-    messages, record). Line k of the piece is line `offset + k` of the file."""
+Found = list[tuple[int, str, str, str | None]]  # (byte offset, error types, messages, record)
+
+
+def _read_piece(con: duckdb.DuckDBPyConnection, table: str, piece: Path, options: str) -> Found:
+    """The piece's rows as temp table `table`; its rejects, one per record, by the byte offset
+    where the record starts."""
     rej, scan = "stage_rejects", "stage_scan"
     con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
     con.execute(
@@ -179,61 +212,80 @@ def _read_piece(
         SELECT * FROM read_csv({lit(str(piece))}, {options}, store_rejects = true,
                       rejects_table = {lit(rej)}, rejects_scan = {lit(scan)})"""
     )
-    # One line can fail several ways (each bad column); it is one quarantined row.
+    # One record can fail several ways (each bad column); it is one quarantined row.
     rows = con.execute(
-        f"""SELECT line + {offset}, string_agg(DISTINCT error_type, ', '),
+        f"""SELECT min(line_byte_position) - 1, string_agg(DISTINCT error_type, ', '),
                    string_agg(DISTINCT error_message, '; '), any_value(csv_line)
         FROM {rej} GROUP BY line ORDER BY line"""
     ).fetchall()
     con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
-    return [(int(line), t, m, raw) for line, t, m, raw in rows]
+    if not rows:
+        return []
+    # DuckDB's line_byte_position is the record's first byte counted from 1, or (after a CRLF)
+    # from 0: the line break before it. A record never starts with a line break.
+    found = []
+    with piece.open("rb") as fh:
+        for pos, t, m, raw in rows:
+            pos = max(0, int(pos))
+            fh.seek(pos)
+            head = fh.read(2)
+            pos += len(head) - len(head.lstrip(b"\r\n"))
+            found.append((pos, t, m, raw))
+    return found
 
 
-def _first_merged(rejects: list[tuple[int, str, str, str | None]]) -> int | None:
-    for line, etypes, _msgs, raw in rejects:
+def _first_merged(found: Found) -> int | None:
+    for pos, etypes, _msgs, raw in found:
         if any(e in etypes for e in _MERGED_ERRORS) and raw is not None and "\n" in raw:
-            return line
+            return pos
     return None
+
+
+def _rejects(piece: Path, found: Found, offset: int) -> list[Reject]:
+    """Rejects named by the physical line where their record starts (line k of the piece is
+    line `offset + k` of the file), as an editor shows it."""
+    lines = _line_numbers(piece, [pos for pos, *_ in found]) if found else {}
+    out = []
+    for pos, etypes, msgs, raw in found:
+        line = offset + lines[pos]
+        out.append(Reject(line, f"line {line}: malformed CSV ({etypes.lower()}): {msgs}", raw))
+    return out
 
 
 def _csv_rows(con: duckdb.DuckDBPyConnection, path: Path, options: str) -> list[Reject]:
     """Read the file into temp table stage_rows, in file order; a record merged by an
-    unterminated quote is cut to its first line (quarantined) and the lines after it are read
-    again as records of their own. Files without one are read once, straight into the table."""
-    found = _read_piece(con, "stage_rows", path, options, 0)
+    unterminated quote is cut to its first physical line (quarantined) and the lines after it
+    are read again as records of their own. Files without one are read once, straight in."""
+    found = _read_piece(con, "stage_rows", path, options)
     merged = _first_merged(found)
     if merged is None:
-        return _rejects(found)
+        return _rejects(path, found, 0)
     con.execute("CREATE OR REPLACE TEMP TABLE stage_rows AS SELECT * FROM stage_rows LIMIT 0")
     rejects: list[Reject] = []
     with tempfile.TemporaryDirectory(prefix="ticket-audit-csv-") as tmp:
         piece, offset, cuts = path, 0, 0
         while merged is not None:
-            before, broken, after = _split_at_line(piece, merged - offset, Path(tmp), cuts)
+            start = _line_start(piece, merged)
+            line = offset + _line_numbers(piece, [start])[start]
+            before, broken, after = _split_at(piece, start, Path(tmp), cuts)
             # What precedes the merged record reads as before; nothing in it is merged.
-            rejects += _rejects(_read_piece(con, "stage_piece", before, options, offset))
+            rejects += _rejects(before, _read_piece(con, "stage_piece", before, options), offset)
             con.execute("INSERT INTO stage_rows SELECT * FROM stage_piece")
             rejects.append(
                 Reject(
-                    merged,
-                    f"line {merged}: malformed CSV (unterminated quote): the record is cut at "
+                    line,
+                    f"line {line}: malformed CSV (unterminated quote): the record is cut at "
                     "the end of this line; the lines after it are read as records of their own",
                     broken.decode("utf-8", "replace").rstrip("\r\n"),
                 )
             )
-            piece, offset, cuts = after, merged - 1, cuts + 1
-            found = _read_piece(con, "stage_piece", piece, options, offset)
+            piece, offset, cuts = after, line - 1, cuts + 1
+            found = _read_piece(con, "stage_piece", piece, options)
             merged = _first_merged(found)
         con.execute("INSERT INTO stage_rows SELECT * FROM stage_piece")
         con.execute("DROP TABLE stage_piece")
-    return rejects + _rejects(found)
-
-
-def _rejects(rows: list[tuple[int, str, str, str | None]]) -> list[Reject]:
-    return [
-        Reject(line, f"line {line}: malformed CSV ({etypes.lower()}): {msgs}", raw)
-        for line, etypes, msgs, raw in rows
-    ]
+        rejects += _rejects(piece, found, offset)
+    return rejects
 
 
 def _csv(
@@ -272,12 +324,20 @@ def _csv(
 _IS_OBJECT = "(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END)"
 
 
-def _json_lines(path_sql: str, encoding: str, line_bytes: int) -> str:
-    return f"""SELECT row_number() OVER () AS _row_number, line
+def _json_lines(path_sql: str, encoding: str, line_bytes: int, rejects: str = "") -> str:
+    """Each line of the file as text. With `rejects` (a table name), the lines the reader
+    cannot take (invalid encoding, over max_line_size) are kept there instead of skipped."""
+    errors = (
+        f"store_rejects = true, rejects_table = {lit(rejects)}, "
+        f"rejects_scan = {lit(rejects + '_scan')}"
+        if rejects
+        else "ignore_errors = true"
+    )
+    # A byte-order mark before the first object is not part of it.
+    return f"""SELECT row_number() OVER () AS _row_number, ltrim(line, chr(65279)) AS line
         FROM read_csv({path_sql}, columns = {{'line': 'VARCHAR'}}, header = false,
                       delim = '\x1e', quote = '', escape = '', auto_detect = false,
-                      encoding = {lit(encoding)}, max_line_size = {line_bytes},
-                      ignore_errors = true)"""
+                      encoding = {lit(encoding)}, max_line_size = {line_bytes}, {errors})"""
 
 
 def _jsonl(
@@ -288,16 +348,28 @@ def _jsonl(
     needed: list[str],
     line_bytes: int,
 ) -> tuple[list[Reject], list[str], str]:
-    lines = "stage_lines"
+    lines, rej = "stage_lines", "stage_line_rejects"
+    con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {rej}_scan")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {lines} AS "
-        f"{_json_lines(lit(str(path)), encoding, line_bytes)}"
+        f"{_json_lines(lit(str(path)), encoding, line_bytes, rejects=rej)}"
     )
+    # Lines the reader could not take at all (a byte that is not UTF-8): skipped silently,
+    # they would be lost from the count of lines read.
+    unreadable = con.execute(
+        f"""SELECT line, string_agg(DISTINCT lower(error_type), ', '), any_value(csv_line)
+        FROM {rej} GROUP BY line ORDER BY line"""
+    ).fetchall()
+    con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {rej}_scan")
+    rejects = [
+        Reject(int(n), f"line {n}: unreadable line ({etypes})", raw)
+        for n, etypes, raw in unreadable
+    ]
     bad = con.execute(
         f"""SELECT _row_number, line FROM {lines}
         WHERE trim(line) <> '' AND NOT {_IS_OBJECT}"""
     ).fetchall()
-    rejects = [Reject(int(n), f"line {n}: not a JSON object", raw) for n, raw in bad]
+    rejects += [Reject(int(n), f"line {n}: not a JSON object", raw) for n, raw in bad]
     # Keep only parseable objects before touching their keys: JSON functions raise on bad input.
     con.execute(f"DELETE FROM {lines} WHERE trim(line) = '' OR NOT {_IS_OBJECT}")
     present = {
