@@ -105,7 +105,7 @@ def checks(cfg: AuditConfig) -> list[Check]:
             "category_present",
         ),
     ]
-    valid = tagged_labels(tax)
+    valid = None if tax.by_team else tagged_labels(tax)
     if tax.by_team:
         out += _team_checks(cfg)
     elif valid:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import duckdb
 
 from ticket_audit.sqlutil import checked_table
-from ticket_audit.tagging import tagged_predicate
+from ticket_audit.tagging import Labels, tagged_predicate
 
 UNTAGGED = "(untagged)"
 NO_CHANNEL = "(none)"
@@ -57,9 +57,7 @@ def _row(cols: list[str], values: tuple, recent_months: int) -> dict:
     return r
 
 
-def monthly_series(
-    con: duckdb.DuckDBPyConnection, table: str, labels: list[str] | None = None
-) -> list[dict]:
+def monthly_series(con: duckdb.DuckDBPyConnection, table: str, labels: Labels = None) -> list[dict]:
     """Tickets and tagged tickets per calendar month, gap months included as zero."""
     table = checked_table(table)
     tagged, params = tagged_predicate(labels, column="b.category")
@@ -83,7 +81,7 @@ def business_baselines(
     con: duckdb.DuckDBPyConnection,
     table: str = "canonical.tickets",
     recent_months: int = 12,
-    labels: list[str] | None = None,
+    labels: Labels = None,
 ) -> dict:
     """The "baselines" summary; `labels` (`tagging.tagged_labels`) decide what is tagged."""
     table = checked_table(table)

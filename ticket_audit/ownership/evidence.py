@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from ticket_audit.sqlutil import checked_table
-from ticket_audit.tagging import tagged_predicate
+from ticket_audit.tagging import Labels, tagged_predicate
 
 
 def _breakdown(
@@ -31,7 +31,7 @@ def _breakdown(
 
 
 def tagging_evidence(
-    con: duckdb.DuckDBPyConnection, table: str, labels: list[str] | None, top_n: int = 10
+    con: duckdb.DuckDBPyConnection, table: str, labels: Labels, top_n: int = 10
 ) -> dict:
     """Untagged tickets (`tagging.tagged_predicate` over `labels`) overall and by group."""
     table = checked_table(table)
