@@ -67,6 +67,7 @@ class MessageLayout:
 
     fields: dict[str, str]
     role_map: dict[str, str] = field(default_factory=dict)
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
@@ -487,6 +488,7 @@ class IncrementalLoader:
             hash_key_sql=self.key_sql,
             pseudonymize="assignee_id" in self.mapping.pseudonymize,
             max_text_bytes=self.max_text_bytes,
+            value_maps=spec.value_maps,
         )
         _run(con, f"CREATE OR REPLACE TEMP TABLE inc_msg_mapped AS {select}")
         if "seq" not in spec.fields:

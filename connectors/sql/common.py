@@ -287,7 +287,9 @@ def ingest_sql_source(
         progress(f"{label}: reading from the beginning")
     messages = None
     if source.messages is not None:
-        messages = MessageLayout(source.messages.fields, source.messages.role_map)
+        messages = MessageLayout(
+            source.messages.fields, source.messages.role_map, source.messages.value_maps
+        )
     loader = IncrementalLoader(
         con, cfg, source=source.name, mapping=source.mapping, messages=messages, progress=progress
     )

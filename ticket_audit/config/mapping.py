@@ -151,6 +151,21 @@ def _as_text(value: Any) -> str:
     raise ValueError(f"{value!r} is not a text, number or boolean")
 
 
+def text_value_maps(v: Any) -> Any:
+    """`value_maps` of a message export with YAML scalars as text ({"0.0": true} -> "true")."""
+    if not isinstance(v, dict):
+        return v
+    out = {}
+    for field, mapping in v.items():
+        if not isinstance(mapping, dict):
+            raise ValueError(f"{field}: give a mapping of raw value -> value")
+        try:
+            out[field] = {_as_text(k): _as_text(x) for k, x in mapping.items()}
+        except ValueError as exc:
+            raise ValueError(f"{field}: {exc}") from None
+    return out
+
+
 class ThreadBy(Strict):
     """Threads linked by reply ids: a message's ticket is the first message of its chain."""
 
@@ -184,17 +199,7 @@ class MessagesFile(Strict):
     @field_validator("value_maps", mode="before")
     @classmethod
     def _texts(cls, v: Any) -> Any:
-        if not isinstance(v, dict):
-            return v
-        out = {}
-        for field, mapping in v.items():
-            if not isinstance(mapping, dict):
-                raise ValueError(f"{field}: give a mapping of raw value -> value")
-            try:
-                out[field] = {_as_text(k): _as_text(x) for k, x in mapping.items()}
-            except ValueError as exc:
-                raise ValueError(f"{field}: {exc}") from None
-        return out
+        return text_value_maps(v)
 
     @field_validator("role_map", mode="before")
     @classmethod

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ticket_audit.config.mapping import Mapping, RowNumber, Strict
+from ticket_audit.config.mapping import Mapping, RowNumber, Strict, text_value_maps
 from ticket_audit.config.vendors import FRESHDESK_MAPPING, ZENDESK_MAPPING
 from ticket_audit.model import MESSAGE_COLUMNS
 
@@ -106,6 +106,13 @@ class SqlMessages(Strict):
     # canonical message field -> column; `ticket_id` and `body` are required.
     fields: dict[str, str]
     role_map: dict[str, str] = Field(default_factory=dict)
+    # Message field -> {raw value: value}, before parsing (as for message files).
+    value_maps: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @field_validator("value_maps", mode="before")
+    @classmethod
+    def _texts(cls, v):
+        return text_value_maps(v)
 
     @model_validator(mode="after")
     def _check(self) -> SqlMessages:
@@ -117,6 +124,9 @@ class SqlMessages(Strict):
         for required in ("ticket_id", "body"):
             if required not in self.fields:
                 raise ValueError(f"fields: missing required message field {required!r}")
+        unmapped = sorted(set(self.value_maps) - set(self.fields))
+        if unmapped:
+            raise ValueError(f"value_maps: field(s) {unmapped} not mapped in `fields`")
         return self
 
 
