@@ -8,7 +8,6 @@ there, inside the transaction, so nothing of it is committed.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from connectors.errors import IngestError
+from ticket_audit.store import transaction
 
 
 def load_time() -> datetime:
@@ -28,15 +28,12 @@ def load_time() -> datetime:
 def load_transaction(
     con: duckdb.DuckDBPyConnection, on_rollback: Callable[[], None] | None = None
 ) -> Iterator[None]:
-    """BEGIN; COMMIT when the block ends; ROLLBACK (then `on_rollback`) when it raises."""
-    con.execute("BEGIN TRANSACTION")
+    """The store's transaction (`ticket_audit.store.transaction`: COMMIT when the block
+    ends, ROLLBACK when it raises), then `on_rollback` after a rollback."""
     try:
-        yield
-        con.execute("COMMIT")
+        with transaction(con):
+            yield
     except BaseException:
-        # The original error is the one worth reporting, not a failed rollback.
-        with contextlib.suppress(duckdb.Error):
-            con.execute("ROLLBACK")
         if on_rollback is not None:
             on_rollback()
         raise

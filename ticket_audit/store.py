@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import gc
@@ -165,7 +166,9 @@ def transaction(con: duckdb.DuckDBPyConnection, **views) -> Iterator[duckdb.Duck
             yield con
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # The original error is the one worth reporting, not a failed rollback.
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
             raise
     finally:
         for name in views:
