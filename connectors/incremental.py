@@ -284,37 +284,18 @@ class IncrementalLoader:
         return names
 
     def _tickets(self, chunk: Chunk, load_id: str, now: datetime) -> tuple[int, int, int]:
+        """The chunk's tickets: kept as read in the raw zone, mapped into canonical, the rows
+        that did not map quarantined. Returns (read, loaded, quarantined)."""
         con, src = self.con, self.source
         table = _with_row_numbers(chunk.tickets, self.tickets_read + 1)
         self.tickets_read += table.num_rows
         view = "inc_chunk_tickets"
         con.register(view, table)
-        types = {
-            name: typ
-            for name, typ, *_ in _run(con, f"DESCRIBE SELECT * FROM {view}")
-            if name not in ("_row_number", DELETED)
-        }
-        columns = list(types)
-        missing = [c for c in self.mapping.source_columns() if c not in columns]
-        if missing:
-            raise IngestError(
-                f"{self.label}, {chunk.origin}: mapped column(s) {missing} not in the source "
-                f"(renamed or dropped?); columns present: {columns}"
-            )
+        types = self._mapped_types(view, chunk.origin)
         ids = _id_expr(self.id_columns)
         _, text = text_projection(table.schema, skip=("_row_number", DELETED))
-        # The raw zone keeps every row as read, one Parquet file per chunk; its view shows
-        # each ticket's latest version. A flat chunk is written by a thread while DuckDB maps
-        # it (both release the GIL).
         stored = raw_zone.chunk_path(con, src, load_id)
-        writer = None
-        if raw_zone.is_flat(table.schema):
-            rows = table.drop_columns([DELETED]) if DELETED in table.column_names else table
-            writer = _Background(raw_zone.write_chunk, rows, stored)
-        else:
-            raw_zone.copy_chunk(
-                con, f"SELECT _row_number{', ' + text if text else ''} FROM {view}", stored
-            )
+        writer = self._keep_raw(table, view, text, stored)
         try:
             flagged = DELETED in table.column_names
             deleted_flag = (
@@ -330,48 +311,14 @@ class IncrementalLoader:
                 table=view,
                 types=types,
             )
-            select = ticket_select(
-                self.mapping,
-                **select_args,
-                carry=f"{deleted_flag} AS {DELETED}" if flagged else "",
+            loaded = self._map_tickets(
+                chunk.origin, load_id, now, select_args, flagged, deleted_flag
             )
-            cols = ", ".join(TICKET_COLUMNS)
-            deleted_at = "deleted_at"
-            if flagged:
-                deleted_at = f"CASE WHEN {DELETED} THEN coalesce(deleted_at, updated_at, ?) END"
-            values = ", ".join(deleted_at if c == "deleted_at" else c for c in TICKET_COLUMNS)
-            params: list = [src] + ([now] if flagged else []) + [chunk.origin, load_id, now]
-            with filter_pushdown_off(con):
-                # Mapped straight from the chunk into the canonical table: each value is parsed
-                # once and written once.
-                loaded = _run(
-                    con,
-                    f"""INSERT INTO canonical.tickets (source, {cols}, created_month, origin,
-                        row_number, load_id, loaded_at)
-                    SELECT ?, {values}, CAST(date_trunc('month', created_at) AS DATE), ?,
-                           _row_number, ?, ?
-                    FROM ({select}) WHERE _reason IS NULL""",
-                    params,
-                )[0][0]
             if self.has_rows and flagged:
                 self._keep_status_of_deleted(load_id)
-            # The rows that did not load are the quarantine; only their reasons are computed.
-            reasons = ticket_select(
-                self.mapping,
-                **select_args,
-                reason_only=True,
-                where=f"_row_number IN ({not_loaded_sql(view, src, load_id)})",
+            quarantined = self._quarantine_tickets(
+                view, text, chunk.origin, load_id, now, select_args
             )
-            quarantined = _run(
-                con,
-                f"""INSERT INTO raw.quarantine
-                SELECT ?, ?, m._row_number, split_part(m._reason, ':', 1), m._reason,
-                       to_json(s)::VARCHAR, ?, ?
-                FROM ({reasons}) m JOIN (SELECT _row_number{", " + text if text else ""}
-                                         FROM {view}) s USING (_row_number)
-                WHERE m._reason IS NOT NULL""",
-                [src, chunk.origin, load_id, now],
-            )[0][0]
             if chunk.messages is not None and self.messages is not None:
                 self._mapped_ids(view, ids, deleted_flag, load_id)
         except BaseException:
@@ -396,6 +343,89 @@ class IncrementalLoader:
         read = table.num_rows
         self.has_rows = True
         return read, loaded, quarantined
+
+    def _mapped_types(self, view: str, origin: str) -> dict[str, str]:
+        """The chunk's column types; every mapped column must be there (schema drift stops
+        the load before anything is written)."""
+        types = {
+            name: typ
+            for name, typ, *_ in _run(self.con, f"DESCRIBE SELECT * FROM {view}")
+            if name not in ("_row_number", DELETED)
+        }
+        columns = list(types)
+        missing = [c for c in self.mapping.source_columns() if c not in columns]
+        if missing:
+            raise IngestError(
+                f"{self.label}, {origin}: mapped column(s) {missing} not in the source "
+                f"(renamed or dropped?); columns present: {columns}"
+            )
+        return types
+
+    def _keep_raw(self, table: pa.Table, view: str, text: str, stored) -> _Background | None:
+        """The raw zone keeps every row as read, one Parquet file per chunk; its view shows
+        each ticket's latest version. A flat chunk is written by a thread while DuckDB maps
+        it (both release the GIL): the writer is returned, to be waited for."""
+        if raw_zone.is_flat(table.schema):
+            rows = table.drop_columns([DELETED]) if DELETED in table.column_names else table
+            return _Background(raw_zone.write_chunk, rows, stored)
+        raw_zone.copy_chunk(
+            self.con, f"SELECT _row_number{', ' + text if text else ''} FROM {view}", stored
+        )
+        return None
+
+    def _map_tickets(
+        self,
+        origin: str,
+        load_id: str,
+        now: datetime,
+        select_args: dict,
+        flagged: bool,
+        deleted_flag: str,
+    ) -> int:
+        """Tickets mapped straight from the chunk into canonical (each value parsed once and
+        written once); returns how many loaded."""
+        select = ticket_select(
+            self.mapping,
+            **select_args,
+            carry=f"{deleted_flag} AS {DELETED}" if flagged else "",
+        )
+        cols = ", ".join(TICKET_COLUMNS)
+        deleted_at = "deleted_at"
+        if flagged:
+            deleted_at = f"CASE WHEN {DELETED} THEN coalesce(deleted_at, updated_at, ?) END"
+        values = ", ".join(deleted_at if c == "deleted_at" else c for c in TICKET_COLUMNS)
+        params: list = [self.source] + ([now] if flagged else []) + [origin, load_id, now]
+        with filter_pushdown_off(self.con):
+            return _run(
+                self.con,
+                f"""INSERT INTO canonical.tickets (source, {cols}, created_month, origin,
+                    row_number, load_id, loaded_at)
+                SELECT ?, {values}, CAST(date_trunc('month', created_at) AS DATE), ?,
+                       _row_number, ?, ?
+                FROM ({select}) WHERE _reason IS NULL""",
+                params,
+            )[0][0]
+
+    def _quarantine_tickets(
+        self, view: str, text: str, origin: str, load_id: str, now: datetime, select_args: dict
+    ) -> int:
+        """The rows that did not load are the quarantine; only their reasons are computed."""
+        reasons = ticket_select(
+            self.mapping,
+            **select_args,
+            reason_only=True,
+            where=f"_row_number IN ({not_loaded_sql(view, self.source, load_id)})",
+        )
+        return _run(
+            self.con,
+            f"""INSERT INTO raw.quarantine
+            SELECT ?, ?, m._row_number, split_part(m._reason, ':', 1), m._reason,
+                   to_json(s)::VARCHAR, ?, ?
+            FROM ({reasons}) m JOIN (SELECT _row_number{", " + text if text else ""}
+                                     FROM {view}) s USING (_row_number)
+            WHERE m._reason IS NOT NULL""",
+            [self.source, origin, load_id, now],
+        )[0][0]
 
     def _replace_earlier_versions(
         self, view: str, ids: str, deleted_flag: str, origin: str
