@@ -502,6 +502,33 @@ class IncrementalLoader:
             SELECT ticket_id FROM inc_mapped WHERE ticket_id IS NOT NULL AND NOT {DELETED}
             UNION SELECT {tid} FROM inc_msg_stage WHERE {tid} IS NOT NULL""",
         )
+        self._keep_raw_messages(columns, tid, origin, load_id, now)
+        self._map_messages()
+        quarantined = self._quarantine_messages(origin, load_id, now)
+        _run(
+            con,
+            """DELETE FROM canonical.messages WHERE source = ? AND ticket_id IN
+            (SELECT ticket_id FROM inc_conv)""",
+            [src],
+        )
+        cols = ", ".join(MESSAGE_COLUMNS)
+        loaded = _run(
+            con,
+            f"""INSERT INTO canonical.messages (source, {cols}, origin, row_number, load_id,
+                loaded_at)
+            SELECT ?, {cols}, ?, _row_number, ?, ? FROM inc_msg_mapped WHERE _reason IS NULL""",
+            [src, origin, load_id, now],
+        )[0][0]
+        read = table.num_rows
+        messages = Load(load_id, src, origin, "messages", None, now, self.label)
+        record_load(con, messages, read, loaded, quarantined, loaded)
+        return read, loaded, quarantined
+
+    def _keep_raw_messages(
+        self, columns: list[str], tid: str, origin: str, load_id: str, now: datetime
+    ) -> None:
+        """The raw messages of every re-read conversation, replaced by the chunk's."""
+        con, src = self.con, self.source
         raw_name = f"{src}__messages"
         ensure_raw_table(con, raw_name, columns)
         _run(con, f"DELETE FROM raw.{q(raw_name)} WHERE {tid} IN (SELECT ticket_id FROM inc_conv)")
@@ -510,6 +537,11 @@ class IncrementalLoader:
             f"INSERT INTO raw.{q(raw_name)} BY NAME SELECT "
             f"{lineage_sql(src, origin, load_id, now)}, * FROM inc_msg_stage",
         )
+
+    def _map_messages(self) -> None:
+        """`inc_msg_mapped`: the chunk's messages mapped, each with its reason not to load."""
+        con, spec = self.con, self.messages
+        assert spec is not None
         select = message_select(
             spec.fields,
             spec.role_map,
@@ -547,6 +579,11 @@ class IncrementalLoader:
                                                        ORDER BY _row_number) AS k
                 FROM inc_msg_mapped WHERE _reason IS NULL) WHERE k > 1)""",
         )
+
+    def _quarantine_messages(self, origin: str, load_id: str, now: datetime) -> int:
+        """The re-read conversations' quarantine replaced by the messages that did not map."""
+        con, src, spec = self.con, self.source, self.messages
+        assert spec is not None
         _run(
             con,
             f"""DELETE FROM raw.quarantine WHERE source = ? AND origin = ?
@@ -563,24 +600,7 @@ class IncrementalLoader:
             WHERE m._reason IS NOT NULL""",
             [src, origin, load_id, now],
         )[0][0]
-        _run(
-            con,
-            """DELETE FROM canonical.messages WHERE source = ? AND ticket_id IN
-            (SELECT ticket_id FROM inc_conv)""",
-            [src],
-        )
-        cols = ", ".join(MESSAGE_COLUMNS)
-        loaded = _run(
-            con,
-            f"""INSERT INTO canonical.messages (source, {cols}, origin, row_number, load_id,
-                loaded_at)
-            SELECT ?, {cols}, ?, _row_number, ?, ? FROM inc_msg_mapped WHERE _reason IS NULL""",
-            [src, origin, load_id, now],
-        )[0][0]
-        read = table.num_rows
-        messages = Load(load_id, src, origin, "messages", None, now, self.label)
-        record_load(con, messages, read, loaded, quarantined, loaded)
-        return read, loaded, quarantined
+        return quarantined
 
 
 def mark_deleted_except(
