@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from reports.charts import bar_chart, column_chart
 from reports.escape import SafeDictWriter
 from reports.files import write_atomic
+from reports.templating import render
 
-TEMPLATES = Path(__file__).parent / "templates"
 # The HTML lists this many high-risk tickets; the CSV and JSON list them all.
 HTML_TICKET_LIMIT = 500
 
@@ -34,36 +33,36 @@ CSV_COLUMNS = (
 )
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
-
-
 def render_html(exposure: dict[str, Any]) -> str:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"])
-    )
-    env.filters["pct"] = _pct
+    """pii_exposure.html with the reports' shared layout (reports/templates/)."""
     charts = {
         "entities": bar_chart(
             [(e["entity_type"], 100 * e["tickets_share"]) for e in exposure["entities"]],
+            name="pii_entities",
             title="Tickets exposed, by entity type (% of scanned tickets)",
+            value_format="{:.1f}%",
+        ),
+        "fields": bar_chart(
+            [(r["field"], 100 * r["tickets_share"]) for r in exposure["by_field"]],
+            name="pii_fields",
+            title="Tickets exposed, by field (% of scanned tickets)",
             value_format="{:.1f}%",
         ),
         "channels": bar_chart(
             [(r["value"], 100 * r["share_exposed"]) for r in exposure["by_channel"]],
+            name="pii_channels",
             title="Tickets exposed, by channel (% of the channel's tickets)",
             value_format="{:.1f}%",
             max_value=100,
         ),
         "months": column_chart(
             [(r["value"], 100 * r["share_exposed"]) for r in exposure["by_month"]],
+            name="pii_months",
             title="Tickets exposed, by month created (%)",
             value_format="{:.0f}%",
         ),
     }
-    return env.get_template("pii_exposure.html.j2").render(
-        x=exposure, charts=charts, limit=HTML_TICKET_LIMIT
-    )
+    return render("pii_exposure.html.j2", x=exposure, charts=charts, limit=HTML_TICKET_LIMIT)
 
 
 def render_csv(exposure: dict[str, Any]) -> str:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
-from html import escape
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+from markupsafe import Markup
 
 from reports.charts import bar_chart, column_chart
 from reports.files import write_atomic
+from reports.templating import render
 from ticket_audit.model import MESSAGE_FIELDS, TICKET_FIELDS
 
 
-def compute_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Profile from the canonical tables and the quarantine (no raw values, counts only)."""
+def compute_profile(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> dict[str, Any]:
+    """Profile from the canonical tables and the quarantine (no raw values, counts only).
+
+    `as_of`: the audit date (today by default); months after it are future-dated tickets, a
+    defect the profile flags instead of charting them as ordinary months."""
+    as_of = as_of or datetime.now(UTC).date()
     # What the store holds now, per origin: a database or API source loads in many chunks
     # (and re-reads updated tickets), so one load's figures are not the origin's.
     loads = con.execute(
@@ -46,14 +52,14 @@ def compute_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         )
         for r in loads
     ]
-    total = con.execute("SELECT count(*) FROM canonical.tickets").fetchone()[0]
+    total = con.execute("SELECT count(*) FROM canonical.tickets").fetchall()[0][0]
     fill_exprs = ", ".join(
         f"count({f.name}) FILTER (WHERE {f.name} IS NOT NULL"
         + (f" AND len({f.name}) > 0" if f.kind == "list" else "")
         + ")"
         for f in TICKET_FIELDS
     )
-    fills = con.execute(f"SELECT {fill_exprs} FROM canonical.tickets").fetchone()
+    fills = con.execute(f"SELECT {fill_exprs} FROM canonical.tickets").fetchall()[0]
     fill_rates = {f.name: (fills[i] / total if total else 0.0) for i, f in enumerate(TICKET_FIELDS)}
     months = con.execute(
         """SELECT strftime(created_month, '%Y-%m'), count(*) FROM canonical.tickets
@@ -64,7 +70,7 @@ def compute_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                   regexp_replace(reason, '^line [0-9]+: ', '') AS reason, count(*) AS n
         FROM raw.quarantine GROUP BY ALL ORDER BY n DESC LIMIT 20"""
     ).fetchall()
-    msg_total = con.execute("SELECT count(*) FROM canonical.messages").fetchone()[0]
+    msg_total = con.execute("SELECT count(*) FROM canonical.messages").fetchall()[0][0]
     roles = dict(
         con.execute(
             "SELECT author_role, count(*) FROM canonical.messages GROUP BY 1 ORDER BY 1"
@@ -73,7 +79,7 @@ def compute_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     msg_fill = {}
     if msg_total:
         exprs = ", ".join(f"count({f.name})" for f in MESSAGE_FIELDS)
-        row = con.execute(f"SELECT {exprs} FROM canonical.messages").fetchone()
+        row = con.execute(f"SELECT {exprs} FROM canonical.messages").fetchall()[0]
         msg_fill = {f.name: row[i] / msg_total for i, f in enumerate(MESSAGE_FIELDS)}
     tickets = [o for o in origins if o["kind"] == "tickets"]
     return {
@@ -86,7 +92,12 @@ def compute_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "months_covered": len(months),
         "first_month": months[0][0] if months else None,
         "last_month": months[-1][0] if months else None,
-        "tickets_by_month": [{"month": m, "tickets": n} for m, n in months],
+        "as_of": as_of.isoformat(),
+        "tickets_by_month": [
+            {"month": m, "tickets": n, "after_audit_date": m > as_of.strftime("%Y-%m")}
+            for m, n in months
+        ],
+        "future_months": [m for m, _ in months if m > as_of.strftime("%Y-%m")],
         "quarantine_reasons": [
             {"source": s, "field": f, "reason": r, "rows": n} for s, f, r, n in reasons
         ],
@@ -130,27 +141,40 @@ def render_markdown(p: dict[str, Any]) -> str:
         f"| {r['source']} | {r['field']} | {r['reason']} | {r['rows']:,} |"
         for r in p["quarantine_reasons"]
     ] or ["| - | - | none | 0 |"]
-    lines += ["", "## Tickets by month", "", "| month | tickets |", "|---|---:|"]
-    lines += [f"| {m['month']} | {m['tickets']:,} |" for m in p["tickets_by_month"]]
+    lines += ["", "## Tickets by month", "", "| month | tickets | note |", "|---|---:|---|"]
+    lines += [
+        f"| {m['month']} | {m['tickets']:,} | "
+        f"{'after the audit date' if m.get('after_audit_date') else ''} |"
+        for m in p["tickets_by_month"]
+    ]
     return "\n".join(lines) + "\n"
 
 
 def render_html(p: dict[str, Any]) -> str:
-    fill = bar_chart(
-        [(k, v * 100) for k, v in p["field_fill_rates"].items()],
-        title="Field fill rate (%)",
-        value_format="{:.1f}%",
-        max_value=100,
-    )
-    months = column_chart(
-        [(m["month"], m["tickets"]) for m in p["tickets_by_month"]], title="Tickets by month"
-    )
-    md = escape(render_markdown(p))
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Data profile</title>"
-        "<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}"
-        "pre{white-space:pre-wrap}</style></head><body>"
-        f"<h1>Data profile</h1>{months}{fill}<pre>{md}</pre></body></html>"
+    """profile.html with the reports' shared layout (reports/templates/profile.html.j2)."""
+    future = set(p.get("future_months") or [])
+    note = f"after the audit date {p.get('as_of')}: future-dated tickets"
+    charts = {
+        "months": column_chart(
+            [(m["month"], m["tickets"]) for m in p["tickets_by_month"]],
+            name="months",
+            title="Tickets by month created",
+            flagged=future,
+            flag_note=note,
+        ),
+        "fill": bar_chart(
+            [(k, v * 100) for k, v in p["field_fill_rates"].items()],
+            name="fill_rates",
+            title="Field fill rate (%)",
+            value_format="{:.1f}%",
+            max_value=100,
+        ),
+    }
+    return render(
+        "profile.html.j2",
+        p=p,
+        charts={k: Markup(v) for k, v in charts.items()},  # built from escaped parts
+        origin_name=lambda o: Path(o).name,
     )
 
 

@@ -7,11 +7,12 @@ every value is escaped all the same.
 
 from __future__ import annotations
 
-from html import escape
+from markupsafe import Markup
 
+from reports.charts import coverage_chart, funnel_chart
 from reports.escape import md_text
-from reports.scorecard.charts import coverage_chart, funnel_chart
-from reports.scorecard.format import DASH, num, pct
+from reports.format import DASH, num, pct
+from reports.templating import render
 
 HEADLINE = (
     ("usable_labeled_share", "Usable labelled data (share of all tickets read)"),
@@ -22,19 +23,6 @@ HEADLINE = (
     ("duplicate_share", "Duplicates (later copies, exact or near)"),
 )
 EXAMPLES_SHOWN = 5
-
-
-def _e(value: object) -> str:
-    return escape(DASH if value is None else str(value))
-
-
-def _table(headers: list[str], rows: list[list[str]], cls: str = "") -> str:
-    if not rows:
-        return ""
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    attr = f' class="{cls}"' if cls else ""
-    return f"<table{attr}><tr>{head}</tr>{body}</table>"
 
 
 def _monthly(summary: dict) -> list[dict]:
@@ -53,7 +41,7 @@ def _monthly(summary: dict) -> list[dict]:
 
 def _ids(ids: list | None) -> str:
     ids = list(ids or [])
-    shown = ", ".join(escape(str(i)) for i in ids[:EXAMPLES_SHOWN])
+    shown = ", ".join(str(i) for i in ids[:EXAMPLES_SHOWN])
     return shown + (" …" if len(ids) > EXAMPLES_SHOWN else "")
 
 
@@ -103,135 +91,136 @@ def _metadata_cells(s: dict, field: str) -> list[str]:
     return [pct(comp.get(field)), pct(valid.get(field))]
 
 
-def render_html(summary: dict, *, charts: bool = True) -> str:
-    """The quality section; `charts=False` leaves out the funnel and coverage charts for a
-    page that draws them itself."""
-    s = summary or {}
-    parts = ['<section class="quality-section">', '<table class="kv">']
-    parts += [f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in _headline_rows(s)]
-    parts.append("</table>")
-    if charts:
-        parts.append(funnel_chart(s.get("funnel") or []))
+def _block(
+    title: str,
+    headers: list[str],
+    rows: list[list],
+    numeric=(),
+    text: str = "",
+    id: str | None = None,
+    after: str = "",
+) -> dict:
+    return {
+        "title": title,
+        "headers": headers,
+        "rows": rows,
+        "numeric": tuple(numeric),
+        "text": text,
+        "id": id,
+        "after": after,
+    }
+
+
+def _blocks(s: dict) -> list[dict]:
+    """The section's tables, in reading order: title, headers, rows of plain values (the
+    template escapes them), right-aligned columns, a sentence before the table."""
     funnel = s.get("funnel") or []
     read = (funnel[0]["remaining"] if funnel else 0) or 1
-    parts.append("<h3>Funnel: what each criterion removes</h3>")
-    parts.append(
-        _table(
+    loaded = s.get("tickets_loaded") or 1
+    out = [
+        _block(
+            "Funnel: what each criterion removes",
             ["step", "remaining", "share of all", "removed"],
             [
-                [
-                    _e(f["step"]),
-                    num(f["remaining"]),
-                    pct(f["remaining"] / read),
-                    num(f.get("removed")),
-                ]
+                [f["step"], num(f["remaining"]), pct(f["remaining"] / read), num(f.get("removed"))]
                 for f in funnel
             ],
+            (1, 2, 3),
+            id="funnel",
         )
-    )
-    if charts:
-        parts.append(coverage_chart(_monthly(s)))
-
-    parts.append("<h3>What is wrong with the rest</h3>")
-    loaded = s.get("tickets_loaded") or 1
-    parts.append(
-        _table(
+    ]
+    held = []
+    quarantined = s.get("quarantined") or {}
+    if quarantined:
+        held.append(
+            "Not loaded (quarantined at ingest, by field): "
+            + ", ".join(f"{k} {num(v)}" for k, v in quarantined.items())
+            + "."
+        )
+    messages = s.get("quarantined_messages") or {}
+    if messages:
+        held.append(
+            f"Messages not loaded ({num(sum(messages.values()))} rows, replies among them, "
+            "quarantined at ingest, by field): "
+            + ", ".join(f"{k} {num(v)}" for k, v in messages.items())
+            + "."
+        )
+    out.append(
+        _block(
+            "What is wrong with the rest",
             ["criterion", "meaning", "tickets failing", "share"],
             [
                 [
-                    _e(c["step"]),
-                    _e(c["meaning"]),
+                    c["step"],
+                    c["meaning"],
                     num(c["failing_tickets"]),
                     pct(c["failing_tickets"] / loaded),
                 ]
                 for c in s.get("criteria") or []
             ],
+            (2, 3),
+            text=" ".join(held),
+            id="criteria",
         )
     )
-    quarantined = s.get("quarantined") or {}
-    if quarantined:
-        parts.append(
-            "<p>Not loaded (quarantined at ingest, by field): "
-            + ", ".join(f"{_e(k)} {num(v)}" for k, v in quarantined.items())
-            + ".</p>"
-        )
-    held = s.get("quarantined_messages") or {}
-    if held:
-        parts.append(
-            f"<p>Messages not loaded ({num(sum(held.values()))} rows, replies among them, "
-            "quarantined at ingest, by field): "
-            + ", ".join(f"{_e(k)} {num(v)}" for k, v in held.items())
-            + ".</p>"
-        )
-    parts.append("<h4>Checks (Great Expectations suites, per month)</h4>")
     step_of = {c["key"]: c["step"] for c in s.get("criteria") or []}
-    parts.append(
-        _table(
+    gx = s.get("gx") or {}
+    out.append(
+        _block(
+            "Checks (Great Expectations suites, per month)",
             ["suite", "check", "tickets failing", "share", "removes from usable"],
             [
                 [
-                    _e(c["suite"]),
-                    _e(c["check"]),
+                    c["suite"],
+                    c["check"],
                     num(c["unexpected"]),
                     pct(c["share"]),
-                    _e(step_of.get(c.get("criterion"), c.get("criterion")) or "no (reported)"),
+                    step_of.get(c.get("criterion"), c.get("criterion")) or "no (reported)",
                 ]
                 for c in s.get("checks") or []
             ],
+            (2, 3),
+            id="checks",
         )
     )
-    gx = s.get("gx") or {}
-    if gx.get("data_docs"):
-        parts.append(
-            f'<p class="muted">Great Expectations Data Docs: <a href="{escape(gx["data_docs"])}">'
-            f"{escape(gx['data_docs'])}</a> ({num(len(gx.get('validated_months') or []))} months"
-            f" validated; GX and SQL flags disagree on {num(gx.get('gx_sql_mismatches'))} "
-            "checks).</p>"
-        )
-
-    parts.append("<h3>Metadata completeness and validity</h3>")
     comp, valid = s.get("metadata_completeness") or {}, s.get("metadata_validity") or {}
-    parts.append(
-        _table(
+    out.append(
+        _block(
+            "Metadata completeness and validity",
             ["field", "present", "present and valid"],
-            [[_e(f), *_metadata_cells(s, f)] for f in dict.fromkeys([*comp, *valid])],
+            [[f, *_metadata_cells(s, f)] for f in dict.fromkeys([*comp, *valid])],
+            (1, 2),
+            id="metadata",
         )
     )
-    tokens = s.get("template_tokens") or []
-    if tokens:
-        parts.append("<h3>Leftovers of broken tooling: unfilled template tokens</h3>")
-        parts.append(
-            _table(
-                ["field", "token", "tickets"],
-                [
-                    [_e(t["field"]), f"<code>{_e(t['token'])}</code>", num(t["tickets"])]
-                    for t in tokens
-                ],
-            )
+    out.append(
+        _block(
+            "Leftovers of broken tooling: unfilled template tokens",
+            ["field", "token", "tickets"],
+            [[t["field"], t["token"], num(t["tickets"])] for t in s.get("template_tokens") or []],
+            (2,),
         )
-    patterns = s.get("status_patterns") or []
-    if patterns:
-        parts.append("<h3>Fields that exist only for some statuses</h3>")
-        parts.append(
-            _table(
-                ["field", "present for", "absent for", "tickets without"],
+    )
+    out.append(
+        _block(
+            "Fields that exist only for some statuses",
+            ["field", "present for", "absent for", "tickets without"],
+            [
                 [
-                    [
-                        _e(p["field"]),
-                        _e(", ".join(p["present_for"])),
-                        _e(", ".join(p["absent_for"])),
-                        num(p["tickets_without"]),
-                    ]
-                    for p in patterns
-                ],
-            )
+                    p["field"],
+                    ", ".join(p["present_for"]),
+                    ", ".join(p["absent_for"]),
+                    num(p["tickets_without"]),
+                ]
+                for p in s.get("status_patterns") or []
+            ],
+            (3,),
         )
-
-    parts.append("<h3>Label consistency</h3>")
+    )
     lc = s.get("label_classifier") or {}
     learn = lc.get("labels_learnable")
-    parts.append(
-        f"<p>Out-of-fold classifier accuracy {pct(lc.get('classifier_accuracy'))} against "
+    label_text = (
+        f"Out-of-fold classifier accuracy {pct(lc.get('classifier_accuracy'))} against "
         f"{pct(lc.get('chance_accuracy'))} for always guessing the largest category"
         + (
             ""
@@ -241,154 +230,177 @@ def render_html(summary: dict, *, charts: bool = True) -> str:
         )
         + f". {num(lc.get('auto_label_candidates'))} of "
         f"{num(lc.get('unlabelled_tickets'))} tickets without a usable label could be "
-        "labelled confidently by the same model.</p>"
+        "labelled confidently by the same model."
     )
     confusion = sorted(lc.get("confusion") or [], key=lambda c: -c["tickets"])[:8]
-    parts.append(
-        _table(
+    out.append(
+        _block(
+            "Label consistency: labels the text contradicts",
             ["labelled", "text looks like", "tickets (confident joint)"],
-            [[_e(c["given"]), _e(c["suggested"]), num(c["tickets"])] for c in confusion],
+            [[c["given"], c["suggested"], num(c["tickets"])] for c in confusion],
+            (2,),
+            text=label_text,
+            id="labels",
         )
     )
-    rare = s.get("rare_categories") or []
-    if rare:
-        parts.append("<h4>Rare categories</h4>")
-        parts.append(
-            _table(
-                ["category", "tickets", "share", "in taxonomy"],
+    out.append(
+        _block(
+            "Rare categories",
+            ["category", "tickets", "share", "in taxonomy"],
+            [
                 [
-                    [
-                        _e(r["category"]),
-                        num(r["tickets"]),
-                        pct(r["share"], 2),
-                        "yes" if r.get("in_taxonomy") else "no",
-                    ]
-                    for r in rare
-                ],
-            )
+                    r["category"],
+                    num(r["tickets"]),
+                    pct(r["share"], 2),
+                    "yes" if r.get("in_taxonomy") else "no",
+                ]
+                for r in s.get("rare_categories") or []
+            ],
+            (1, 2),
         )
-
-    dup = s.get("duplicates") or {}
-    parts.append("<h3>Duplicates</h3>")
-    parts.append(
-        f"<p>{num(dup.get('exact_copies'))} exact and {num(dup.get('near_copies'))} near copies "
-        f"in {num(dup.get('groups'))} groups (scope: {_e(dup.get('scope'))}, near = word-"
-        f"shingle Jaccard ≥ {_e(dup.get('threshold'))}); {num(dup.get('conflicting_groups'))} "
-        "groups carry more than one category.</p>"
     )
-
+    dup = s.get("duplicates") or {}
+    out.append(
+        _block(
+            "Duplicates",
+            ["exact copies", "near copies", "groups", "groups with more than one category"],
+            [
+                [
+                    num(dup.get("exact_copies")),
+                    num(dup.get("near_copies")),
+                    num(dup.get("groups")),
+                    num(dup.get("conflicting_groups")),
+                ]
+            ]
+            if dup
+            else [],
+            (0, 1, 2, 3),
+            text=f"Scope: {dup.get('scope') or DASH}; near = word-shingle Jaccard ≥ "
+            f"{dup.get('threshold') or DASH}."
+            if dup
+            else "",
+            id="duplicates",
+        )
+    )
     var = s.get("response_variability_detail") or {}
     minimum = s.get("min_category_sample") or 1
     small = [r for r in var.get("by_category") or [] if r and (r["replies"] or 0) < minimum]
-    rows = [
-        r for r in [var.get("overall"), *(var.get("by_category") or [])] if r and r not in small
-    ]
-    if rows:
-        parts.append("<h3>Reply variability by category</h3>")
-        parts.append(
-            _table(
+    out.append(
+        _block(
+            "Reply variability by category",
+            [
+                "category",
+                "replies",
+                "score",
+                "median words",
+                "length CV",
+                "templated",
+                "greeting",
+                "sign-off",
+                "top language",
+                "apologetic",
+            ],
+            [
                 [
-                    "category",
-                    "replies",
-                    "score",
-                    "median words",
-                    "length CV",
-                    "templated",
-                    "greeting",
-                    "sign-off",
-                    "top language",
-                    "apologetic",
-                ],
-                [
-                    [
-                        _e(r["category"]),
-                        num(r["replies"]),
-                        num(r["variability_score"], 2),
-                        num(r["median_words"]),
-                        num(r["length_cv"], 2),
-                        pct(r["templated_share"]),
-                        f"{pct(r['greeting_share'])} ({_e(r.get('top_greeting'))})",
-                        f"{pct(r['signoff_share'])} ({_e(r.get('top_signoff'))})",
-                        _e(r.get("top_language")),
-                        pct(r["apology_share"]),
-                    ]
-                    for r in rows
-                ],
+                    r["category"],
+                    num(r["replies"]),
+                    num(r["variability_score"], 2),
+                    num(r["median_words"]),
+                    num(r["length_cv"], 2),
+                    pct(r["templated_share"]),
+                    f"{pct(r['greeting_share'])} ({r.get('top_greeting') or DASH})",
+                    f"{pct(r['signoff_share'])} ({r.get('top_signoff') or DASH})",
+                    r.get("top_language") or DASH,
+                    pct(r["apology_share"]),
+                ]
+                for r in [var.get("overall"), *(var.get("by_category") or [])]
+                if r and r not in small
+            ],
+            (1, 2, 3, 4, 5, 9),
+            id="replies",
+            after=(
+                f"{num(len(small))} more categories with fewer than {num(minimum)} replies each "
+                f"({num(sum(r['replies'] for r in small))} in all) are not shown on their own: "
+                "too few to measure."
             )
+            if small
+            else "",
         )
-        if small:
-            parts.append(
-                f'<p class="muted">{num(len(small))} more categories with fewer than '
-                f"{num(minimum)} replies each ({num(sum(r['replies'] for r in small))} in all) "
-                "are not shown on their own: too few to measure.</p>"
-            )
-
+    )
     for key, title in (
         ("by_channel", "By channel"),
         ("by_team", "By team"),
         ("by_month", "By month"),
     ):
-        rows = s.get(key) or []
-        if rows:
-            parts.append(f"<h3>{escape(title)}</h3>")
-            parts.append(
-                _table(
-                    ["value", "tickets", "tagging coverage", "usable"],
-                    [
-                        [
-                            _e(r["value"]),
-                            num(r["tickets"]),
-                            pct(r["tagging_coverage"]),
-                            pct(r["usable_share"]),
-                        ]
-                        for r in rows
-                    ],
-                )
-            )
-
-    ex = s.get("worst_examples") or {}
-    if ex:
-        parts.append("<h3>Worst examples (ticket ids)</h3>")
-        parts.append(
-            _table(
-                ["ticket", "fails"],
-                [
-                    [_e(w["ticket_id"]), _e(", ".join(w["failed"]))]
-                    for w in ex.get("worst_tickets") or []
-                ],
-            )
-        )
-        parts.append(
-            _table(
-                ["check", "tickets"],
-                [[_e(k), _ids(v)] for k, v in (ex.get("by_check") or {}).items()],
-            )
-        )
-        parts.append(
-            _table(
-                ["ticket", "labelled", "text looks like", "margin"],
-                [
-                    [_e(i["ticket_id"]), _e(i["given"]), _e(i["suggested"]), num(i["margin"], 2)]
-                    for i in ex.get("label_issues") or []
-                ],
-            )
-        )
-        parts.append(
-            _table(
-                ["duplicate group", "size", "categories", "tickets"],
+        out.append(
+            _block(
+                title,
+                ["value", "tickets", "tagging coverage", "usable"],
                 [
                     [
-                        _e(g["group_id"]),
-                        num(g["size"]),
-                        num(g["distinct_categories"]),
-                        _ids(g["tickets"]),
+                        r["value"],
+                        num(r["tickets"]),
+                        pct(r["tagging_coverage"]),
+                        pct(r["usable_share"]),
                     ]
-                    for g in ex.get("duplicate_groups") or []
+                    for r in s.get(key) or []
                 ],
+                (1, 2, 3),
+                id=f"quality-{key.replace('_', '-')}",
             )
         )
-    parts.append("</section>")
-    return "".join(p for p in parts if p)
+    ex = s.get("worst_examples") or {}
+    out += [
+        _block(
+            "Worst examples (ticket ids)",
+            ["ticket", "fails"],
+            [[w["ticket_id"], ", ".join(w["failed"])] for w in ex.get("worst_tickets") or []],
+            id="worst-examples",
+        ),
+        _block(
+            "Example tickets per check",
+            ["check", "tickets"],
+            [[k, _ids(v)] for k, v in (ex.get("by_check") or {}).items()],
+        ),
+        _block(
+            "Example implausible labels",
+            ["ticket", "labelled", "text looks like", "margin"],
+            [
+                [i["ticket_id"], i["given"], i["suggested"], num(i["margin"], 2)]
+                for i in ex.get("label_issues") or []
+            ],
+            (3,),
+        ),
+        _block(
+            "Example duplicate groups",
+            ["duplicate group", "size", "categories", "tickets"],
+            [
+                [g["group_id"], num(g["size"]), num(g["distinct_categories"]), _ids(g["tickets"])]
+                for g in ex.get("duplicate_groups") or []
+            ],
+            (1, 2),
+        ),
+    ]
+    if gx.get("data_docs"):
+        out[2]["text"] = (
+            f"{num(len(gx.get('validated_months') or []))} months validated; GX and SQL flags "
+            f"disagree on {num(gx.get('gx_sql_mismatches'))} checks."
+        )
+        out[2]["link"] = gx["data_docs"]
+    return out
+
+
+def render_html(summary: dict, *, charts: bool = True) -> str:
+    """The quality section (reports/templates/quality_section.html.j2); `charts=False` leaves
+    out the funnel and coverage charts for a page that draws them itself."""
+    s = summary or {}
+    return render(
+        "quality_section.html.j2",
+        headline=_headline_rows(s),
+        blocks=_blocks(s),
+        funnel_chart=Markup(funnel_chart(s.get("funnel") or [])) if charts else "",
+        coverage_chart=Markup(coverage_chart(_monthly(s))) if charts else "",
+    )
 
 
 def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import jinja2
 from markupsafe import Markup
 
-from reports.scorecard import charts
-from reports.scorecard import format as fmt
+from reports import charts
 from reports.scorecard.quality import quality_html
+from reports.templating import render
 from ticket_audit.readiness.worklist import STEP_WORK
 
 TREND_LINES = {
@@ -20,25 +17,6 @@ TREND_LINES = {
     "precision_at_5": "precision@5",
     "ownership_score": "ownership score",
 }
-
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.ChainableUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters.update(
-    pct=fmt.pct,
-    num=fmt.num,
-    hours=fmt.hours,
-    ms=fmt.ms,
-    signed=fmt.signed,
-    verdict=fmt.verdict,
-    measure=fmt.measure,
-    label_evidence=fmt.label_evidence,
-)
-
 
 # How each layer's score is made (docs/readiness.md, ticket_audit.readiness.rules.layer_scores).
 LAYER_FORMULA = {
@@ -133,8 +111,17 @@ def render_html(card: dict, *, min_tagging_coverage: float | None = None) -> str
         "coverage": charts.coverage_chart(coverage_by_month(card), min_tagging_coverage),
         "latency": charts.latency_chart(card.get("retrieval") or {}),
         "trends": charts.trend_chart((card.get("trends") or {}).get("audits") or [], TREND_LINES),
+        "pii": charts.bar_chart(
+            sorted(
+                ((k, v) for k, v in ((card.get("pii") or {}).get("by_entity") or {}).items() if v),
+                key=lambda kv: -kv[1],
+            ),
+            name="pii_entities",
+            title="Tickets with personal data, by kind",
+        ),
     }
-    return _env.get_template("scorecard.html.j2").render(
+    return render(
+        "scorecard.html.j2",
         card=card,
         r=r,
         charts={k: Markup(v) for k, v in chart_svgs.items()},  # built from escaped parts

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports.escape import md_text
-from reports.scorecard.format import hours, label_evidence, ms, num, pct, signed, verdict
+from reports.format import hours, label_evidence, ms, num, pct, signed, verdict
 from reports.scorecard.quality import quality_markdown
 
 

@@ -13,7 +13,7 @@ import inspect
 from html import escape
 
 from reports.escape import md_text
-from reports.scorecard.format import num, pct
+from reports.format import num, pct
 
 HEADLINE = (
     ("tagging_coverage", "Tagging coverage"),

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from reports.charts import BLUE
 from reports.scorecard import write_scorecard
-from reports.scorecard.charts import BLUE
 from tests.readiness.pngread import colour_counts, read_png
 from tests.readiness.summaries import healthy
 from tests.readiness.test_history import CFG

@@ -127,7 +127,7 @@ def test_no_html_file_of_the_output_loads_from_the_network(output: Path) -> None
 
 @pytest.mark.parametrize(
     "name",
-    ["scorecard.html", "pii_exposure.html", "data_docs/index.html", "validation"],
+    ["scorecard.html", "pii_exposure.html", "profile.html", "data_docs/index.html", "validation"],
 )
 def test_each_report_renders_offline_with_no_empty_table(
     output: Path, tmp_path: Path, name: str

@@ -222,7 +222,7 @@ def _layer_bars(html: str) -> dict[str, tuple[str, str]]:
 
 
 def test_layer_colours_follow_blockers_not_scores(tmp_path: Path) -> None:
-    from reports.scorecard.charts import AMBER, GREEN, RED
+    from reports.charts import AMBER, GREEN, RED
 
     # 2 of 300 findings survive redaction: the PII layer is blocked, and its score says so
     # (1 - 2/300 would read 99.3; residuals cap it at 0.6, a PII blocker at 0.5; issue 19).
