@@ -1,6 +1,12 @@
 """The full audit of a generated history through the CLI, then a weekly incremental re-audit.
 
     python -m bench full_audit [--tickets 1000000] [--months 12] [--increment 25000]
+    python -m bench full_audit --reaudit-only --against DIR [--rounds 3] [--tickets ...]
+
+`--against DIR` times the re-audit of this tree and of the code in DIR (a baseline, e.g.
+`git archive <commit> | tar -x -C DIR`) alternately from the same kept state, `--rounds`
+times each (ABBA order, so a change in the machine's load falls on both), and prints both
+with the ratio: the before/after of a change in the same run.
 
 1. A history of N tickets with conversations over 12 months (cached under bench/results/)
    is audited from scratch by `ticket-audit run` in a subprocess, as the data team runs it.
@@ -175,14 +181,23 @@ def _settle() -> None:
 
 
 def _audit(
-    label: str, config: Path, work: Path, cap_mb: float | None, sample_s: float
+    label: str,
+    config: Path,
+    work: Path,
+    cap_mb: float | None,
+    sample_s: float,
+    code: Path | None = None,
 ) -> AuditMeasurement:
     env = {**os.environ, "DAGSTER_HOME": str(work / "home")}
     env.setdefault("TICKET_AUDIT_HASH_KEY", "bench-not-a-secret")
+    command = [str(BIN / "ticket-audit")]
+    if code is not None:  # the same command, with another checkout's packages first
+        env["PYTHONPATH"] = str(code)
+        command = [sys.executable, "-c", "import sys; from pipelines.cli import entry; entry()"]
     started = time.time()
     log = (work / f"{label}.log").open("w")
     proc = subprocess.Popen(
-        [str(BIN / "ticket-audit"), "run", "--config", str(config)],
+        [*command, "run", "--config", str(config)],
         cwd=REPO,
         env=env,
         stdout=log,
@@ -283,8 +298,8 @@ def _restore(work: Path) -> Path:
 
 
 def _covered(stages: list[dict]) -> float:
-    """Seconds during which at least one stage ran: stages of the audit's two lanes
-    (pipelines/lanes.py) overlap, and their sum would exceed the wall clock."""
+    """Seconds during which at least one stage ran (stages of runs that overlap, such as
+    the two-lane runner of earlier versions, would sum to more than the wall clock)."""
     covered, reach = 0.0, float("-inf")
     for s in sorted(stages, key=lambda s: s["start"]):
         if s["end"] > reach:
@@ -307,6 +322,50 @@ def _print(m: AuditMeasurement) -> None:
     print(f"largest single process (VmHWM): {m.max_process_mb:,.0f} MB")
 
 
+def _reaudit(args, work: Path, label: str, code: Path | None) -> AuditMeasurement:
+    config = _restore(work)
+    new_t, new_m = _increment(args.increment, seed=args.seed + 1000)
+    (work / "exports" / "tickets_0002.csv").symlink_to(new_t)
+    (work / "exports" / "messages_0002.csv").symlink_to(new_m)
+    _settle()
+    return _audit(label, config, work, args.memory_cap_mb or None, INCREMENT_SAMPLE_S, code)
+
+
+def _compare(args) -> int:
+    work = RESULTS / f"full_audit_{args.tickets}"
+    runs: dict[str, list[AuditMeasurement]] = {"this tree": [], "baseline": []}
+    print(
+        f"re-audit of {args.tickets:,} + {args.increment:,} tickets, {args.rounds} round(s), "
+        f"this tree against {args.against}; load avg {os.getloadavg()[0]:.2f}"
+    )
+    for i in range(args.rounds):
+        order = ["this tree", "baseline"] if i % 2 == 0 else ["baseline", "this tree"]
+        for name in order:
+            m = _reaudit(args, work, name, args.against if name == "baseline" else None)
+            runs[name].append(m)
+            print(f"round {i + 1}: {name}: {m.seconds:.1f} s, largest process "
+                  f"{m.max_process_mb:,.0f} MB, load avg {os.getloadavg()[0]:.2f}", flush=True)  # fmt: skip
+    for ms in runs.values():
+        _print(ms[-1])
+    rows = []
+    for name, ms in runs.items():
+        secs = sorted(m.seconds for m in ms)
+        rows.append(
+            [name, secs[len(secs) // 2], secs[0], secs[-1], max(m.max_process_mb for m in ms)]
+        )
+    base = rows[1][1]
+    for r in rows:
+        r.append(r[1] / base if base else 0.0)
+    print()
+    print(table(["code", "median s", "min s", "max s", "largest process MB", "x baseline"], rows))
+    out = RESULTS / f"full_audit_{args.tickets}_compare.json"
+    out.write_text(
+        json.dumps({k: [m.__dict__ for m in v] for k, v in runs.items()}, indent=2, default=str)
+    )
+    print(f"\nresults: {out}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench full_audit", description=__doc__)
     ap.add_argument("--tickets", type=int, default=1_000_000)
@@ -324,7 +383,17 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="restore the state kept after the last full audit and time only the re-audit",
     )
+    ap.add_argument(
+        "--against",
+        type=Path,
+        help="with --reaudit-only: also time the re-audit of the code in this directory",
+    )
+    ap.add_argument("--rounds", type=int, default=1, help="re-audits of each code (--against)")
     args = ap.parse_args(argv)
+    if args.against is not None:
+        if not args.reaudit_only:
+            raise SystemExit("--against needs --reaudit-only (a kept full audit to start from)")
+        return _compare(args)
 
     hist = cached_history(args.tickets, months=args.months, seed=args.seed)
     work = RESULTS / f"full_audit_{args.tickets}"

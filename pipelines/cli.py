@@ -163,7 +163,7 @@ def _use_key(cfg, demo_key: bool) -> list[str]:
     if os.environ.get(env):
         return []
     if demo_key:
-        # The environment carries it to every process of the audit (lanes, Dagster steps).
+        # The environment carries it to every process of the audit (Dagster steps).
         os.environ[env] = DEMO_KEY
         print(
             f"ticket-audit: --demo-key: {env} is not set; using the public demo key "

@@ -1,9 +1,11 @@
 """Runs the whole audit in-process: the same Dagster assets the UI shows, without a UI.
 
-Two runs: the first loads the sources, the second materializes every other asset in
-dependency order, the per-month ones once over the range of months that changed since the
-last complete audit (a single-run backfill; every month on a first audit). The runs' events drive a progress bar per stage, and a failure names
-the stage.
+Two runs of Dagster's in-process executor: the first loads the sources, the second
+materializes every other asset in dependency order, the per-month ones once over the range
+of months that changed since the last complete audit (a single-run backfill; every month on
+a first audit). Dagster orders and runs the stages; this module only chooses the two
+selections, follows the runs' events (a progress bar per stage) and turns a failed step into
+one line that names the stage.
 
 A command-line audit holds an exclusive lock on its DuckDB file for its whole duration (a
 second audit of the same file stops at once with a message naming the file and the holder),
@@ -14,11 +16,10 @@ killed earlier audit left there.
 from __future__ import annotations
 
 import errno
-import fcntl
 import importlib
-import logging
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,12 +29,11 @@ from pathlib import Path
 import dagster as dg
 from tqdm import tqdm
 
-from pipelines import lane_worker, lanes
-from pipelines.lanes import Lane
 from pipelines.settings import CONFIG_ENV, OUTPUT_ENV
 from reports.files import OutputError, remove_stale_temporaries, write_atomic
 from ticket_audit import month_changes
 from ticket_audit.config import load_config
+from ticket_audit.locks import Timeout, holder, holder_lock
 from ticket_audit.store import long_lived_frozen, open_store
 
 CLI_TAG = "ticket_audit/cli"
@@ -173,32 +173,21 @@ def _record_months(cfg, current: dict, settings: str) -> None:
         month_changes.record(con, current, settings)
 
 
-def _lock_holder(fh) -> str:
-    fh.seek(0)
-    return fh.read().strip() or "another process"
-
-
 @contextmanager
 def _exclusive(lock_path: Path, busy: str) -> Iterator[None]:
     """Held for the whole audit; fails at once, naming the holder, if another process holds
-    it. flock is released by the kernel when the holder dies, so a killed audit never leaves
-    it locked."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(lock_path, "a+")  # noqa: SIM115 - held for the lifetime of the lock
+    it. The kernel releases the lock when its holder dies, so a killed audit never leaves it
+    locked."""
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    lock = holder_lock(lock_path, f"started {started}")
     try:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise AuditFailed(busy.format(holder=_lock_holder(fh)), input_error=True) from None
-        fh.seek(0)
-        fh.truncate()
-        started = datetime.now(UTC).isoformat(timespec="seconds")
-        fh.write(f"pid {os.getpid()} on {os.uname().nodename}, started {started}")
-        fh.flush()
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise AuditFailed(busy.format(holder=holder(lock_path)), input_error=True) from None
+    try:
         yield
     finally:
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        fh.close()
+        lock.release()
 
 
 def audit_lock(duckdb_path: Path):
@@ -241,16 +230,24 @@ def _check_output_dir(out: Path) -> None:
     remove_stale_temporaries(out)
 
 
+# Runs that have not ended (Dagster's own "in progress" statuses).
+IN_PROGRESS = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+    dg.DagsterRunStatus.SUSPENDED,
+]
+
+
 def _fail_orphaned_cli_runs(instance: dg.DagsterInstance, duckdb_tag: dict[str, str]) -> None:
     """Mark earlier CLI runs of this file that never finished (killed) as failed.
 
     Holding the audit lock proves no other CLI audit of this file is alive, and a run left
     STARTED would hold the run queue's slot for this DuckDB file indefinitely.
     """
-    from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES, RunsFilter
-
     runs = instance.get_runs(
-        RunsFilter(statuses=IN_PROGRESS_RUN_STATUSES, tags={CLI_TAG: "true", **duckdb_tag})
+        dg.RunsFilter(statuses=IN_PROGRESS, tags={CLI_TAG: "true", **duckdb_tag})
     )
     for orphan in runs:
         instance.report_run_failed(
@@ -290,29 +287,15 @@ def _run_stages(cfg, out: Path, duckdb_path: Path, show_progress, verbose, insta
     instance = instance or dagster_instance()
     # What the months' results depend on (tuning settings left out), and where they went.
     settings = f"{cfg.results_json()}|{out}"
-    # Started first: the helper loads its libraries while the sources load.
-    lane = None
-    if lanes.wanted(cfg, settings, instance):
-        try:
-            lane = Lane(instance, verbose)
-        except OSError as exc:  # no process to spare: the stages run here, one at a time
-            logging.getLogger(__name__).warning("audit in one process: %s", exc)
-    try:
-        defs = lazy_defs() if callable(lazy_defs) else lazy_defs
-        # The definitions leave these to the stages that use them; every audit does, and
-        # imported before the freeze their objects stay out of the full collections between
-        # stages. What the lane runs is the lane's to import.
-        for name in STAGE_LIBRARIES:
-            if lane is None or name not in lane_worker.LIBRARIES:
-                importlib.import_module(name)
-        # Libraries and definitions are loaded now and live as long as the audit.
-        with long_lived_frozen():
-            return _run_loaded(
-                defs, cfg, out, duckdb_path, show_progress, verbose, instance, settings, lane
-            )
-    finally:
-        if lane is not None:
-            lane.stop()
+    defs = lazy_defs() if callable(lazy_defs) else lazy_defs
+    # The definitions leave these to the stages that use them; every audit does, and
+    # imported before the freeze their objects stay out of the full collections between
+    # stages.
+    for name in STAGE_LIBRARIES:
+        importlib.import_module(name)
+    # Libraries and definitions are loaded now and live as long as the audit.
+    with long_lived_frozen():
+        return _run_loaded(defs, cfg, out, duckdb_path, show_progress, verbose, instance, settings)
 
 
 def _stage_groups(graph) -> list[list[dg.AssetKey]]:
@@ -331,7 +314,7 @@ def _stage_groups(graph) -> list[list[dg.AssetKey]]:
 
 class StepEvents:
     """Follows a run's events as they are stored: `on_start(step)` and `on_end(step,
-    seconds)` for each stage, whichever process runs it (the audit's or the lane's)."""
+    seconds)` for each stage."""
 
     def __init__(self, on_start, on_end):
         self.on_start, self.on_end, self.started = on_start, on_end, {}
@@ -359,39 +342,9 @@ def _progress(bar: tqdm, run: AuditRun) -> StepEvents:
     return StepEvents(lambda step_key: bar.set_postfix_str(step_key[:60]), on_end)
 
 
-def _run_beside(
-    lane: Lane,
-    parts: lanes.Split,
-    execute,
-    run_tags,
-    run: AuditRun,
-    progress: StepEvents,
-    duckdb_path: Path,
-) -> None:
-    """The lane's stages in the helper while this process runs the others; either failing
-    fails the audit, once both have ended (neither is cut off mid-write)."""
-    lane.run(
-        [k for g in parts.lane for k in g],
-        run_tags,
-        progress,
-        failure_paths=(run.output_dir, duckdb_path),
-    )
-    try:
-        execute(parts.here, run_tags)
-    finally:
-        result = lane.wait()
-    if result.run_id:
-        run.run_ids.append(result.run_id)
-    if not result.success:
-        raise AuditFailed(result.message, input_error=result.input_error)
-    run.assets.extend(k.to_user_string() for g in parts.lane for k in g)
-
-
 def _run_loaded(
-    defs, cfg, out: Path, duckdb_path: Path, show_progress, verbose, instance, settings, lane
+    defs, cfg, out: Path, duckdb_path: Path, show_progress, verbose, instance, settings
 ) -> AuditRun:
-    from dagster._core.utils import make_new_run_id
-
     from pipelines.defs.jobs import DUCKDB_TAG, duckdb_tag_value
     from pipelines.defs.partitions import monthly_partitions
 
@@ -428,7 +381,7 @@ def _run_loaded(
     tags = {CLI_TAG: "true", **duckdb_tag}
 
     def execute(selection: list[list[dg.AssetKey]], run_tags: dict[str, str]) -> None:
-        run_id = make_new_run_id()
+        run_id = str(uuid.uuid4())  # known before the run starts, for the event listener
         instance.add_event_listener(run_id, progress)
         result = job.execute_in_process(
             instance=instance,
@@ -456,13 +409,6 @@ def _run_loaded(
                 else:
                     run_tags["dagster/asset_partition_range_start"] = month_range[0]
                     run_tags["dagster/asset_partition_range_end"] = month_range[1]
-            if index == 1 and lane is not None:
-                parts = lanes.split(graph, selection)
-                if parts.useful and lanes.worth_it(cfg, month_range, monthly_partitions):
-                    _run_beside(lane, parts, execute, run_tags, run, progress, duckdb_path)
-                    selection = parts.after
-                else:
-                    lane.stop()
             if selection:
                 execute(selection, run_tags)
         if fingerprints is not None:

@@ -39,7 +39,6 @@ def test_only_changed_months_are_audited_again(ops_history, tmp_path: Path) -> N
     # Nothing changed but settings that tune speed and memory: no month is redone, and the
     # audit says the same.
     data["audit"]["memory_limit"] = "768MB"
-    data["audit"]["concurrent_stages"] = "off"
     data.setdefault("ingest", {})["batch_rows"] = 122_880
     data.setdefault("pii", {})["batch_size"] = 64
     config.write_text(yaml.safe_dump(data))

@@ -42,7 +42,7 @@ class ConfigError(ValueError):
 # Left out of the fingerprints that decide what an audit may reuse: tuning them must not
 # redo years of history.
 PERFORMANCE_KEYS: dict[str, set[str]] = {
-    "audit": {"memory_limit", "concurrent_stages"},
+    "audit": {"memory_limit"},
     "ingest": {"memory_limit", "batch_rows"},
     "pii": {"n_process", "batch_size", "cache_segments"},
 }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
 from pydantic import Field
 
@@ -21,10 +20,6 @@ class AuditSection(Strict):
     # DuckDB memory of every stage after loading; beyond it DuckDB spills to disk instead of
     # keeping the whole history in its cache.
     memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$")
-    # The command-line audit's quality stages in a second process beside the PII stages
-    # (pipelines/lanes.py). "auto": on re-audits of large histories where few months changed;
-    # a first audit stays in one process, where its memory is that of one stage at a time.
-    concurrent_stages: Literal["auto", "on", "off"] = "auto"
 
 
 class IngestSection(Strict):

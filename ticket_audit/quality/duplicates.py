@@ -426,8 +426,8 @@ def run_duplicates(cfg: AuditConfig, progress: Progress = log.info) -> Duplicate
     q = cfg.quality
     settings_key = _sketch_settings(q)
     timer = _Timer()
-    # The store is held only to read and to write, not while sketching and grouping: the
-    # audit's other lane (pipelines/lanes.py) uses it meanwhile.
+    # The store is held only to read and to write, not while sketching and grouping: other
+    # processes (a scheduled run, the UI) may use it meanwhile.
     with open_store(cfg.duckdb_path) as con:
         ensure_tables(con)
         tickets = con.sql(
