@@ -52,27 +52,44 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ticket-audit", description=__doc__.splitlines()[0], parents=[verbose]
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
+    # Every subcommand's --help shows each option's default.
+    helpful = {"parents": [verbose], "formatter_class": argparse.ArgumentDefaultsHelpFormatter}
 
     demo = sub.add_parser(
-        "demo", parents=[verbose], help="generate a sample history and audit it end to end"
+        "demo", **helpful, help="generate a sample history and audit it end to end"
     )
-    demo.add_argument("--tickets", type=_positive, default=5000)
-    demo.add_argument("--output", type=Path, default=Path("out/demo"))
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--fail-on", choices=VERDICT_ORDER[1:], default=None)
+    demo.add_argument(
+        "--tickets", type=_positive, default=5000, help="size of the generated history"
+    )
+    demo.add_argument(
+        "--output", type=Path, default=Path("out/demo"), help="directory for the reports"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="seed of the generated history")
+    demo.add_argument(
+        "--fail-on",
+        choices=VERDICT_ORDER[1:],
+        default=None,
+        help="exit 1 when the verdict is this or worse",
+    )
 
     check = sub.add_parser(
         "check",
-        parents=[verbose],
+        **helpful,
         help="validate a configuration and read each source's header and first rows",
     )
-    check.add_argument("--config", type=Path, required=True)
+    check.add_argument("--config", type=Path, required=True, help="the audit configuration (YAML)")
     check.add_argument("--demo-key", action="store_true", help=DEMO_KEY_HELP)
 
-    run = sub.add_parser("run", parents=[verbose], help="audit the sources of a configuration file")
-    run.add_argument("--config", type=Path, required=True)
-    run.add_argument("--output", type=Path, default=None)
+    run = sub.add_parser("run", **helpful, help="audit the sources of a configuration file")
+    run.add_argument("--config", type=Path, required=True, help="the audit configuration (YAML)")
+    run.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="directory for the reports (default: the configuration's audit.output_dir)",
+    )
     run.add_argument(
         "--fail-on",
         choices=VERDICT_ORDER[1:],
@@ -81,22 +98,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--demo-key", action="store_true", help=DEMO_KEY_HELP)
 
-    gen = sub.add_parser(
-        "generate", parents=[verbose], help="write a sample history with planted defects"
+    gen = sub.add_parser("generate", **helpful, help="write a sample history with planted defects")
+    gen.add_argument("--tickets", type=_positive, default=5000, help="number of tickets")
+    gen.add_argument(
+        "--output", type=Path, required=True, help="directory to write (must hold no history)"
     )
-    gen.add_argument("--tickets", type=_positive, default=5000)
-    gen.add_argument("--output", type=Path, required=True)
-    gen.add_argument("--seed", type=int, default=7)
-    gen.add_argument("--months", type=_positive, default=12)
-    gen.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="csv")
+    gen.add_argument("--seed", type=int, default=7, help="random seed (same seed, same history)")
+    gen.add_argument("--months", type=_positive, default=12, help="months the history spans")
+    gen.add_argument(
+        "--format", choices=["csv", "jsonl", "parquet"], default="csv", help="tickets file format"
+    )
+    gen.add_argument(
+        "--force", action="store_true", help="overwrite the files of an earlier history there"
+    )
 
     scan = sub.add_parser(
-        "scan-pii", parents=[verbose], help="PII findings for the texts of a JSON Lines file"
+        "scan-pii", **helpful, help="PII findings for the texts of a JSON Lines file"
     )
-    scan.add_argument("--input", type=Path, required=True)
-    scan.add_argument("--output", type=Path, required=True)
-    scan.add_argument("--text-field", default="text")
-    scan.add_argument("--id-field", default="id")
+    scan.add_argument("--input", type=Path, required=True, help="JSON Lines file of texts")
+    scan.add_argument(
+        "--output", type=Path, required=True, help="JSON Lines file of findings (no values)"
+    )
+    scan.add_argument("--text-field", default="text", help="field holding the text")
+    scan.add_argument("--id-field", default="id", help="field holding the text's id")
     scan.add_argument(
         "--config",
         type=Path,
@@ -104,6 +128,24 @@ def _parser() -> argparse.ArgumentParser:
         help="audit config whose `pii` section to use (defaults otherwise)",
     )
     return p
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ticket-audit")
+    except PackageNotFoundError:  # a source tree without an installed package
+        return "unknown"
+
+
+def _generated_files(directory: Path) -> list[Path]:
+    """Files `generate` writes (any format), to refuse overwriting a history."""
+    names = ["audit.yaml", "manifest.json", "truth.csv", "pii_truth.jsonl"]
+    names += [
+        f"{kind}.{ext}" for kind in ("tickets", "messages") for ext in ("csv", "jsonl", "parquet")
+    ]
+    return [directory / n for n in names]
 
 
 def _generate(tickets: int, output: Path, seed: int, months: int = 12, fmt: str = "csv"):
@@ -203,8 +245,18 @@ def _audit(config: Path, output: Path | None, verbose: bool, fail_on: str | None
     except AuditFailed as exc:
         print(f"ticket-audit: {exc}", file=sys.stderr)
         return EXIT_INPUT if exc.input_error else EXIT_FAILED
-    print(f"audit complete: {len(run.assets)} assets materialized; output in {run.output_dir}")
-    for name in ("profile.md", "scorecard.html", "pii_exposure.html"):
+    # The progress bar counts stages; raw_tickets and canonical_tickets are one stage.
+    print(
+        f"audit complete: {len(run.assets)} assets materialized in "
+        f"{len(run.stage_seconds)} stages; output in {run.output_dir}"
+    )
+    for name in (
+        "scorecard.html",
+        "pii_exposure.html",
+        "profile.html",
+        "worklist.csv",
+        "data_docs/index.html",
+    ):
         if (run.output_dir / name).exists():
             print(f"  {run.output_dir / name}")
     return _verdict_exit(run.output_dir, fail_on)
@@ -233,8 +285,21 @@ def _command(args: argparse.Namespace) -> int:
         code = _check(args.config, args.demo_key)
         return code or _audit(args.config, args.output, args.verbose, args.fail_on)
     if args.command == "generate":
+        existing = sorted(p.name for p in _generated_files(args.output) if p.exists())
+        if existing and not args.force:
+            print(
+                f"ticket-audit: {args.output} already holds a generated history "
+                f"({', '.join(existing)}); choose another --output or pass --force",
+                file=sys.stderr,
+            )
+            return EXIT_INPUT
         h = _generate(args.tickets, args.output, args.seed, args.months, args.format)
-        print(f"wrote {h.tickets_path}, {h.manifest_path} and {h.config_path}")
+        files = [h.tickets_path, h.messages_path, h.config_path, h.manifest_path]
+        files += [h.truth_path, h.pii_truth_path]
+        print(f"wrote {len([f for f in files if f])} files to {h.directory}:")
+        for f in files:
+            if f:
+                print(f"  {f}")
         return EXIT_OK
     if args.command == "scan-pii":
         from pipelines.scan_pii import scan_pii_command

@@ -19,6 +19,7 @@ import errno
 import importlib
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -374,7 +375,13 @@ def _run_loaded(
     # the same settings (ticket_audit/month_changes.py); output files belong to the settings.
     fingerprints = None
     run = AuditRun(out)
-    bar = tqdm(total=len(groups), desc="audit", unit="stage", disable=not show_progress)
+    # A progress bar redraws with carriage returns: only on a terminal, never into a log file.
+    bar = tqdm(
+        total=len(groups),
+        desc="audit",
+        unit="stage",
+        disable=not show_progress or not sys.stderr.isatty(),
+    )
     progress = _progress(bar, run)
     # The DuckDB tag makes the daemon's run queue hold back scheduled runs of this file
     # while the CLI audit is in progress (dagster.yaml).

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from html import escape
 
+from ticket_audit.units import ms_text
+
 BLUE, GREY, RED, GREEN, AMBER = "#3b6ea8", "#9aa5b1", "#c0392b", "#2e8b57", "#d68910"
 PALETTE = ["#3b6ea8", "#d68910", "#2e8b57", "#8e44ad", "#c0392b", "#16a085"]
 FONT = 'font-family="system-ui, sans-serif"'
@@ -217,7 +219,7 @@ def latency_chart(retrieval: dict, width: int = 720) -> str:
             f"{escape(label)}</text>"
             f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}">'
             f"<title>{escape(label)}: {v:.3f} ms</title></rect>"
-            f'<text x="{label_w + w + 6:.1f}" y="{y + 14}" font-size="11">{v:,.2f} ms</text>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 14}" font-size="11">{ms_text(v)}</text>'
         )
     if budget:
         x = x_at(budget)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ticket_audit.units import ms_text
+
 DASH = "—"
 
 
@@ -20,9 +22,7 @@ def hours(x: object) -> str:
 
 
 def ms(x: object) -> str:
-    if not isinstance(x, int | float):
-        return DASH
-    return f"{x:,.2f} ms" if x < 100 else f"{x:,.0f} ms"
+    return ms_text(x) if isinstance(x, int | float) else DASH
 
 
 def signed(x: object, as_pct: bool = True) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ticket_audit.config.readiness import DEFAULT_SEVERITY, ReadinessSection
+from ticket_audit.units import ms_text
 
 LAYERS = ("quality", "pii", "retrieval", "ownership")
 # Responsible ownership area of a layer that did not run.
@@ -213,7 +214,7 @@ def _retrieval(c: _Checker, r: dict) -> None:
             "retrieval_latency",
             "retrieval",
             "retrieval",
-            f"Projected p95 retrieval latency {p95:,.0f} ms at "
+            f"Projected p95 retrieval latency {ms_text(p95)} at "
             f"{proj.get('projected_docs', 0):,} tickets exceeds the {budget:g} ms budget.",
             "Shard the index by month or product, cap the retention window, or move to a "
             "dedicated search service; re-measure with the retrieval benchmark.",

@@ -26,6 +26,7 @@ from ticket_audit.config.retrieval import RetrievalSection
 from ticket_audit.retrieval.corpus import Corpus, split_holdout
 from ticket_audit.retrieval.index import TicketIndex
 from ticket_audit.retrieval.stats import extrapolate, growth_exponent, latency_summary
+from ticket_audit.units import ms_text
 
 ENGINE = f"tantivy {version('tantivy')} (BM25)"
 
@@ -180,7 +181,7 @@ def run_probe(
         "latency_budget_ms": s.latency_budget_ms,
         "within_budget": verdict_p95 <= s.latency_budget_ms,
         "verdict": (
-            f"p95 {verdict_p95:.1f} ms at {projected_docs:,} tickets is "
+            f"p95 {ms_text(verdict_p95)} at {projected_docs:,} tickets is "
             + ("within" if verdict_p95 <= s.latency_budget_ms else "over")
             + f" the {s.latency_budget_ms:g} ms budget"
         ),
