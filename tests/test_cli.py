@@ -70,3 +70,29 @@ def test_the_command_exits_with_mains_code_and_runs_exit_handlers(tmp_path) -> N
     assert done.returncode == 2, done.stderr  # EXIT_INPUT: the config file does not exist
     assert "missing.yaml" in done.stderr
     assert done.stdout.strip().endswith("exit handlers ran")
+
+
+def test_generate_names_its_files_and_will_not_overwrite(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "hist"
+    assert main(["generate", "--tickets", "30", "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == 6 and f"wrote 6 files to {out}" in printed
+    assert all(name in printed for name in written)
+    before = (out / "tickets.csv").read_bytes()
+    assert main(["generate", "--tickets", "40", "--output", str(out), "--seed", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a generated history" in err and "tickets.csv" in err
+    assert (out / "tickets.csv").read_bytes() == before
+    assert main(["generate", "--tickets", "40", "--output", str(out), "--force"]) == 0
+    assert (out / "tickets.csv").read_bytes() != before
+
+
+def test_version_and_option_help(capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("ticket-audit ")
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    text = capsys.readouterr().out
+    assert "size of the generated history (default: 5000)" in " ".join(text.split())
