@@ -29,7 +29,7 @@ FIRST_LABEL_COLUMN = 10  # columns before it: index, ids, time, author, inbound,
 def _sheets() -> dict[str, pl.DataFrame]:
     return {
         p.name: pl.read_excel(p, engine="calamine", infer_schema_length=0)
-        for p in sorted(DATA.glob("*.xlsx"))
+        for p in sorted(DATA.glob("*-inbound.xlsx"))
     }
 
 
