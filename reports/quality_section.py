@@ -68,6 +68,14 @@ def _headline_rows(s: dict) -> list[tuple[str, str]]:
             f"{num(s.get('usable_labeled_tickets'))} of {num(s.get('tickets_read'))}",
         ),
     )
+    if s.get("multi_label_tickets"):
+        rows.insert(
+            2,
+            (
+                "Multi-label tickets (several one-hot labels: kept, no single category)",
+                f"{num(s['multi_label_tickets'])} of {num(s.get('tickets_loaded'))}",
+            ),
+        )
     rv = s.get("response_variability")
     rows.append(
         (

@@ -77,11 +77,13 @@ def test_every_row_is_accounted_for(audited, truth) -> None:
 
 
 def test_one_hot_labels_counted_as_an_analyst_would(audited, truth) -> None:
-    card, _, db = audited
+    card, md, db = audited
     q = card["quality"]
     # A tweet with one topic is labelled with it; several topics are kept and flagged,
     # never reduced to one of them; none is unlabelled.
     assert q["multi_label_tickets"] == truth["multi"]
+    multi_row = next(line for line in md.splitlines() if line.startswith("| Multi-label"))
+    assert f"| {truth['multi']} of {truth['rows']} |" in multi_row
     funnel = {s["key"]: s["remaining"] for s in q["funnel"]}
     assert funnel["category_present"] == truth["single"]
     # Each brand's topics are its taxonomy: every single label is valid for its own brand.
