@@ -9,6 +9,7 @@ and no table of the rendered DOM (after the pages' own scripts ran) may be empty
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -144,3 +145,27 @@ def test_each_report_renders_offline_with_no_empty_table(
         # Bootstrap-table ran (its scripts loaded from the vendored copies) and filled the
         # index with the validation runs.
         assert "bootstrap-table" in dom and dom.count("<tr") > 5
+
+
+def test_layer_colours_in_the_rendered_page_follow_blockers(output: Path, tmp_path: Path) -> None:
+    """In the DOM Chromium renders, a layer with a blocker is red, never green."""
+    from reports.charts import AMBER, GREEN, RED
+
+    card = json.loads((output / "scorecard.json").read_text())
+    r = card["readiness"]
+    blocked = {i["layer"] for i in r["blocking_issues"]}
+    conditions = {i["layer"] for i in r["conditions"]}
+    dom, _ = render(output / "scorecard.html", tmp_path)
+    bars = {
+        m[2]: (m[1], m[3])
+        for m in re.finditer(r'fill="(#[0-9a-f]{6})" data-layer="(\w+)" data-status="(\w+)"', dom)
+    }
+    assert set(bars) == {"quality", "pii", "retrieval", "ownership"}
+    assert blocked & set(bars), "the demo history has a blocked layer"
+    for layer, (fill, status) in bars.items():
+        if layer in blocked:
+            assert (fill, status) == (RED, "blocked"), layer
+        elif layer in conditions:
+            assert (fill, status) == (AMBER, "conditions"), layer
+        else:
+            assert fill == GREEN, layer

@@ -209,6 +209,7 @@ def what_it_would_take(
                 "verdict": r["verdict"],
                 "score": r["score"],
                 "blocking_issues": len(r["blocking_issues"]),
+                "blockers_left": [i["issue"] for i in r["blocking_issues"]],
             }
         )
     return out
