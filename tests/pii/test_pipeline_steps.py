@@ -86,7 +86,15 @@ def test_full_layer_on_a_generated_history(pii_history, hasher, tmp_path: Path) 
             "SELECT (SELECT count(*) FROM audit.redacted_tickets), "
             "(SELECT count(*) FROM audit.redacted_messages)"
         ).fetchone()
-        findings = con.execute("SELECT * FROM audit.pii_findings LIMIT 1").fetchone()
+        findings = con.execute("SELECT * FROM audit.pii_findings LIMIT 1").fetchall()[0]
+        # A message that repeats the description repeats its detections (same value, same
+        # offsets): counted once, independently of the report's query.
+        all_findings, repeated = con.execute(
+            """SELECT (SELECT count(*) FROM audit.pii_findings),
+                      (SELECT count(*) FROM audit.pii_findings m JOIN audit.pii_findings d
+                         USING (source, ticket_id, entity_type, start, "end", value_hash)
+                       WHERE m.field LIKE 'message:%' AND d.field = 'description')"""
+        ).fetchall()[0]
         # Per month, counted straight from the findings and the tickets, one by one.
         by_month = dict(
             con.execute(
@@ -114,6 +122,9 @@ def test_full_layer_on_a_generated_history(pii_history, hasher, tmp_path: Path) 
     assert {r["value"]: r["tickets_exposed"] for r in exposure["by_month"]} == by_month
     assert {r["field"]: (r["tickets"], r["findings"]) for r in exposure["by_field"]} == by_field
     assert {"subject", "description", "messages (agent)", "messages (customer)"} <= set(by_field)
+    assert repeated > 0  # the generated first message repeats the description
+    assert exposure["findings_total"] == all_findings - repeated
+    assert sum(e["findings"] for e in exposure["entities"]) == all_findings - repeated
     assert any(r["tickets_exposed"] < r["tickets"] for r in exposure["by_month"])
 
     assert redacted_counts == (n_tickets, n_messages) and rows == n_tickets

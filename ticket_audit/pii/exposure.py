@@ -103,6 +103,18 @@ def compute_exposure(
     # One row per ticket and kind of data, and one per scanned ticket: the counts of
     # distinct tickets below become plain counts over these, not DISTINCT over millions of
     # findings, and the scanned tickets are joined once for every breakdown.
+    # A detection is counted once: where a message repeats the description (many helpdesks
+    # store the description again as the first message), its findings at the same offsets
+    # with the same value are the description's, not new ones.
+    one(
+        """CREATE OR REPLACE TEMP VIEW _pii_detections AS
+        SELECT f.* FROM audit.pii_findings f
+        ANTI JOIN (SELECT source, ticket_id, entity_type, start, "end", value_hash
+                   FROM audit.pii_findings WHERE field = 'description') d
+          ON f.field LIKE 'message:%' AND d.source = f.source AND d.ticket_id = f.ticket_id
+         AND d.entity_type = f.entity_type AND d.start = f.start AND d."end" = f."end"
+         AND d.value_hash = f.value_hash"""
+    )
     one(
         f"""CREATE OR REPLACE TEMP TABLE _exposure_te AS
         SELECT f.*, t.channel, t.created_month FROM (
@@ -110,7 +122,7 @@ def compute_exposure(
                    bool_or({_FIELD_GROUP} = 'subject') AS in_subject,
                    bool_or({_FIELD_GROUP} = 'description') AS in_description,
                    bool_or({_FIELD_GROUP} = 'messages') AS in_messages
-            FROM audit.pii_findings GROUP BY ALL) f
+            FROM _pii_detections GROUP BY ALL) f
         JOIN canonical.tickets t ON t.source = f.source AND t.ticket_id = f.ticket_id"""
     )
     one(
@@ -234,6 +246,7 @@ def compute_exposure(
     }
 
     one("DROP TABLE _exposure_te")
+    one("DROP VIEW _pii_detections")
     one("DROP TABLE _exposure_t")
 
     env = cfg.audit.hash_key_env
