@@ -102,12 +102,19 @@ def render_markdown(card: dict) -> str:
         "",
         f"**Usable labelled: {pct(q.get('usable_labeled_share'))}** · {label_evidence(q)}",
         "",
-        "| layer | score |",
-        "|---|---:|",
+        "| layer | score | weight | status |",
+        "|---|---:|---:|---|",
         *[
-            f"| {k} | {'did not run' if v is None else f'{round(100 * v)} / 100'} |"
+            f"| {k} | {'did not run' if v is None else f'{round(100 * v)} / 100'} | "
+            f"{pct((r.get('weights') or {}).get(k, 0) / (sum((r.get('weights') or {}).values()) or 1), 0)} | "
+            f"{((r.get('layer_status') or {}).get(k) or '—').replace('_', ' ')} |"
             for k, v in (r.get("layer_scores") or {}).items()
         ],
+        "",
+        "The score is the weighted mean of the layer scores; the verdict comes from the "
+        "issues: any blocker makes the history not ready, otherwise any condition makes it "
+        "ready with conditions. A layer's status is its worst issue, whatever its score "
+        "(the HTML page lists every check with its threshold).",
         "",
         *_issues("Blocking issues", r.get("blocking_issues") or []),
         *(_issues("Conditions", r["conditions"]) if r.get("conditions") else []),
