@@ -149,7 +149,7 @@ def test_tracebacks_only_with_v_before_or_after_the_command(
 
 
 def test_an_empty_history_stops_the_dagster_run_as_an_input_error(
-    tmp_path: Path, monkeypatch
+    tmp_path: Path, monkeypatch, capfd
 ) -> None:
     """What `check` cannot see (a file emptied after it, a Dagster-launched run): the load
     itself stops with the file named, before a later stage meets an empty history."""
@@ -166,3 +166,7 @@ def test_an_empty_history_stops_the_dagster_run_as_an_input_error(
         f"no ticket loaded, nothing to audit: source 'desk', {tmp_path / 't.csv'}: "
         "a header but no data rows" in str(failed.value)
     )
+    # Without -v, Dagster's own record of the failed step (a traceback) is not printed: the
+    # command line prints the one line above.
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "STEP_FAILURE" not in out + err
