@@ -57,6 +57,10 @@ def _run(tmp_path: Path, messages: bool) -> tuple[int, dict, str]:
         mp.chdir(tmp_path)
         mp.setenv("TICKET_AUDIT_HASH_KEY", "demo-key-for-tests")
         mp.delenv("DAGSTER_HOME", raising=False)
+        # An earlier `run` in this process may have left its config and output in the
+        # environment (the code location reads them from there).
+        mp.delenv("TICKET_AUDIT_CONFIG", raising=False)
+        mp.delenv("TICKET_AUDIT_OUTPUT", raising=False)
         code = main(["run", "--config", str(config)])
     out = tmp_path / "out"
     return (

@@ -64,6 +64,10 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
         mp.chdir(work)
         mp.setenv("TICKET_AUDIT_HASH_KEY", "demo-key-for-tests")
         mp.delenv("DAGSTER_HOME", raising=False)
+        # An earlier `run` in this process may have left its config and output in the
+        # environment (the code location reads them from there).
+        mp.delenv("TICKET_AUDIT_CONFIG", raising=False)
+        mp.delenv("TICKET_AUDIT_OUTPUT", raising=False)
         assert main(["run", "--config", str(config)]) == 0
     card = json.loads((work / "out" / "scorecard.json").read_text())
     return card, (work / "out" / "scorecard.md").read_text(), work / "twcs.duckdb"
