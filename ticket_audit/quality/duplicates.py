@@ -426,42 +426,11 @@ def run_duplicates(cfg: AuditConfig, progress: Progress = log.info) -> Duplicate
     q = cfg.quality
     settings_key = _sketch_settings(q)
     timer = _Timer()
-    # The store is held only to read and to write, not while sketching and grouping: other
-    # processes (a scheduled run, the UI) may use it meanwhile.
-    with open_store(cfg.duckdb_path) as con:
-        ensure_tables(con)
-        tickets = con.sql(
-            f"""SELECT t.source, t.ticket_id, t.customer_id, t.created_at, t.category,
-                       {_TEXT_KEY} AS text_key, s.exact_key, s.band_keys,
-                       -- Text only where there is no current sketch: new or changed tickets.
-                       CASE WHEN s.exact_key IS NULL THEN t.subject END AS subject,
-                       CASE WHEN s.exact_key IS NULL THEN t.description END AS description
-                FROM canonical.tickets t
-                LEFT JOIN audit.duplicate_sketch s
-                  ON s.source = t.source AND s.ticket_id = t.ticket_id
-                 AND s.text_key = {_TEXT_KEY} AND s.settings = ?""",
-            params=[settings_key],
-        ).pl()
-    n = tickets.height
-    progress(f"duplicates: {n:,} tickets read")
-    stale = np.nonzero(tickets["exact_key"].is_null().to_numpy())[0]
-    exact_key = tickets["exact_key"].fill_null(0).to_numpy().astype(np.uint64)
-    band_keys = np.zeros((n, q.lsh_bands), np.uint64)
-    has = tickets["band_keys"].is_not_null().to_numpy()
-    if has.any():
-        kept = tickets["band_keys"].filter(pl.Series(has)).list.to_array(q.lsh_bands)
-        band_keys[has] = kept.to_numpy().astype(np.uint64)
+    tickets = _read_with_sketches(cfg, settings_key)
+    progress(f"duplicates: {tickets.height:,} tickets read")
     timer("read")
-    if len(stale):
-        texts = tickets.select("customer_id", "subject", "description")[stale]
-        fresh, _, _ = sketch_texts(texts, q, timer)
-        del texts
-        exact_key[stale] = fresh.exact_key
-        band_keys[stale] = fresh.band_keys
-        has[stale] = fresh.has_shingles
-        progress(f"duplicates: {len(stale):,} new or changed tickets sketched")
-
-    loaded = np.zeros(n, bool)
+    sketch, stale = _current_sketches(tickets, q, timer, progress)
+    loaded = np.zeros(tickets.height, bool)
     loaded[stale] = True
     text_columns = ["customer_id", "subject", "description"]
 
@@ -476,21 +445,82 @@ def run_duplicates(cfg: AuditConfig, progress: Progress = log.info) -> Duplicate
         owner, shingles = shingle_sets(texts, q)
         return np.concatenate([here, there])[owner], shingles
 
-    sketch = Sketch(exact_key, band_keys, has)
     found = group_duplicates(tickets, sketch, shingles_of, q, timer)
     found.stats["sketched"] = len(stale)
+    _save(cfg, found, tickets, sketch, stale, settings_key)
+    progress(
+        f"duplicates: {found.stats.get('exact_copies', 0):,} exact and "
+        f"{found.stats.get('near_copies', 0):,} near copies in {found.stats.get('groups', 0):,} groups"
+    )
+    return found
 
+
+def _read_with_sketches(cfg: AuditConfig, settings_key: int) -> pl.DataFrame:
+    """Every ticket with its kept sketch, and its text only where there is no current one.
+
+    The store is held only to read (and later to write), not while sketching and grouping:
+    other processes (a scheduled run, the UI) may use it meanwhile."""
+    with open_store(cfg.duckdb_path) as con:
+        ensure_tables(con)
+        return con.sql(
+            f"""SELECT t.source, t.ticket_id, t.customer_id, t.created_at, t.category,
+                       {_TEXT_KEY} AS text_key, s.exact_key, s.band_keys,
+                       -- Text only where there is no current sketch: new or changed tickets.
+                       CASE WHEN s.exact_key IS NULL THEN t.subject END AS subject,
+                       CASE WHEN s.exact_key IS NULL THEN t.description END AS description
+                FROM canonical.tickets t
+                LEFT JOIN audit.duplicate_sketch s
+                  ON s.source = t.source AND s.ticket_id = t.ticket_id
+                 AND s.text_key = {_TEXT_KEY} AND s.settings = ?""",
+            params=[settings_key],
+        ).pl()
+
+
+def _current_sketches(
+    tickets: pl.DataFrame, q: QualitySection, timer: _Timer, progress: Progress
+) -> tuple[Sketch, np.ndarray]:
+    """Every ticket's sketch: the kept one, or one made now from the text read for the
+    tickets without one (returned as `stale`, the rows sketched now)."""
+    n = tickets.height
+    stale = np.nonzero(tickets["exact_key"].is_null().to_numpy())[0]
+    exact_key = tickets["exact_key"].fill_null(0).to_numpy().astype(np.uint64)
+    band_keys = np.zeros((n, q.lsh_bands), np.uint64)
+    has = tickets["band_keys"].is_not_null().to_numpy()
+    if has.any():
+        kept = tickets["band_keys"].filter(pl.Series(has)).list.to_array(q.lsh_bands)
+        band_keys[has] = kept.to_numpy().astype(np.uint64)
+    if len(stale):
+        texts = tickets.select("customer_id", "subject", "description")[stale]
+        fresh, _, _ = sketch_texts(texts, q, timer)
+        del texts
+        exact_key[stale] = fresh.exact_key
+        band_keys[stale] = fresh.band_keys
+        has[stale] = fresh.has_shingles
+        progress(f"duplicates: {len(stale):,} new or changed tickets sketched")
+    return Sketch(exact_key, band_keys, has), stale
+
+
+def _save(
+    cfg: AuditConfig,
+    found: Duplicates,
+    tickets: pl.DataFrame,
+    sketch: Sketch,
+    stale: np.ndarray,
+    settings_key: int,
+) -> None:
+    """The groups replace `audit.duplicate_groups`; the sketches made now are kept, those of
+    other settings and of tickets no longer loaded go."""
     t0 = time.perf_counter()
     keys = tickets.select("source", "ticket_id", "text_key")[stale].to_arrow()
-    bands = q.lsh_bands
+    bands = sketch.band_keys.shape[1]
     offsets = pa.array(np.arange(0, (len(stale) + 1) * bands, bands, dtype=np.int32))
     sketch_rows = (
-        keys.append_column("exact_key", pa.array(exact_key[stale]))
+        keys.append_column("exact_key", pa.array(sketch.exact_key[stale]))
         .append_column(
             "band_keys",
-            pa.ListArray.from_arrays(offsets, pa.array(band_keys[stale].reshape(-1))),
+            pa.ListArray.from_arrays(offsets, pa.array(sketch.band_keys[stale].reshape(-1))),
         )
-        .append_column("has", pa.array(has[stale]))
+        .append_column("has", pa.array(sketch.has_shingles[stale]))
     )
     with (
         open_store(cfg.duckdb_path) as con,
@@ -516,8 +546,3 @@ def run_duplicates(cfg: AuditConfig, progress: Progress = log.info) -> Duplicate
         )
         found.stats.setdefault("timings", {}).update({"write": round(time.perf_counter() - t0, 3)})
         save_stage_stats(con, "duplicates", found.stats)
-    progress(
-        f"duplicates: {found.stats.get('exact_copies', 0):,} exact and "
-        f"{found.stats.get('near_copies', 0):,} near copies in {found.stats.get('groups', 0):,} groups"
-    )
-    return found
