@@ -117,3 +117,16 @@ def test_labels_the_text_does_not_predict_are_reported_unverified(audited, rows)
     assert lc["classifier_skill"] is not None and lc["classifier_skill"] < 0.2
     assert summary["usable_labeled_verified"] is False
     assert summary["label_issue_share"] == 0  # no flags from a model without skill
+
+
+def test_check_reads_an_export_whose_answers_span_lines(tmp_path) -> None:
+    """`check` maps a copy of the first 1,000 lines; this export's multi-line answers put
+    that cut inside a quoted value, which must not make a loadable file an error."""
+    from connectors.preflight import check_sources
+
+    with DATA.open(encoding="utf-8") as fh:
+        assert sum(1 for _ in fh) > 1000  # the cut falls inside the file
+    data = yaml.safe_load((REPO / "configs" / "multilang_tickets.yaml").read_text())
+    data["audit"].update(duckdb_path=str(tmp_path / "c.duckdb"), output_dir=str(tmp_path / "o"))
+    data["sources"][0]["path"] = str(DATA)
+    assert check_sources(load_config(write_config(tmp_path, data))) == []
