@@ -172,6 +172,16 @@ def render_csv(exposure: dict[str, Any]) -> str:
                 "findings": r["occurrences"],
             }
         )
+    for entity, r in ((exposure.get("measured_accuracy") or {}).get("by_entity") or {}).items():
+        w.writerow(
+            {
+                "section": "measured_recall",
+                "key": "public labelled set",
+                "entity_type": entity,
+                "share": r["recall"],
+                "detail": f"labelled={r['labelled']};precision={r['precision']}",
+            }
+        )
     for group in ("detectable", "not_detectable"):
         for c in exposure["capabilities"].get(group, []):
             w.writerow(

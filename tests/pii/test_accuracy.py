@@ -22,12 +22,15 @@ SYNTH_RECALL_FLOORS = {
     "EMAIL_ADDRESS": 0.98,
     "IBAN_CODE": 0.95,
     "IP_ADDRESS": 0.95,
-    "PERSON": 0.60,
+    "LOCATION": 0.45,
+    "PERSON": 0.63,
     "PHONE_NUMBER": 0.85,
     "STREET_ADDRESS": 0.58,
     "US_SSN": 0.95,
 }
-SYNTH_PRECISION_FLOOR, SYNTH_F2_FLOOR = 0.83, 0.69
+# LOCATION (411 labels, precision 0.52 for ours, 0.55 for Presidio's default) pulls the
+# overall precision down from 0.85 without it.
+SYNTH_PRECISION_FLOOR, SYNTH_F2_FLOOR = 0.76, 0.67
 GENERATED_RECALL_FLOOR = 0.98  # every planted type
 GENERATED_F2_FLOOR = 0.80
 
@@ -75,6 +78,12 @@ def test_synth_set_beats_default_presidio(synth) -> None:
     ours, default = synth
     for t in HIGH_RISK & set(ours):
         assert ours[t].recall >= default[t].recall, (t, ours[t].recall, default[t].recall)
+    # Every type both detect (issue 19's bar), and precision of at least 0.60 on each.
+    both = {t for t in ours if t != "ALL" and default.get(t) and default[t].predicted}
+    assert {"PERSON", "LOCATION", "PHONE_NUMBER"} <= both
+    for t in both:
+        assert ours[t].recall >= default[t].recall, (t, ours[t].recall, default[t].recall)
+    assert ours["ALL"].precision >= 0.60
     assert ours["ALL"].f_beta(2) > default["ALL"].f_beta(2)
     assert ours["ALL"].recall > default["ALL"].recall
 
@@ -105,3 +114,30 @@ def test_matching_rule() -> None:
     # One address prediction over two labelled fragments finds both.
     assert (s["STREET_ADDRESS"].found, s["STREET_ADDRESS"].correct) == (2, 1)
     assert s["ALL"].support == 3 and s["ALL"].predicted == 3
+
+
+@pytest.fixture(scope="module")
+def multilingual():
+    return ev.load_labelled_jsonl(ev.LABELLED_DIR / "multilingual_tickets.jsonl")
+
+
+def test_multilingual_tickets(multilingual, pii_config) -> None:
+    """Written here (not held out): every labelled value found, nothing else, per language."""
+    config = pii_config.model_copy(update={"allow_list": []})
+    tables = ev.compare_by_language(multilingual, config)
+    assert {"de", "en", "es", "fr", "pt"} <= set(tables)
+    for lang, rows in tables.items():
+        total = next(r for r in rows if r["entity_type"] == "ALL")["ours"]
+        assert total["recall"] >= 0.95 and total["precision"] >= 0.95, (lang, total)
+
+
+def test_masked_exports_are_quiet(multilingual, pii_config) -> None:
+    """Texts of masked exports without PII: at most 5 findings per 100 texts, and never a
+    high-risk finding on a placeholder ("password: ph_user")."""
+    masked = [e for e in multilingual if not e.spans]
+    assert len(masked) >= 15
+    noise = ev.masked_noise(masked, pii_config.model_copy(update={"allow_list": []}))
+    assert noise["ours"]["unlabelled_findings_per_100_texts"] <= 5, noise
+    assert noise["ours"][ev.HIGH_RISK_ON_MASKED] == 0
+    # Presidio's default set-up on the same texts: the bar the issue measured against.
+    assert noise["default"]["unlabelled_findings_per_100_texts"] > 50

@@ -123,7 +123,23 @@ NOT_FOUND = [
     ("entity", "text", "value"), FOUND, ids=[f"{e}:{v[:18]}" for e, _, v in FOUND]
 )
 def test_found(scanner: Scanner, entity: str, text: str, value: str) -> None:
-    found = [(f.entity_type, text[f.start : f.end]) for f in scanner.scan_one(text)]
+    findings = scanner.scan_one(text)
+    found = [(f.entity_type, text[f.start : f.end]) for f in findings]
+    if entity == "STREET_ADDRESS" and (entity, value) not in found:
+        # A city the model names inside the address is reported as LOCATION and the address
+        # keeps its other parts (scan.split_addresses): together they cover the value.
+        start = text.index(value)
+        parts = [
+            f
+            for f in findings
+            if f.entity_type in ("STREET_ADDRESS", "LOCATION")
+            and start <= f.start
+            and f.end <= start + len(value)
+        ]
+        assert any(f.entity_type == "STREET_ADDRESS" for f in parts), found
+        assert min(f.start for f in parts) == start, found
+        assert max(f.end for f in parts) == start + len(value), found
+        return
     assert (entity, value) in found, found
 
 

@@ -14,6 +14,7 @@ import duckdb
 
 from ticket_audit.config import AuditConfig
 from ticket_audit.entity_types import HIGH_RISK, METHODS, QUASI_IDENTIFIERS
+from ticket_audit.pii.evaluate import measured_accuracy
 from ticket_audit.pii.language import detectors_for
 from ticket_audit.pii.tables import ensure_pii_tables
 
@@ -274,6 +275,8 @@ def compute_exposure(
         "masked_placeholder_share": _share(masked_tickets, scanned),
         "masked_by_style": masked_by_style,
         "by_language": by_language,
+        # The detector's measured recall per type on a public labelled set (the miss rate).
+        "measured_accuracy": measured_accuracy(),
         "capabilities": capabilities or {},
         "settings": {
             "spacy_model": cfg.pii.spacy_model,

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import spacy
 from presidio_analyzer import AnalyzerEngine
 from threadpoolctl import threadpool_limits
 
@@ -126,6 +127,71 @@ def _listens(nlp) -> bool:
         return False
     return "ner" in getattr(nlp.get_pipe("tok2vec"), "listening_components", [])
 
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# Capitalised words that are never names at the start of a sentence (besides the model
+# language's stop words): a sentence whose only capital is one of these has no name to find.
+_OPENERS = frozenset(
+    [
+        "i",
+        "i'm",
+        "i've",
+        "i'll",
+        "i'd",
+        "please",
+        "thanks",
+        "thank",
+        "hi",
+        "hello",
+        "hey",
+        "dear",
+        "yes",
+        "no",
+        "ok",
+        "okay",
+        "sorry",
+        "regards",
+        "unfortunately",
+        "also",
+        "however",
+        "just",
+        "still",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+    ]
+)
+
+
+def could_hold_a_name(segment: str, stop_words: frozenset[str]) -> bool:
+    """Whether a sentence has a capitalised word a model could tag as a name or a place.
+
+    A name model tags capitalised words; a sentence with none, or whose only one is its
+    first word and that word is a stop word ("The app crashes when I save."), is not worth
+    the NER pass (about half of support sentences). A sentence written all in lower case
+    says nothing by its capitals ("my flight with olga krylova"): it runs. Cheap: one regex
+    pass per sentence."""
+    if segment.islower():
+        return True
+    first = True
+    for m in _WORD.finditer(segment):
+        w = m.group()
+        if w[0].isupper():
+            low = w.lower()
+            if not (low in _OPENERS or (first and low in stop_words)):
+                return True
+        first = False
+    return False
+
+
+# A capitalised word joined to a name by "and", "&" or a comma (a list of people).
+_LIST_NAME = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’-]+"
+_COORD_AFTER = re.compile(
+    rf"(?:,[ \t]*|[ \t]+(?:and|&)[ \t]+)(?P<name>{_LIST_NAME})\b(?![ \t]+[A-Z])"
+)
+_COORD_BEFORE = re.compile(rf"(?<![\w.])(?P<name>{_LIST_NAME})(?:,[ \t]*|[ \t]+(?:and|&)[ \t]+)$")
 
 _BOUNDARY = re.compile(r"\n+|(?<=[.!?])[ \t]+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREVIATION = re.compile(
@@ -260,6 +326,101 @@ class AllowList:
         return kept
 
 
+_ADDRESS_EDGE = " \t\r\n,;:-"
+
+
+def split_addresses(text: str, findings: list[Finding]) -> list[Finding]:
+    """A place the model names inside a found street address (the city, the country of a
+    postal block) is reported as the LOCATION it is, and the address around it keeps its
+    other parts: one span per kind, as labelled sets and compliance count them."""
+    places = [f for f in findings if f.entity_type == "LOCATION"]
+    if not places:
+        return findings
+    out = []
+    for f in findings:
+        inner = [
+            p
+            for p in places
+            if f.entity_type == "STREET_ADDRESS"
+            and f.start < p.start
+            and p.end <= f.end
+            and _own_component(text, f, p)
+        ]
+        if not inner:
+            out.append(f)
+            continue
+        parts, pos = [], f.start
+        for p in sorted(inner, key=lambda p: p.start):
+            parts.extend(_address_part(text, f, pos, p.start))
+            pos = p.end
+        parts.extend(_address_part(text, f, pos, f.end))
+        # Only a place that is a small part of the block (a city line, a country): a model
+        # span that swallows the street would leave an address no longer recognisable.
+        if sum(x.end - x.start for x in parts) >= 0.5 * (f.end - f.start):
+            out.extend(parts)
+        else:
+            out.append(f)
+    return out
+
+
+_STREET_WORDS = frozenset(
+    [
+        "street",
+        "st",
+        "road",
+        "rd",
+        "avenue",
+        "ave",
+        "lane",
+        "ln",
+        "drive",
+        "dr",
+        "boulevard",
+        "blvd",
+        "court",
+        "ct",
+        "place",
+        "pl",
+        "way",
+        "terrace",
+        "square",
+        "sq",
+        "circle",
+        "parkway",
+        "highway",
+        "hwy",
+        "crescent",
+        "close",
+        "row",
+        "walk",
+    ]
+)
+
+
+def _own_component(text: str, address: Finding, place: Finding) -> bool:
+    """Whether a place is a component of the postal block of its own (", Springfield," or a
+    line "Denmark 35018"), not a word of the street ("Quillfeather Lane")."""
+    before = text[address.start : place.start].rstrip(" \t>")  # quoted lines: "> Norway"
+    after = text[place.end : address.end].lstrip(" \t")
+    if before.endswith((",", "\n")):
+        return True
+    # "… Street Springfield, IL": a separator after it, unless the "place" ends the street
+    # name ("Quillfeather Lane": the model tags street suffixes as places).
+    last = text[place.start : place.end].split()[-1].lower().rstrip(".")
+    return (not after or after[0] in ",\n") and last not in _STREET_WORDS
+
+
+def _address_part(text: str, f: Finding, start: int, end: int) -> list[Finding]:
+    while start < end and text[start] in _ADDRESS_EDGE:
+        start += 1
+    while end > start and text[end - 1] in _ADDRESS_EDGE:
+        end -= 1
+    # A bare postcode or house number left of a split is still part of the address.
+    if end - start < 3:
+        return []
+    return [f._replace(start=start, end=end)]
+
+
 def resolve_overlaps(findings: list[Finding], pattern_first: bool = True) -> list[Finding]:
     """One entity per character: validated patterns beat the model's guesses, then higher
     score, then the longer span. Redaction needs disjoint spans and so does counting."""
@@ -306,6 +467,7 @@ class Scanner:
         self.nlp = self.analyzer.nlp_engine.nlp[LANGUAGE] if self.person else None
         # Models of other languages, loaded when a text of theirs first comes.
         self._other_nlp: dict[str, object] = {}
+        self._stops: dict[str, frozenset[str]] = {}
         self.allow = AllowList(config.allow_list)
         self.masked = MaskedPlaceholders(config.masked_patterns)
         self.language = LanguageDetector(config.languages, config.default_language)
@@ -331,6 +493,16 @@ class Scanner:
     def detectors(self, language: str) -> list[str]:
         """What runs on a text in `language`: said in the report, per language."""
         return detectors_for(self.config, language)
+
+    def _stop_words(self, language: str) -> frozenset[str]:
+        words = self._stops.get(language)
+        if words is None:
+            try:
+                words = frozenset(spacy.util.get_lang_class(language).Defaults.stop_words)
+            except (ImportError, KeyError):  # a language spaCy has no defaults for
+                words = frozenset()
+            self._stops[language] = words
+        return words
 
     def _nlp_for(self, language: str):
         if language == "en":
@@ -542,6 +714,26 @@ class Scanner:
 
     # -- scanning -------------------------------------------------------------------------------
 
+    def _coordinated(self, text: str, found: list[Finding]) -> list[Finding]:
+        """Names listed with a name the model found ("Lamovec and Morales", "Šušulić, Bowman
+        and White"): the model often tags one of the list and not its neighbour."""
+        out = list(found)
+        taken = {(f.start, f.end) for f in found}
+        for f in found:
+            if f.entity_type != "PERSON":
+                continue
+            for m in (
+                _COORD_AFTER.match(text, f.end),
+                _COORD_BEFORE.search(text, max(0, f.start - 40), f.start),
+            ):
+                if m is None:
+                    continue
+                span = self.person.accept(text, *m.span("name"))
+                if span and not any(a < span[1] and span[0] < b for a, b in taken):
+                    taken.add(span)
+                    out.append(Finding(*span, "PERSON", f.score, f.recognizer))
+        return out
+
     def pattern_findings(self, text: str) -> list[Finding]:
         lowered = text.lower()
         out: list[Finding] = []
@@ -606,8 +798,9 @@ class Scanner:
                 if not self.ner_model(language):
                     continue
                 prefix = "" if language == "en" else language + _LANG_SEP
+                stop_words = self._stop_words(language)
                 for offset, seg in segments(t):
-                    if not any(c.isalpha() for c in seg):
+                    if not could_hold_a_name(seg, stop_words):
                         continue
                     stats.segments += 1
                     subs: Subs = ()
@@ -644,6 +837,9 @@ class Scanner:
                             offset + s, offset + e, kinds[kind], self.person.score_of(kind), name
                         )
                     )
+            for i, found in enumerate(person_results):
+                if found:
+                    person_results[i] = self._coordinated(distinct[i], found)
 
         results: list[list[Finding]] = []
         for t, pats, persons, held in zip(
@@ -652,7 +848,7 @@ class Scanner:
             found = [f for f in pats + persons if f.score >= threshold]
             found = self.allow.filter(t, found)
             found = MaskedPlaceholders.drop_overlapping(found, held)
-            results.append(resolve_overlaps(found))
+            results.append(resolve_overlaps(split_addresses(t, found)))
 
         if cache:
             where = [index[t] if t else None for t in texts]

@@ -21,7 +21,7 @@ from ticket_audit.config.pii import PiiSection
 from ticket_audit.model import TEXT_TICKET_FIELDS
 
 # Bump when recognizers change what they find: every ticket is scanned again.
-DETECTION_VERSION = "2026.12.19"
+DETECTION_VERSION = "2026.12.19.2"
 
 
 # Label and metadata columns: they leave the raw zone too (the redacted dataset, the

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ticket_audit.pii.recognizers.base import TicketPatternRecognizer
 
-_NAME = r"[A-Z][a-z'’-]+"
+_NAME = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’-]+"
 _NOT_NAMES = frozenset(
     {
         "customer",
@@ -45,7 +45,7 @@ _NOT_NAMES = frozenset(
 # "my name is abigail threlkeld": social-media customers write their own name in lower case.
 # Accepted only as the end of the clause and when no word is an ordinary English word of
 # the kind that follows "my name is" ("spelled", "wrong", "on the account").
-_LOWER = r"[a-z][a-z'’-]{1,}"
+_LOWER = r"[a-zà-öø-ÿ][a-zà-öø-ÿ'’-]{1,}"
 _NOT_LOWER_NAMES = frozenset(
     """
     is was are on in at the a an not still spelled misspelled wrong incorrect correct missing

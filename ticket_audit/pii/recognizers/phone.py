@@ -24,6 +24,7 @@ _VERSION_BEFORE = re.compile(
 # "my number is 9686911186": a cue that says the digits are a phone number, however written.
 _CUE_BEFORE = re.compile(
     r"(?i)(?:\bmy (?:phone |mobile |cell |contact |whatsapp )?(?:number|no\.?|#) (?:is|:)|"
+    r"\bmy registered(?: (?:phone|mobile|cell))?(?: number| no\.?)?|"
     r"\b(?:call|reach|text|ring|contact|whatsapp) (?:me|us) (?:on|at|back on|back at)|"
     r"\b(?:mi (?:número|numero|teléfono|telefono|móvil|movil) es|mon (?:numéro|numero) est|"
     r"meine (?:nummer|telefonnummer|handynummer) (?:ist|lautet)|meu (?:número|numero|telefone) é))"
@@ -36,8 +37,9 @@ class TicketPhoneRecognizer(TicketPatternRecognizer):
     PATTERNS = [
         (
             "phone candidate",
-            r"(?<![\w+.-])(?:\+\d{1,3}[\s.-]?)?(?:\(0\)\s?)?(?:\(\d{1,5}\)[\s.-]?)?\d{1,12}"
-            r"(?:[\s.-]\d{1,12}){0,5}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\w|-\d)(?!\.\d)",
+            # Separators within a line only: a postcode line above a number is not part of it.
+            r"(?<![\w+.-])(?:\+\d{1,3}[ \t.-]?)?(?:\(0\)[ \t]?)?(?:\(\d{1,5}\)[ \t.-]?)?\d{1,12}"
+            r"(?:[ \t.-]\d{1,12}){0,5}(?:[ \t]?(?:x|ext\.?)[ \t]?\d{1,5})?(?!\w|-\d)(?!\.\d)",
             0.4,
         ),
     ]
@@ -144,7 +146,8 @@ class TicketPhoneRecognizer(TicketPatternRecognizer):
     def invalidate_match(self, text: str, start: int, end: int) -> bool:
         if _DATE_PREFIX.match(text, start, end) or _TIME_AFTER.match(text, end):
             return True
-        if start and text[start - 1] in ":,":
+        # The minutes of "07:33" or the decimals of "1,234": a number goes on before this one.
+        if start >= 2 and text[start - 1] in ":," and text[start - 2].isdigit():
             return True
         return _VERSION_BEFORE.search(text, max(0, start - 16), start) is not None
 
