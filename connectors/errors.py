@@ -28,6 +28,13 @@ def values_withheld(where: str) -> Iterator[None]:
     except duckdb.IOException:
         raise  # names a file (a full disk, a missing copy), never a cell
     except duckdb.Error as exc:
+        if "No space left on device" in str(exc):
+            # A full disk can surface as a failed commit; say so (the runner names the
+            # volume and exits 2), still without DuckDB's text.
+            raise LoadFailed(
+                f"{where}: No space left on device while DuckDB wrote the load "
+                f"({type(exc).__name__}); nothing of this origin was committed"
+            ) from None
         raise LoadFailed(
             f"{where}: the load failed in DuckDB ({type(exc).__name__}; its message is withheld "
             "because it may quote a cell value); nothing of this origin was committed"

@@ -265,15 +265,31 @@ def run_audit(
     instance: dg.DagsterInstance | None = None,
 ) -> AuditRun:
     cfg = load_config(config_path)  # ConfigError surfaces before any run starts
+    saved_env = {name: os.environ.get(name) for name in (CONFIG_ENV, OUTPUT_ENV)}
     os.environ[CONFIG_ENV] = str(Path(config_path).resolve())
     if output_dir is not None:
         os.environ[OUTPUT_ENV] = str(Path(output_dir).resolve())
     out = Path(output_dir).resolve() if output_dir else Path(cfg.output_dir).resolve()
     duckdb_path = Path(cfg.duckdb_path).resolve()
-    with audit_lock(duckdb_path):
-        _check_output_dir(out)
-        with output_lock(out):
-            return _run_stages(cfg, out, duckdb_path, show_progress, verbose, instance)
+    try:
+        with audit_lock(duckdb_path):
+            _check_output_dir(out)
+            with output_lock(out):
+                return _run_stages(cfg, out, duckdb_path, show_progress, verbose, instance)
+    except OSError as exc:
+        # Outside a stage (the locks' holder lines, the runner's own files) a full disk is
+        # the user's to fix like inside one: exit 2 naming the volume.
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise AuditFailed(_disk_full_hint(str(exc), out, duckdb_path), input_error=True) from None
+    finally:
+        # The audit's settings are this call's; a later audit in the same process (tests,
+        # notebooks) must not inherit them.
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_config_for(verbose: bool) -> dict:
