@@ -75,6 +75,19 @@ _NOT_NAME_WORDS = frozenset(
     gentile egregio hartelijk groet groeten geachte bedankt
     """.split()  # noqa: SIM905
 )
+# Products and brands support texts name all the time, which the small models read as
+# people or places ("recommended by both Dell and Microsoft", "redémarrez Chrome").
+_BRANDS = frozenset(
+    """
+    dell microsoft cisco canon zoom chrome google amazon apple windows surface iphone ipad
+    android samsung lenovo hp adobe oracle salesforce slack jira confluence outlook excel
+    teams wi-fi wifi bluetooth tech cloudwatch aws azure linux ubuntu macos firefox safari
+    dropbox onedrive sharepoint netflix spotify paypal stripe shopify zendesk sap ios
+    """.split()  # noqa: SIM905
+)
+# French imperatives opening an instruction ("Vérifiez", "Assurez-vous que"): the French
+# model tags them as names or places at the start of a numbered step.
+_IMPERATIVE = re.compile(r"(?i)^[a-zà-ÿ]+ez(?:-(?:vous|nous|le|la|les|moi))?$")
 # Titles before a name: trimmed off the span ("Herr Müller" -> "Müller"), not a reason to drop it.
 _TITLES = re.compile(
     r"(?:herr|frau|monsieur|madame|mme|mlle|señor|señora|senhor|senhora|sr|sra|signor|signora|"
@@ -126,7 +139,10 @@ class TicketPersonRecognizer(SpacyRecognizer):
         folded = value.casefold()
         if folded in _NOT_NAMES or not any(c.isalpha() for c in value):
             return None
-        if any(w.strip(".,'’") in _NOT_NAME_WORDS for w in folded.split()):
+        words = [w.strip(".,'’") for w in folded.split()]
+        if any(w in _NOT_NAME_WORDS or w in _BRANDS for w in words):
+            return None
+        if len(words) == 1 and _IMPERATIVE.match(words[0]):
             return None
         return start, end
 

@@ -21,6 +21,56 @@ _NOT_NAMES = frozenset(
     monsieur madame herr frau sr sra mr mrs ms dr
     """.split()  # noqa: SIM905
 )
+_ARTICLES = frozenset(
+    [
+        "das",
+        "der",
+        "die",
+        "den",
+        "dem",
+        "ihr",
+        "ihre",
+        "unser",
+        "unsere",
+        "le",
+        "la",
+        "les",
+        "l",
+        "votre",
+        "notre",
+        "el",
+        "los",
+        "las",
+        "su",
+        "o",
+        "os",
+        "a",
+        "seu",
+        "sua",
+        "il",
+        "lo",
+        "the",
+        "your",
+        "our",
+    ]  # noqa: SIM905
+)
+_DEPARTMENT_PARTS = (
+    "kunde",
+    "service",
+    "support",
+    "team",
+    "dienst",
+    "betreuung",
+    "abteilung",
+    "client",
+    "équipe",
+    "equipe",
+    "equipo",
+    "suporte",
+    "soporte",
+    "assistance",
+    "helpdesk",
+)
 _NAME = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’-]+"
 _GREETING = (
     r"Hi|Hello|Hey|Dear|Good (?:morning|afternoon|evening)|Hallo|Liebe|Lieber|"
@@ -63,6 +113,11 @@ class TicketSalutationRecognizer(TicketPatternRecognizer):
     )
 
     def validate_value(self, value: str) -> bool | None:
-        if any(w.lower() in _NOT_NAMES for w in value.split()):
+        words = [w.lower() for w in value.split()]
+        if any(w in _NOT_NAMES or w in _ARTICLES for w in words):
+            return False
+        # "Sehr geehrter Kundenservice", "Ihr Kundenserviceteam", "Equipo de soporte":
+        # a department, in any language's compound.
+        if any(part in w for w in words for part in _DEPARTMENT_PARTS):
             return False
         return None
