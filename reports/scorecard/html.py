@@ -75,6 +75,11 @@ CHECK_RULES = (
 )
 
 
+# Checks whose threshold and value are milliseconds, not fractions: `measure` would print a
+# 0.097 ms latency as "9.7%".
+MS_CHECKS = frozenset({"retrieval_latency"})
+
+
 def _at(card: dict, path: str | None) -> object:
     value: object = card
     for key in (path or "").split(".") if path else []:
@@ -98,6 +103,7 @@ def verdict_rules(card: dict) -> list[dict]:
             "value": _at(card, path),
             "severity": severities.get(check, "—"),
             "raised": check in raised,
+            "unit": "ms" if check in MS_CHECKS else None,
         }
         for check, rule, key, path in CHECK_RULES
     ]

@@ -264,3 +264,15 @@ def test_the_page_explains_the_score_and_the_verdict(tmp_path: Path) -> None:
     assert sum(weighted) == pytest.approx(total, abs=0.2)
     assert total == pytest.approx(100 * card["readiness"]["score"], abs=0.05)
     assert re.search(r"<code>residual_pii</code>.*?blocker raised", section, re.S)
+
+
+def test_latency_check_is_shown_in_milliseconds_not_as_a_share(tmp_path: Path) -> None:
+    card = card_for(healthy())
+    card["retrieval"]["projection"] = {
+        **(card["retrieval"].get("projection") or {}),
+        "p95_ms": 0.097,
+    }
+    write_scorecard(card, tmp_path)
+    html = (tmp_path / "scorecard.html").read_text()
+    row = re.search(r"<code>retrieval_latency</code>.*?</tr>", html, re.S)[0]
+    assert "0.10 ms" in row and "500 ms" in row and "%" not in row
