@@ -9,7 +9,6 @@ from pathlib import Path
 import dagster as dg
 import psycopg
 import pytest
-from dagster._core.storage.dagster_run import DagsterRunStatus
 
 from tests.operations.conftest import REPO
 
@@ -38,19 +37,16 @@ def _instance(home: Path, config: Path) -> dg.DagsterInstance:
 
 
 def _assert_run_queue(instance: dg.DagsterInstance) -> None:
-    from dagster._core.run_coordinator import QueuedRunCoordinator
-
-    assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+    assert isinstance(instance.run_coordinator, dg.QueuedRunCoordinator)
     limits = instance.run_coordinator.get_run_queue_config().tag_concurrency_limits
     assert DUCKDB_LIMIT in limits
     assert LOCATION_LIMIT in limits
 
 
 def test_repository_instance_is_embedded_sqlite_with_the_run_queue(tmp_path: Path) -> None:
-    from dagster._core.storage.runs import SqliteRunStorage
-
     with _instance(tmp_path / "home", REPO / "dagster.yaml") as instance:
-        assert isinstance(instance.run_storage, SqliteRunStorage)
+        # By name: Dagster exports no storage classes publicly.
+        assert type(instance.run_storage).__name__ == "SqliteRunStorage"
         assert not instance.telemetry_enabled
         _assert_run_queue(instance)
         result = dg.materialize([probe_asset], instance=instance)
@@ -98,7 +94,7 @@ def test_postgres_config_stores_runs_events_and_queue_in_postgres(
         result = dg.materialize([probe_asset], instance=instance, tags={"probe": "pg"})
         assert result.success
         run_id = result.run_id
-        assert instance.get_run_by_id(run_id).status == DagsterRunStatus.SUCCESS
+        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
 
     # Read back with plain SQL: the run and its events really are in this database.
     with psycopg.connect(dbname=pg_database, **PG) as con:

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster._core.storage.dagster_run import FINISHED_STATUSES, DagsterRunStatus
 
 from tests.operations.conftest import BIN, REPO, audit_config, cli_env, table_counts
 
@@ -85,7 +84,7 @@ def test_backfilled_months_run_one_at_a_time_per_duckdb_file(ops_history, tmp_pa
             deadline = time.monotonic() + 900
             while True:
                 runs = [r for r in instance.get_runs() if "dagster/backfill" in r.tags]
-                if len(runs) == 3 and all(r.status in FINISHED_STATUSES for r in runs):
+                if len(runs) == 3 and all(r.is_finished for r in runs):
                     break
                 assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()[-4000:]
                 assert time.monotonic() < deadline, [(r.status, r.tags) for r in runs]
@@ -104,7 +103,7 @@ def test_backfilled_months_run_one_at_a_time_per_duckdb_file(ops_history, tmp_pa
             daemon.wait()
 
     runs = [r.dagster_run for r in records]
-    assert all(r.status == DagsterRunStatus.SUCCESS for r in runs), [r.status for r in runs]
+    assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs), [r.status for r in runs]
     # One run per month: independent, retryable on their own.
     by_month = {r.tags.get("dagster/partition"): r for r in runs}
     assert set(by_month) == set(job_months + ui_months)

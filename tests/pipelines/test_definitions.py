@@ -30,6 +30,19 @@ def test_definitions_hold_the_ingest_assets(defs: dg.Definitions) -> None:
     assert "audit" in defs.resources
 
 
+@pytest.mark.parametrize("job", ["monthly_stages_job", "monthly_stages_celery_job"])
+def test_monthly_jobs_select_every_partitioned_stage(defs: dg.Definitions, job: str) -> None:
+    # Counted from the asset specs, independently of the job's selection string.
+    partitioned = {
+        spec.key for spec in defs.resolve_all_asset_specs() if spec.partitions_def is not None
+    }
+    assert {"pii_findings", "redacted_tickets", "quality_checks"} <= {
+        k.to_user_string() for k in partitioned
+    }
+    job_def = defs.resolve_job_def(job)
+    assert set(job_def.asset_layer.selected_asset_keys) == partitioned
+
+
 def test_dagster_definitions_validate_cli(tmp_path: Path) -> None:
     env = {**os.environ, "DAGSTER_HOME": str(REPO)}
     result = subprocess.run(
