@@ -190,15 +190,24 @@ def _audit(
 ) -> AuditMeasurement:
     env = {**os.environ, "DAGSTER_HOME": str(work / "home")}
     env.setdefault("TICKET_AUDIT_HASH_KEY", "bench-not-a-secret")
-    command = [str(BIN / "ticket-audit")]
+    command, cwd = [str(BIN / "ticket-audit")], REPO
     if code is not None:  # the same command, with another checkout's packages first
-        env["PYTHONPATH"] = str(code)
-        command = [sys.executable, "-c", "import sys; from pipelines.cli import entry; entry()"]
+        # Run from that checkout: `python -c` and `python -m` (a helper process the baseline
+        # starts) put the working directory ahead of PYTHONPATH, and from this tree they
+        # imported this tree's code. Checked by the `code:` line of the log.
+        env["PYTHONPATH"] = str(code.resolve())
+        cwd = code.resolve()
+        command = [
+            sys.executable,
+            "-c",
+            "import pipelines; print('code:', pipelines.__file__, flush=True); "
+            "from pipelines.cli import entry; entry()",
+        ]
     started = time.time()
     log = (work / f"{label}.log").open("w")
     proc = subprocess.Popen(
         [*command, "run", "--config", str(config)],
-        cwd=REPO,
+        cwd=cwd,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -206,7 +215,7 @@ def _audit(
     )
     memory = TreeMemory(proc.pid, interval=sample_s, cap_mb=cap_mb)
     memory.start()
-    code = proc.wait()
+    exit_code = proc.wait()
     memory.stop()
     seconds = time.time() - started
     log.close()
@@ -215,13 +224,15 @@ def _audit(
             f"{label} audit stopped: its processes used more than {cap_mb:,.0f} MB "
             f"(--memory-cap-mb) after {seconds:,.0f} s; see {work / (label + '.log')}"
         )
-    if code not in (0, 1):
+    if exit_code not in (0, 1):
         tail = (work / f"{label}.log").read_text()[-3000:]
-        raise SystemExit(f"{label} audit failed (exit {code}):\n{tail}")
+        raise SystemExit(f"{label} audit failed (exit {exit_code}):\n{tail}")
+    if code is not None and f"code: {code.resolve()}/" not in (work / f"{label}.log").read_text():
+        raise SystemExit(f"{label} audit did not run the code in {code}")
     return AuditMeasurement(
         label=label,
         seconds=seconds,
-        exit_code=code,
+        exit_code=exit_code,
         peak_tree_mb=memory.peak(),
         # Not ru_maxrss of the children: it also counts processes this benchmark ran before
         # (the history generator's), whatever the audit used.
