@@ -9,7 +9,6 @@ source and the file, column or variable; nothing here quotes a cell value.
 
 from __future__ import annotations
 
-import importlib
 import os
 import tempfile
 from collections import Counter
@@ -30,10 +29,22 @@ from connectors.mapping import lit, ticket_select
 from ticket_audit.config import AuditConfig
 
 SAMPLE_LINES = 1000  # physical lines of a CSV/JSONL file the check maps (header included)
-_SQL_DRIVERS = {
-    "postgres": ("connectors.sql.postgres", "PostgresDriver"),
-    "mysql": ("connectors.sql.mysql", "MySqlDriver"),
-}
+
+
+# Database drivers are imported on first use: each pulls in its client library.
+def _postgres(source, label: str):
+    from connectors.sql.postgres import PostgresDriver
+
+    return PostgresDriver(source, label)
+
+
+def _mysql(source, label: str):
+    from connectors.sql.mysql import MySqlDriver
+
+    return MySqlDriver(source, label)
+
+
+_SQL_DRIVERS = {"postgres": _postgres, "mysql": _mysql}
 _API_SECRETS = {"zendesk": ("email_env", "token_env"), "freshdesk": ("api_key_env",)}
 
 
@@ -153,10 +164,9 @@ def _check_messages(cfg: AuditConfig, spec, label: str) -> list[str]:
 def _check_sql(source) -> list[str]:
     from connectors.sql.common import check_columns
 
-    module, name = _SQL_DRIVERS[source.kind]
     label = f"source {source.name!r}"
     try:
-        driver = getattr(importlib.import_module(module), name)(source, label)
+        driver = _SQL_DRIVERS[source.kind](source, label)
     except IngestError as exc:
         return [str(exc)]
     try:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from reports import charts
-from reports.scorecard.quality import quality_html
+from reports import charts, quality_section
 from reports.templating import render
 from ticket_audit.readiness.worklist import STEP_WORK
 
@@ -131,7 +130,9 @@ def render_html(card: dict, *, min_tagging_coverage: float | None = None) -> str
         card=card,
         r=r,
         charts={k: Markup(v) for k, v in chart_svgs.items()},  # built from escaped parts
-        quality_html=Markup(quality_html(card.get("quality") or {})),
+        # The quality layer's section without its funnel and coverage charts: the page
+        # draws those itself, once.
+        quality_html=Markup(quality_section.render_html(card.get("quality") or {}, charts=False)),
         formulas=LAYER_FORMULA,
         rules=verdict_rules(card),
         fixes={k: fix.replace("{field}", "field") for k, (_, fix) in STEP_WORK.items()},

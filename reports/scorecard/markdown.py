@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from reports import quality_section
 from reports.escape import md_text
 from reports.format import hours, label_evidence, ms, num, pct, signed, verdict
-from reports.scorecard.quality import quality_markdown
 
 
 def _issues(title: str, issues: list[dict]) -> list[str]:
@@ -120,7 +120,7 @@ def render_markdown(card: dict) -> str:
         *(_issues("Conditions", r["conditions"]) if r.get("conditions") else []),
         "## Quality",
         "",
-        quality_markdown(q),
+        quality_section.render_markdown(q),
         "",
         *_worklist(card.get("worklist")),
         "## Personal data",

@@ -40,8 +40,6 @@ def test_loading_the_definitions_leaves_the_slow_libraries_for_later() -> None:
 def test_the_command_line_audit_imports_them_before_its_stages() -> None:
     """...before `long_lived_frozen`, as the definitions used to: their objects are frozen."""
     loaded = _top_level_modules_after(
-        "import importlib\n"
-        "from pipelines.runner import STAGE_LIBRARIES\n"
-        "for name in STAGE_LIBRARIES: importlib.import_module(name)\n"
+        "from pipelines.runner import import_stage_libraries\nimport_stage_libraries()\n"
     )
     assert loaded >= SLOW_PACKAGES

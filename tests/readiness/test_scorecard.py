@@ -175,31 +175,15 @@ def test_coverage_chart_prefers_the_quality_layers_months() -> None:
     ]
 
 
-def test_quality_section_seam(monkeypatch) -> None:
-    from reports.scorecard import quality
+def test_scorecard_holds_the_quality_layers_section(tmp_path: Path) -> None:
+    from reports import quality_section
 
-    q = healthy()["quality"]
-    monkeypatch.setattr(quality, "_section_module", lambda: None)
-    html, md = quality.quality_html(q), quality.quality_markdown(q)
-    assert "Tagging coverage" in html and "92.0%" in html
-    assert "| category in taxonomy | 920 |" in md
-
-    calls = []
-
-    class Section:
-        @staticmethod
-        def render_html(summary, *, charts=True):
-            calls.append(charts)
-            return "<p>from the quality layer</p>"
-
-        @staticmethod
-        def render_markdown(summary):
-            return "quality layer markdown"
-
-    monkeypatch.setattr(quality, "_section_module", lambda: Section)
-    assert quality.quality_html(q) == "<p>from the quality layer</p>"
-    assert calls == [False]  # the scorecard draws funnel and coverage once, itself
-    assert quality.quality_markdown(q) == "quality layer markdown"
+    card = card_for(healthy())
+    write_scorecard(card, tmp_path)
+    md = (tmp_path / "scorecard.md").read_text()
+    assert quality_section.render_markdown(card["quality"]) in md
+    page = (tmp_path / "scorecard.html").read_text()
+    assert "Tagging coverage" in page and "92.0%" in page
 
 
 def test_each_chart_appears_once_with_the_real_quality_section(tmp_path: Path) -> None:
