@@ -107,7 +107,94 @@ def build_summary(
     )
     read = loaded + sum(quarantined.values())
     steps = funnel(con, read)
+    completeness, validity, invalid, failing = _field_measures(con, loaded)
+    duplicates, conflict_tickets = _duplicates(con, cfg, loaded)
+    issues = dict(
+        con.execute("SELECT issue, count(*) FROM audit.label_issues GROUP BY issue").fetchall()
+    )
+    labels = load_stage_stats(con).get("label_consistency", {})
+    (multi_label,) = _one(
+        con, "SELECT count(*) FROM canonical.tickets WHERE deleted_at IS NULL AND len(labels) > 1"
+    )
+    variability, overall, replies = _variability(con)
+    tokens = template_tokens(con, cfg)
+    store_template_tokens(con, tokens)
+    by_status = completeness_by_status(con)
+    gx, checks = _gx_section(con, loaded, check_descriptions)
 
+    return {
+        # DESIGN.md scorecard keys
+        "tagging_coverage": _share(tagged, loaded),
+        "usable_labeled_share": _share(usable, read),
+        # True only when a cross-validated classifier predicts the labels from the text with
+        # real skill: otherwise the share counts labels nobody could check.
+        "usable_labeled_verified": labels_verified(labels),
+        "label_conflict_share": _share(conflict_tickets, loaded),
+        "metadata_completeness": completeness,
+        "duplicate_share": _share(duplicates["exact_copies"] + duplicates["near_copies"], loaded),
+        # None ("no replies") when no agent reply exists: 0 would read as "perfectly uniform".
+        "response_variability": overall["variability_score"] if replies else None,
+        "agent_replies": replies,
+        "min_category_sample": cfg.quality.min_category_sample,
+        "quarantined_messages": quarantined_messages(con, cfg),
+        "funnel": steps,
+        # counts
+        "tickets_read": read,
+        "tickets_loaded": loaded,
+        "tickets_validated": validated,
+        "usable_labeled_tickets": usable,
+        "quarantined": quarantined,
+        # what is wrong with the rest
+        "criteria": [
+            {"key": c.key, "step": c.step, "meaning": c.meaning, "failing_tickets": n}
+            for c, n in zip(CRITERIA, failing, strict=True)
+        ],
+        "metadata_validity": validity,
+        # Required fields no source maps: reported as 0% complete, not held against tickets.
+        "unmapped_fields": [f for f in REQUIRED_FIELDS if f not in mapped_fields(cfg)],
+        "checks": checks,
+        "check_violations": invalid,
+        "label_issue_share": _share(issues.get("implausible_label", 0), loaded),
+        "catch_all_share": _share(issues.get("catch_all", 0), loaded),
+        "rare_categories": labels.get("rare_categories", []),
+        "label_classifier": {k: labels.get(k) for k in _CLASSIFIER_KEYS},
+        # Tickets of a one-hot export with several labels: kept, flagged, no single category.
+        "multi_label_tickets": multi_label,
+        "duplicates": duplicates,
+        "response_variability_detail": {
+            "overall": overall,
+            "by_category": [r for r in variability if r["category"] != ALL],
+        },
+        "template_tokens": tokens,
+        "completeness_by_status": by_status,
+        "status_patterns": status_patterns(by_status),
+        **breakdowns(con),
+        "worst_examples": worst_examples(con, cfg.quality.worst_examples),
+        "gx": gx,
+        "as_of": cfg.quality.as_of_cutoff().isoformat(timespec="seconds"),
+    }
+
+
+# The label-consistency stage's statistics the summary passes on.
+_CLASSIFIER_KEYS = (
+    "classifier_accuracy",
+    "chance_accuracy",
+    "classifier_skill",
+    "labels_learnable",
+    "scored_tickets",
+    "labelled_tickets",
+    "estimated_label_errors",
+    "auto_label_candidates",
+    "unlabelled_tickets",
+    "classes",
+    "confusion",
+    "by_team",
+)
+
+
+def _field_measures(con, loaded: int) -> tuple[dict, dict, dict, tuple]:
+    """Completeness and validity of each required field, tickets per violated check, and
+    tickets failing each funnel criterion."""
     present = ", ".join(f"count({f})" for f in REQUIRED_FIELDS)
     completeness = dict(
         zip(
@@ -140,7 +227,11 @@ def build_summary(
         "SELECT count(*) FILTER (WHERE NOT timestamps_consistent) FROM audit.quality_ticket_flags",
     )[0]
     validity["timestamps"] = 1 - _share(ts_bad, loaded)
+    return completeness, validity, invalid, failing
 
+
+def _duplicates(con, cfg: AuditConfig, loaded: int) -> tuple[dict, int]:
+    """The duplicates section, and the tickets in groups whose labels conflict."""
     dup = _one(
         con,
         """
@@ -150,15 +241,21 @@ def build_summary(
         FROM audit.duplicate_groups""",
     )
     exact, near, groups, conflict_tickets, conflict_groups = (int(x or 0) for x in dup)
-    issues = dict(
-        con.execute("SELECT issue, count(*) FROM audit.label_issues GROUP BY issue").fetchall()
-    )
-    stats = load_stage_stats(con)
-    labels = stats.get("label_consistency", {})
-    (multi_label,) = _one(
-        con, "SELECT count(*) FROM canonical.tickets WHERE deleted_at IS NULL AND len(labels) > 1"
-    )
+    section = {
+        "exact_copies": exact,
+        "near_copies": near,
+        "groups": groups,
+        "exact_duplicate_share": _share(exact, loaded),
+        "near_duplicate_share": _share(near, loaded),
+        "conflicting_groups": conflict_groups,
+        "scope": cfg.quality.duplicate_scope,
+        "threshold": cfg.quality.near_duplicate_threshold,
+    }
+    return section, conflict_tickets
 
+
+def _variability(con) -> tuple[list[dict], dict | None, int]:
+    """Reply variability per category, its all-categories row and that row's reply count."""
     variability = (
         _rows(con, "SELECT * FROM audit.reply_variability")
         if _exists(con, "reply_variability")
@@ -166,10 +263,11 @@ def build_summary(
     )
     overall = next((r for r in variability if r["category"] == ALL), None)
     replies = int(overall["replies"] or 0) if overall else 0
+    return variability, overall, replies
 
-    tokens = template_tokens(con, cfg)
-    store_template_tokens(con, tokens)
-    by_status = completeness_by_status(con)
+
+def _gx_section(con, loaded: int, check_descriptions: Mapping[str, str]) -> tuple[dict, list]:
+    """The Great Expectations section, and the checks it summarises."""
     validated_months = [
         r[0].isoformat()
         for r in con.execute(
@@ -178,87 +276,12 @@ def build_summary(
     ]
     checks = _checks_section(con, loaded, check_descriptions)
     mismatches = [c for c in checks if c["raised"] or c["unexpected"] != c["sql_unexpected"]]
-
-    return {
-        # DESIGN.md scorecard keys
-        "tagging_coverage": _share(tagged, loaded),
-        "usable_labeled_share": _share(usable, read),
-        # True only when a cross-validated classifier predicts the labels from the text with
-        # real skill: otherwise the share counts labels nobody could check.
-        "usable_labeled_verified": labels_verified(labels),
-        "label_conflict_share": _share(conflict_tickets, loaded),
-        "metadata_completeness": completeness,
-        "duplicate_share": _share(exact + near, loaded),
-        # None ("no replies") when no agent reply exists: 0 would read as "perfectly uniform".
-        "response_variability": overall["variability_score"] if replies else None,
-        "agent_replies": replies,
-        "min_category_sample": cfg.quality.min_category_sample,
-        "quarantined_messages": quarantined_messages(con, cfg),
-        "funnel": steps,
-        # counts
-        "tickets_read": read,
-        "tickets_loaded": loaded,
-        "tickets_validated": validated,
-        "usable_labeled_tickets": usable,
-        "quarantined": quarantined,
-        # what is wrong with the rest
-        "criteria": [
-            {"key": c.key, "step": c.step, "meaning": c.meaning, "failing_tickets": n}
-            for c, n in zip(CRITERIA, failing, strict=True)
-        ],
-        "metadata_validity": validity,
-        # Required fields no source maps: reported as 0% complete, not held against tickets.
-        "unmapped_fields": [f for f in REQUIRED_FIELDS if f not in mapped_fields(cfg)],
-        "checks": checks,
-        "check_violations": invalid,
-        "label_issue_share": _share(issues.get("implausible_label", 0), loaded),
-        "catch_all_share": _share(issues.get("catch_all", 0), loaded),
-        "rare_categories": labels.get("rare_categories", []),
-        "label_classifier": {
-            k: labels.get(k)
-            for k in (
-                "classifier_accuracy",
-                "chance_accuracy",
-                "classifier_skill",
-                "labels_learnable",
-                "scored_tickets",
-                "labelled_tickets",
-                "estimated_label_errors",
-                "auto_label_candidates",
-                "unlabelled_tickets",
-                "classes",
-                "confusion",
-                "by_team",
-            )
-        },
-        # Tickets of a one-hot export with several labels: kept, flagged, no single category.
-        "multi_label_tickets": multi_label,
-        "duplicates": {
-            "exact_copies": exact,
-            "near_copies": near,
-            "groups": groups,
-            "exact_duplicate_share": _share(exact, loaded),
-            "near_duplicate_share": _share(near, loaded),
-            "conflicting_groups": conflict_groups,
-            "scope": cfg.quality.duplicate_scope,
-            "threshold": cfg.quality.near_duplicate_threshold,
-        },
-        "response_variability_detail": {
-            "overall": overall,
-            "by_category": [r for r in variability if r["category"] != ALL],
-        },
-        "template_tokens": tokens,
-        "completeness_by_status": by_status,
-        "status_patterns": status_patterns(by_status),
-        **breakdowns(con),
-        "worst_examples": worst_examples(con, cfg.quality.worst_examples),
-        "gx": {
-            "validated_months": validated_months,
-            "gx_sql_mismatches": len(mismatches),
-            "data_docs": "data_docs/index.html",
-        },
-        "as_of": cfg.quality.as_of_cutoff().isoformat(timespec="seconds"),
+    gx = {
+        "validated_months": validated_months,
+        "gx_sql_mismatches": len(mismatches),
+        "data_docs": "data_docs/index.html",
     }
+    return gx, checks
 
 
 def _rows(con, sql: str) -> list[dict]:
