@@ -100,119 +100,18 @@ def compute_exposure(
     ensure_pii_tables(con)
     one = con.execute
     tickets_total = one("SELECT count(*) FROM canonical.tickets").fetchall()[0][0]
-    high = ", ".join(f"'{h}'" for h in sorted(HIGH_RISK))
-    # One row per ticket and kind of data, and one per scanned ticket: the counts of
-    # distinct tickets below become plain counts over these, not DISTINCT over millions of
-    # findings, and the scanned tickets are joined once for every breakdown.
-    # A detection is counted once: where a message repeats the description (many helpdesks
-    # store the description again as the first message), its findings at the same offsets
-    # with the same value are the description's, not new ones.
-    one(
-        """CREATE OR REPLACE TEMP VIEW _pii_detections AS
-        SELECT f.* FROM audit.pii_findings f
-        ANTI JOIN (SELECT source, ticket_id, entity_type, start, "end", value_hash
-                   FROM audit.pii_findings WHERE field = 'description') d
-          ON f.field LIKE 'message:%' AND d.source = f.source AND d.ticket_id = f.ticket_id
-         AND d.entity_type = f.entity_type AND d.start = f.start AND d."end" = f."end"
-         AND d.value_hash = f.value_hash"""
-    )
-    one(
-        f"""CREATE OR REPLACE TEMP TABLE _exposure_te AS
-        SELECT f.*, t.channel, t.created_month FROM (
-            SELECT source, ticket_id, entity_type, count(*) AS findings,
-                   bool_or({_FIELD_GROUP} = 'subject') AS in_subject,
-                   bool_or({_FIELD_GROUP} = 'description') AS in_description,
-                   bool_or({_FIELD_GROUP} = 'messages') AS in_messages
-            FROM _pii_detections GROUP BY ALL) f
-        JOIN canonical.tickets t ON t.source = f.source AND t.ticket_id = f.ticket_id"""
-    )
-    one(
-        f"""CREATE OR REPLACE TEMP TABLE _exposure_t AS
-        SELECT t.channel, t.created_month, x.exposed IS NOT NULL AS exposed,
-               coalesce(x.high_risk, false) AS high_risk
-        FROM (SELECT source, ticket_id, channel, created_month FROM canonical.tickets t
-              SEMI JOIN audit.pii_scan_state s
-              ON s.source = t.source AND s.ticket_id = t.ticket_id) t
-        LEFT JOIN (SELECT source, ticket_id, true AS exposed,
-                          bool_or(entity_type IN ({high})) AS high_risk
-                   FROM _exposure_te GROUP BY ALL) x
-          ON x.source = t.source AND x.ticket_id = t.ticket_id"""
-    )
+    _exposure_tables(con)
     scanned, exposed = one(
         "SELECT count(*), count(*) FILTER (WHERE exposed) FROM _exposure_t"
     ).fetchall()[0]
     findings_total = one(
         "SELECT CAST(coalesce(sum(findings), 0) AS BIGINT) FROM _exposure_te"
     ).fetchall()[0][0]
-
-    entities = _rows(
-        con,
-        """SELECT e.entity_type, count(*) AS tickets, CAST(sum(e.findings) AS BIGINT) AS findings,
-                  any_value(d.distinct_values) AS distinct_values,
-                  count(*) FILTER (WHERE e.in_subject) AS in_subject,
-                  count(*) FILTER (WHERE e.in_description) AS in_description,
-                  count(*) FILTER (WHERE e.in_messages) AS in_messages
-            FROM _exposure_te e
-            JOIN (SELECT entity_type, count(DISTINCT value_hash) AS distinct_values
-                  FROM audit.pii_findings GROUP BY 1) d USING (entity_type)
-            GROUP BY 1 ORDER BY tickets DESC, entity_type""",
-    )
-    for e in entities:
-        e["high_risk"] = e["entity_type"] in HIGH_RISK
-        e["quasi_identifier"] = e["entity_type"] in QUASI_IDENTIFIERS
-        e["tickets_share"] = _share(e["tickets"], scanned)
-        e["method"] = METHODS.get(e["entity_type"], "deny-list pattern")
-
-    # Messages split by who wrote them: agents pasting customer data back is its own finding.
-    # The message is found by its position as a number (a string comparison per pair was
-    # most of this query).
-    by_field = _rows(
-        con,
-        """WITH f AS (
-               SELECT source, ticket_id, field, entity_type,
-                      TRY_CAST(CASE WHEN field LIKE 'message:%' THEN substr(field, 9) END
-                               AS INTEGER) AS seq
-               FROM audit.pii_findings)
-           SELECT CASE WHEN f.field LIKE 'message:%'
-                        THEN 'messages (' || coalesce(m.author_role, 'unknown') || ')'
-                        ELSE regexp_replace(f.field, ':[0-9]+$', '') END AS field,
-                   count(DISTINCT (f.source, f.ticket_id)) AS tickets, count(*) AS findings,
-                   list(DISTINCT f.entity_type ORDER BY f.entity_type) AS entity_types
-            FROM f
-            LEFT JOIN canonical.messages m
-              ON m.source = f.source AND m.ticket_id = f.ticket_id AND m.seq = f.seq
-            GROUP BY 1 ORDER BY tickets DESC, findings DESC, field""",
-    )
-    for r in by_field:
-        r["tickets_share"] = _share(r["tickets"], scanned)
-
-    def by_dimension(expr: str) -> list[dict]:
-        rows = _rows(
-            con,
-            f"""SELECT {expr} AS value, count(*) AS tickets,
-                       count(*) FILTER (WHERE t.exposed) AS tickets_exposed,
-                       count(*) FILTER (WHERE t.high_risk) AS tickets_high_risk
-            FROM _exposure_t t GROUP BY 1 ORDER BY 1""",
-        )
-        per_entity = _rows(
-            con,
-            f"SELECT {expr} AS value, t.entity_type, count(*) AS tickets "
-            "FROM _exposure_te t GROUP BY ALL",
-        )
-        split: dict[Any, dict[str, int]] = {}
-        for r in per_entity:
-            split.setdefault(r["value"], {})[r["entity_type"]] = r["tickets"]
-        for r in rows:
-            r["share_exposed"] = _share(r["tickets_exposed"], r["tickets"])
-            r["share_high_risk"] = _share(r["tickets_high_risk"], r["tickets"])
-            r["by_entity"] = dict(sorted(split.get(r["value"], {}).items()))
-        return rows
-
-    by_channel = by_dimension("coalesce(t.channel, '(missing)')")
-    by_month = by_dimension("coalesce(strftime(t.created_month, '%Y-%m'), '(missing)')")
-
-    high_risk = _ticket_rows(con, "audit.pii_findings", f"entity_type IN ({high})")
-
+    entities = _entities(con, scanned)
+    by_field = _by_field(con, scanned)
+    by_channel = _by_dimension(con, "coalesce(t.channel, '(missing)')")
+    by_month = _by_dimension(con, "coalesce(strftime(t.created_month, '%Y-%m'), '(missing)')")
+    high_risk = _ticket_rows(con, "audit.pii_findings", f"entity_type IN ({_HIGH_RISK_SQL})")
     residual_by_entity = dict(
         one("SELECT entity_type, count(*) FROM audit.pii_residual GROUP BY 1 ORDER BY 1").fetchall()
     )
@@ -221,36 +120,13 @@ def compute_exposure(
     residual_checked = one(
         "SELECT count(*) FROM audit.pii_scan_state WHERE residual_hash IS NOT NULL"
     ).fetchone()[0]
-
-    # Placeholders earlier tools left: how much of the history was already masked, and how.
-    masked_tickets = one(
-        "SELECT count(DISTINCT (source, ticket_id)) FROM audit.pii_masked"
-    ).fetchone()[0]
-    masked_by_style = _rows(
-        con,
-        """SELECT style, count(DISTINCT (source, ticket_id)) AS tickets,
-                  CAST(sum(occurrences) AS BIGINT) AS occurrences
-           FROM audit.pii_masked GROUP BY 1 ORDER BY tickets DESC, style""",
-    )
-    by_language = {
-        r["language"]: {
-            "texts": r["texts"],
-            "tickets": r["tickets"],
-            "detectors": detectors_for(cfg.pii, r["language"]),
-        }
-        for r in _rows(
-            con,
-            """SELECT language, CAST(sum(texts) AS BIGINT) AS texts,
-                      count(DISTINCT (source, ticket_id)) AS tickets
-               FROM audit.pii_languages GROUP BY 1 ORDER BY texts DESC, language""",
-        )
-    }
+    masked_tickets, masked_by_style = _masked(con)
+    by_language = _by_language(con, cfg)
 
     one("DROP TABLE _exposure_te")
     one("DROP VIEW _pii_detections")
     one("DROP TABLE _exposure_t")
 
-    env = cfg.audit.hash_key_env
     return {
         "generated_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
         "tickets_total": tickets_total,
@@ -278,19 +154,171 @@ def compute_exposure(
         # The detector's measured recall per type on a public labelled set (the miss rate).
         "measured_accuracy": measured_accuracy(),
         "capabilities": capabilities or {},
-        "settings": {
-            "spacy_model": cfg.pii.spacy_model,
-            "score_threshold": cfg.pii.score_threshold,
-            "residual_score_threshold": cfg.pii.residual_threshold,
-            "entities": list(cfg.pii.entities),
-            "allow_list_entries": len(cfg.pii.allow_list),
-            "deny_list_patterns": len(cfg.pii.deny_list),
-            "operators": {t: cfg.pii.operator_for(t).type for t in cfg.pii.entities},
-            "hash_key": "from $" + env
-            if os.environ.get(env)
-            else f"PUBLIC DEMO KEY (${env} not set): fingerprints and pseudonyms can be guessed",
-        },
+        "settings": _settings(cfg),
         "method": METHOD,
+    }
+
+
+_HIGH_RISK_SQL = ", ".join(f"'{h}'" for h in sorted(HIGH_RISK))
+
+
+def _exposure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Temporary tables the breakdowns count over (compute_exposure drops them)."""
+    # One row per ticket and kind of data, and one per scanned ticket: the counts of
+    # distinct tickets below become plain counts over these, not DISTINCT over millions of
+    # findings, and the scanned tickets are joined once for every breakdown.
+    # A detection is counted once: where a message repeats the description (many helpdesks
+    # store the description again as the first message), its findings at the same offsets
+    # with the same value are the description's, not new ones.
+    con.execute(
+        """CREATE OR REPLACE TEMP VIEW _pii_detections AS
+        SELECT f.* FROM audit.pii_findings f
+        ANTI JOIN (SELECT source, ticket_id, entity_type, start, "end", value_hash
+                   FROM audit.pii_findings WHERE field = 'description') d
+          ON f.field LIKE 'message:%' AND d.source = f.source AND d.ticket_id = f.ticket_id
+         AND d.entity_type = f.entity_type AND d.start = f.start AND d."end" = f."end"
+         AND d.value_hash = f.value_hash"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _exposure_te AS
+        SELECT f.*, t.channel, t.created_month FROM (
+            SELECT source, ticket_id, entity_type, count(*) AS findings,
+                   bool_or({_FIELD_GROUP} = 'subject') AS in_subject,
+                   bool_or({_FIELD_GROUP} = 'description') AS in_description,
+                   bool_or({_FIELD_GROUP} = 'messages') AS in_messages
+            FROM _pii_detections GROUP BY ALL) f
+        JOIN canonical.tickets t ON t.source = f.source AND t.ticket_id = f.ticket_id"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _exposure_t AS
+        SELECT t.channel, t.created_month, x.exposed IS NOT NULL AS exposed,
+               coalesce(x.high_risk, false) AS high_risk
+        FROM (SELECT source, ticket_id, channel, created_month FROM canonical.tickets t
+              SEMI JOIN audit.pii_scan_state s
+              ON s.source = t.source AND s.ticket_id = t.ticket_id) t
+        LEFT JOIN (SELECT source, ticket_id, true AS exposed,
+                          bool_or(entity_type IN ({_HIGH_RISK_SQL})) AS high_risk
+                   FROM _exposure_te GROUP BY ALL) x
+          ON x.source = t.source AND x.ticket_id = t.ticket_id"""
+    )
+
+
+def _entities(con: duckdb.DuckDBPyConnection, scanned: int) -> list[dict]:
+    """One row per kind of data: tickets, findings, distinct values, where it was found."""
+    entities = _rows(
+        con,
+        """SELECT e.entity_type, count(*) AS tickets, CAST(sum(e.findings) AS BIGINT) AS findings,
+                  any_value(d.distinct_values) AS distinct_values,
+                  count(*) FILTER (WHERE e.in_subject) AS in_subject,
+                  count(*) FILTER (WHERE e.in_description) AS in_description,
+                  count(*) FILTER (WHERE e.in_messages) AS in_messages
+            FROM _exposure_te e
+            JOIN (SELECT entity_type, count(DISTINCT value_hash) AS distinct_values
+                  FROM audit.pii_findings GROUP BY 1) d USING (entity_type)
+            GROUP BY 1 ORDER BY tickets DESC, entity_type""",
+    )
+    for e in entities:
+        e["high_risk"] = e["entity_type"] in HIGH_RISK
+        e["quasi_identifier"] = e["entity_type"] in QUASI_IDENTIFIERS
+        e["tickets_share"] = _share(e["tickets"], scanned)
+        e["method"] = METHODS.get(e["entity_type"], "deny-list pattern")
+    return entities
+
+
+def _by_field(con: duckdb.DuckDBPyConnection, scanned: int) -> list[dict]:
+    # Messages split by who wrote them: agents pasting customer data back is its own finding.
+    # The message is found by its position as a number (a string comparison per pair was
+    # most of this query).
+    by_field = _rows(
+        con,
+        """WITH f AS (
+               SELECT source, ticket_id, field, entity_type,
+                      TRY_CAST(CASE WHEN field LIKE 'message:%' THEN substr(field, 9) END
+                               AS INTEGER) AS seq
+               FROM audit.pii_findings)
+           SELECT CASE WHEN f.field LIKE 'message:%'
+                        THEN 'messages (' || coalesce(m.author_role, 'unknown') || ')'
+                        ELSE regexp_replace(f.field, ':[0-9]+$', '') END AS field,
+                   count(DISTINCT (f.source, f.ticket_id)) AS tickets, count(*) AS findings,
+                   list(DISTINCT f.entity_type ORDER BY f.entity_type) AS entity_types
+            FROM f
+            LEFT JOIN canonical.messages m
+              ON m.source = f.source AND m.ticket_id = f.ticket_id AND m.seq = f.seq
+            GROUP BY 1 ORDER BY tickets DESC, findings DESC, field""",
+    )
+    for r in by_field:
+        r["tickets_share"] = _share(r["tickets"], scanned)
+    return by_field
+
+
+def _by_dimension(con: duckdb.DuckDBPyConnection, expr: str) -> list[dict]:
+    """Scanned tickets per value of `expr` (a channel, a month): exposed, high-risk, and
+    tickets per kind of data."""
+    rows = _rows(
+        con,
+        f"""SELECT {expr} AS value, count(*) AS tickets,
+                   count(*) FILTER (WHERE t.exposed) AS tickets_exposed,
+                   count(*) FILTER (WHERE t.high_risk) AS tickets_high_risk
+        FROM _exposure_t t GROUP BY 1 ORDER BY 1""",
+    )
+    per_entity = _rows(
+        con,
+        f"SELECT {expr} AS value, t.entity_type, count(*) AS tickets "
+        "FROM _exposure_te t GROUP BY ALL",
+    )
+    split: dict[Any, dict[str, int]] = {}
+    for r in per_entity:
+        split.setdefault(r["value"], {})[r["entity_type"]] = r["tickets"]
+    for r in rows:
+        r["share_exposed"] = _share(r["tickets_exposed"], r["tickets"])
+        r["share_high_risk"] = _share(r["tickets_high_risk"], r["tickets"])
+        r["by_entity"] = dict(sorted(split.get(r["value"], {}).items()))
+    return rows
+
+
+def _masked(con: duckdb.DuckDBPyConnection) -> tuple[int, list[dict]]:
+    """Placeholders earlier tools left: how much of the history was already masked, and how."""
+    masked_tickets = con.execute(
+        "SELECT count(DISTINCT (source, ticket_id)) FROM audit.pii_masked"
+    ).fetchone()[0]
+    masked_by_style = _rows(
+        con,
+        """SELECT style, count(DISTINCT (source, ticket_id)) AS tickets,
+                  CAST(sum(occurrences) AS BIGINT) AS occurrences
+           FROM audit.pii_masked GROUP BY 1 ORDER BY tickets DESC, style""",
+    )
+    return masked_tickets, masked_by_style
+
+
+def _by_language(con: duckdb.DuckDBPyConnection, cfg: AuditConfig) -> dict[str, dict]:
+    return {
+        r["language"]: {
+            "texts": r["texts"],
+            "tickets": r["tickets"],
+            "detectors": detectors_for(cfg.pii, r["language"]),
+        }
+        for r in _rows(
+            con,
+            """SELECT language, CAST(sum(texts) AS BIGINT) AS texts,
+                      count(DISTINCT (source, ticket_id)) AS tickets
+               FROM audit.pii_languages GROUP BY 1 ORDER BY texts DESC, language""",
+        )
+    }
+
+
+def _settings(cfg: AuditConfig) -> dict[str, Any]:
+    env = cfg.audit.hash_key_env
+    return {
+        "spacy_model": cfg.pii.spacy_model,
+        "score_threshold": cfg.pii.score_threshold,
+        "residual_score_threshold": cfg.pii.residual_threshold,
+        "entities": list(cfg.pii.entities),
+        "allow_list_entries": len(cfg.pii.allow_list),
+        "deny_list_patterns": len(cfg.pii.deny_list),
+        "operators": {t: cfg.pii.operator_for(t).type for t in cfg.pii.entities},
+        "hash_key": "from $" + env
+        if os.environ.get(env)
+        else f"PUBLIC DEMO KEY (${env} not set): fingerprints and pseudonyms can be guessed",
     }
 
 
