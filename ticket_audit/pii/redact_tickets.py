@@ -71,91 +71,28 @@ def redact_window(
 
     with store() as con:
         ensure_pii_tables(con)
-        fps = window_fingerprints(con, window, fields, scan_salt(cfg, hasher))
-        present = query_polars(
-            con,
-            f"SELECT source, ticket_id, true AS present FROM audit.redacted_tickets "
-            f"WHERE {window.where}",
-            list(window.params),
-        )
-        fps = fps.join(present, on=["source", "ticket_id"], how="left")
-        current = pl.col("scanned_hash").is_not_null() & (
-            pl.col("scanned_hash") == pl.col("text_hash")
-        )
-        todo = fps.filter(
-            current
-            & (
-                (pl.col("redacted_hash").is_null())
-                | (pl.col("redacted_hash") != pl.col("text_hash"))
-                | pl.col("present").is_null()
-            )
-        )
+        fps, todo = _tickets_to_redact(con, window, fields, scan_salt(cfg, hasher))
         result.tickets_in_window = fps.height
-        result.tickets_waiting_for_scan = fps.filter(~current).height
+        result.tickets_waiting_for_scan = fps.filter(~_CURRENT).height
         if todo.height:
             tickets, messages = read_texts(con, todo, fields)
-            con.register("_todo", todo.select("source", "ticket_id").to_arrow())
-            try:
-                found = query_polars(
-                    con,
-                    'SELECT f.source, f.ticket_id, f.field, f.entity_type, f.start, f."end", f.score, '
-                    "f.recognizer FROM audit.pii_findings f SEMI JOIN _todo k "
-                    "ON f.source = k.source AND f.ticket_id = k.ticket_id",
-                )
-            finally:
-                con.unregister("_todo")
+            found = _findings_of(con, todo)
 
     staged_t = staged_m = None
     if todo.height:
-        by_text: dict[tuple[str, str, str], list[Finding]] = defaultdict(list)
-        for s, t, fld, et, a, b, sc, rec in found.iter_rows():
-            by_text[(s, t, fld)].append(Finding(a, b, et, sc, rec))
-        redactor = Redactor(cfg.pii, hasher)
-
-        def red(frame: pl.DataFrame, column: str, field: pl.Expr) -> pl.Series:
-            """`column` of `frame` with the findings of each text redacted (`field`: the
-            name the scan gave the text). A plain loop over the rows: a per-row expression
-            built a Python dict for every row."""
-            out = []
-            for source, ticket_id, name, text in frame.select(
-                "source", "ticket_id", field, column
-            ).iter_rows():
-                fs = by_text.get((source, ticket_id, name))
-                if fs:
-                    result.texts_changed += 1
-                    out.append(redactor.redact(text, sorted(fs, key=lambda f: f.start)))
-                else:
-                    out.append(text)
-            return pl.Series(column, out, dtype=pl.Utf8)
-
-        def red_list(frame: pl.DataFrame, column: str) -> pl.Series:
-            """A list column (tags) with each element redacted as the text `<column>:<i>`."""
-            out = []
-            for source, ticket_id, values in frame.select(
-                "source", "ticket_id", column
-            ).iter_rows():
-                if not values:
-                    out.append(values)
-                    continue
-                row = []
-                for i, text in enumerate(values):
-                    fs = by_text.get((source, ticket_id, f"{column}:{i}"))
-                    if fs:
-                        result.texts_changed += 1
-                        text = redactor.redact(text, sorted(fs, key=lambda f: f.start))
-                    row.append(text)
-                out.append(row)
-            return pl.Series(column, out, dtype=pl.List(pl.Utf8))
-
+        texts = _TextRedactor(Redactor(cfg.pii, hasher), found)
         staged_t = tickets.select("source", "ticket_id", *fields).with_columns(
             [
-                red_list(tickets, f) if f in LIST_FIELDS else red(tickets, f, pl.lit(f))
+                texts.list_column(tickets, f)
+                if f in LIST_FIELDS
+                else texts.column(tickets, f, pl.lit(f))
                 for f in fields
             ]
         )
         staged_m = messages.select("source", "ticket_id", "seq", "body").with_columns(
-            red(messages, "body", pl.format("message:{}", "seq"))
+            texts.column(messages, "body", pl.format("message:{}", "seq"))
         )
+        result.texts_changed = texts.changed
         result.tickets_redacted = todo.height
         log(
             f"PII redaction: {todo.height:,} tickets redacted, {result.texts_changed:,} texts changed"
@@ -173,6 +110,87 @@ def redact_window(
             "they keep their earlier redacted text until pii_findings runs again"
         )
     return result
+
+
+# The ticket's findings are current: the text scanned is the text now.
+_CURRENT = pl.col("scanned_hash").is_not_null() & (pl.col("scanned_hash") == pl.col("text_hash"))
+
+
+def _tickets_to_redact(
+    con, window: WindowQuery, fields: list[str], salt: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The window's tickets with their fingerprints, and those to redact now: current
+    findings, and no redacted row of the text as it is now."""
+    fps = window_fingerprints(con, window, fields, salt)
+    present = query_polars(
+        con,
+        f"SELECT source, ticket_id, true AS present FROM audit.redacted_tickets "
+        f"WHERE {window.where}",
+        list(window.params),
+    )
+    fps = fps.join(present, on=["source", "ticket_id"], how="left")
+    todo = fps.filter(
+        _CURRENT
+        & (
+            (pl.col("redacted_hash").is_null())
+            | (pl.col("redacted_hash") != pl.col("text_hash"))
+            | pl.col("present").is_null()
+        )
+    )
+    return fps, todo
+
+
+def _findings_of(con, todo: pl.DataFrame) -> pl.DataFrame:
+    con.register("_todo", todo.select("source", "ticket_id").to_arrow())
+    try:
+        return query_polars(
+            con,
+            'SELECT f.source, f.ticket_id, f.field, f.entity_type, f.start, f."end", f.score, '
+            "f.recognizer FROM audit.pii_findings f SEMI JOIN _todo k "
+            "ON f.source = k.source AND f.ticket_id = k.ticket_id",
+        )
+    finally:
+        con.unregister("_todo")
+
+
+class _TextRedactor:
+    """Columns of texts with each text's findings redacted; counts the texts it changed."""
+
+    def __init__(self, redactor: Redactor, found: pl.DataFrame):
+        self.redactor = redactor
+        self.changed = 0
+        self.by_text: dict[tuple[str, str, str], list[Finding]] = defaultdict(list)
+        for s, t, fld, et, a, b, sc, rec in found.iter_rows():
+            self.by_text[(s, t, fld)].append(Finding(a, b, et, sc, rec))
+
+    def _redact(self, source: str, ticket_id: str, name: str, text):
+        fs = self.by_text.get((source, ticket_id, name))
+        if not fs:
+            return text
+        self.changed += 1
+        return self.redactor.redact(text, sorted(fs, key=lambda f: f.start))
+
+    def column(self, frame: pl.DataFrame, column: str, field: pl.Expr) -> pl.Series:
+        """`column` of `frame` with the findings of each text redacted (`field`: the name
+        the scan gave the text). A plain loop over the rows: a per-row expression built a
+        Python dict for every row."""
+        out = [
+            self._redact(source, ticket_id, name, text)
+            for source, ticket_id, name, text in frame.select(
+                "source", "ticket_id", field, column
+            ).iter_rows()
+        ]
+        return pl.Series(column, out, dtype=pl.Utf8)
+
+    def list_column(self, frame: pl.DataFrame, column: str) -> pl.Series:
+        """A list column (tags) with each element redacted as the text `<column>:<i>`."""
+        out = [
+            [self._redact(source, ticket_id, f"{column}:{i}", t) for i, t in enumerate(values)]
+            if values
+            else values
+            for source, ticket_id, values in frame.select("source", "ticket_id", column).iter_rows()
+        ]
+        return pl.Series(column, out, dtype=pl.List(pl.Utf8))
 
 
 def _empty_like(con, table: str, columns: list[str]) -> pl.DataFrame:
