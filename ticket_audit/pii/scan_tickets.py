@@ -181,28 +181,13 @@ def scan_window(
     window = window or WindowQuery()
     hasher = hasher or KeyedHasher.from_env(cfg.audit.hash_key_env)
     fields = text_fields(cfg)
-    salt = scan_salt(cfg, hasher)
     result = ScanResult()
 
     with store() as con:
         ensure_pii_tables(con)
-        in_window = con.execute(
-            f"SELECT count(*) FROM canonical.tickets WHERE {window.where}", list(window.params)
-        ).fetchall()[0][0]
-        # Helpers load their model while the window's fingerprints and texts are read; each
-        # ticket brings a subject, a description and its messages: several texts.
-        get_scanner(cfg.pii).prepare(in_window * TEXTS_PER_TICKET)
-        fps = window_fingerprints(con, window, fields, salt)
-        changed = fps.filter(
-            pl.col("scanned_hash").is_null() | (pl.col("scanned_hash") != pl.col("text_hash"))
+        fps, changed, removed, tickets, messages = _read_window(
+            con, cfg, window, fields, scan_salt(cfg, hasher)
         )
-        removed = con.execute(
-            f"SELECT s.source, s.ticket_id FROM (SELECT * FROM audit.pii_scan_state "
-            f"WHERE {window.where}) s ANTI JOIN canonical.tickets c "
-            "ON c.source = s.source AND c.ticket_id = s.ticket_id",
-            list(window.params),
-        ).fetchall()
-        tickets, messages = read_texts(con, changed, fields) if changed.height else (None, None)
 
     result.tickets_in_window = fps.height
     result.tickets_scanned = changed.height
@@ -213,102 +198,144 @@ def scan_window(
         f"{result.tickets_unchanged:,} unchanged (skipped), {len(removed):,} removed"
     )
 
-    rows: list[tuple] = []
-    per_ticket: Counter = Counter()
-    ner: NerStore | None = None
+    scanned = _Scanned()
     if changed.height:
-        items = flatten(tickets, messages, fields)
-        result.texts_scanned = sum(1 for it in items if it.text)
-        scanner = get_scanner(cfg.pii)
-        t0 = time.perf_counter()
-        ner = ner_store(cfg, store, hasher)
-        scanned = scan_items(scanner, items, progress=log, stored=ner)
-        findings = scanned.findings
-        lang_frame, masked_frame = text_facts(items, scanned)
-        if scanner.stats.distinct_segments_stored:
-            log(
-                f"PII scan: NER results of {scanner.stats.distinct_segments_stored:,} sentences "
-                "reused from earlier audits"
-            )
-        result.scan_seconds = round(time.perf_counter() - t0, 3)
+        scanned = _scan(cfg, store, hasher, flatten(tickets, messages, fields), result, log)
         result.tickets_per_second = round(changed.height / max(result.scan_seconds, 1e-9), 1)
-        for it, fs in zip(items, findings, strict=True):
-            for f in fs:
-                rows.append(
-                    (
-                        it.source,
-                        it.ticket_id,
-                        it.field,
-                        f.entity_type,
-                        f.start,
-                        f.end,
-                        round(f.score, 4),
-                        f.recognizer,
-                        hasher.value_hash(f.entity_type, it.text[f.start : f.end]),
-                        it.created_month,
-                    )
-                )
-                per_ticket[(it.source, it.ticket_id)] += 1
-    frame = findings_frame(rows)
+    frame = findings_frame(scanned.rows)
     result.findings_written = frame.height
-    result.tickets_with_findings = len(per_ticket)
+    result.tickets_with_findings = len(scanned.per_ticket)
     result.by_entity = dict(sorted(Counter(frame["entity_type"].to_list()).items()))
 
-    state = (
-        changed.select("source", "ticket_id", "created_month", "text_hash").with_columns(
-            pl.lit(datetime.now(UTC).replace(tzinfo=None)).alias("scanned_at"),
-            pl.struct("source", "ticket_id")
-            .map_elements(
-                lambda k: per_ticket.get((k["source"], k["ticket_id"]), 0), return_dtype=pl.Int32
-            )
-            .alias("findings"),
-        )
-        if changed.height
-        else None
-    )
     touched = keys_frame(
         [(s, t) for s, t in changed.select("source", "ticket_id").iter_rows()] + list(removed)
     )
     if touched.height == 0:
         return result
-
     views = {"_touched": touched.to_arrow(), "_findings": frame.to_arrow()}
     if changed.height:
-        views["_langs"] = lang_frame.to_arrow()
-        views["_masked"] = masked_frame.to_arrow()
-    if state is not None:
-        views["_state"] = state.to_arrow()
+        views["_langs"] = scanned.languages.to_arrow()
+        views["_masked"] = scanned.masked.to_arrow()
+        views["_state"] = _state_rows(changed, scanned.per_ticket).to_arrow()
     with store() as con:
         ensure_pii_tables(con)
-        with transaction(con, **views):
-            con.execute(
-                "DELETE FROM audit.pii_findings f USING _touched k "
-                "WHERE f.source = k.source AND f.ticket_id = k.ticket_id"
-            )
-            cols = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
-            con.execute(f"INSERT INTO audit.pii_findings ({cols}) SELECT {cols} FROM _findings")
-            for table in ("pii_languages", "pii_masked"):
-                con.execute(
-                    f"DELETE FROM audit.{table} f USING _touched k "
-                    "WHERE f.source = k.source AND f.ticket_id = k.ticket_id"
-                )
-            if changed.height:
-                con.execute("INSERT INTO audit.pii_languages BY NAME SELECT * FROM _langs")
-                con.execute("INSERT INTO audit.pii_masked BY NAME SELECT * FROM _masked")
-            if ner is not None:
-                ner.flush(con)
-            con.execute(
-                "DELETE FROM audit.pii_scan_state s USING _touched k "
-                "WHERE s.source = k.source AND s.ticket_id = k.ticket_id"
-            )
-            if state is not None:
-                con.execute(
-                    "INSERT INTO audit.pii_scan_state (source, ticket_id, created_month, "
-                    "text_hash, scanned_at, findings) SELECT source, ticket_id, created_month, "
-                    "text_hash, scanned_at, findings FROM _state"
-                )
+        _write(con, views, scanned.ner)
     log(
         f"PII scan: {result.findings_written:,} findings in {result.tickets_with_findings:,} "
         f"tickets written ({result.tickets_per_second:,.0f} tickets/s)"
     )
     return result
+
+
+def _read_window(con, cfg: AuditConfig, window: WindowQuery, fields: list[str], salt: str):
+    """The window's fingerprints, its new or changed tickets with their texts, and the keys
+    of scanned tickets no longer in canonical."""
+    in_window = con.execute(
+        f"SELECT count(*) FROM canonical.tickets WHERE {window.where}", list(window.params)
+    ).fetchall()[0][0]
+    # Helpers load their model while the window's fingerprints and texts are read; each
+    # ticket brings a subject, a description and its messages: several texts.
+    get_scanner(cfg.pii).prepare(in_window * TEXTS_PER_TICKET)
+    fps = window_fingerprints(con, window, fields, salt)
+    changed = fps.filter(
+        pl.col("scanned_hash").is_null() | (pl.col("scanned_hash") != pl.col("text_hash"))
+    )
+    removed = con.execute(
+        f"SELECT s.source, s.ticket_id FROM (SELECT * FROM audit.pii_scan_state "
+        f"WHERE {window.where}) s ANTI JOIN canonical.tickets c "
+        "ON c.source = s.source AND c.ticket_id = s.ticket_id",
+        list(window.params),
+    ).fetchall()
+    tickets, messages = read_texts(con, changed, fields) if changed.height else (None, None)
+    return fps, changed, removed, tickets, messages
+
+
+@dataclass
+class _Scanned:
+    """What the scan of a window's changed texts found, as rows to write."""
+
+    rows: list[tuple] = field(default_factory=list)  # findings_frame rows
+    per_ticket: Counter = field(default_factory=Counter)  # findings per (source, ticket_id)
+    ner: NerStore | None = None  # NER results to keep for later audits
+    languages: pl.DataFrame | None = None
+    masked: pl.DataFrame | None = None
+
+
+def _scan(
+    cfg: AuditConfig, store: Store, hasher: KeyedHasher, items: list, result: ScanResult, log: Log
+) -> _Scanned:
+    result.texts_scanned = sum(1 for it in items if it.text)
+    scanner = get_scanner(cfg.pii)
+    t0 = time.perf_counter()
+    out = _Scanned(ner=ner_store(cfg, store, hasher))
+    scanned = scan_items(scanner, items, progress=log, stored=out.ner)
+    out.languages, out.masked = text_facts(items, scanned)
+    if scanner.stats.distinct_segments_stored:
+        log(
+            f"PII scan: NER results of {scanner.stats.distinct_segments_stored:,} sentences "
+            "reused from earlier audits"
+        )
+    result.scan_seconds = round(time.perf_counter() - t0, 3)
+    for it, fs in zip(items, scanned.findings, strict=True):
+        for f in fs:
+            out.rows.append(
+                (
+                    it.source,
+                    it.ticket_id,
+                    it.field,
+                    f.entity_type,
+                    f.start,
+                    f.end,
+                    round(f.score, 4),
+                    f.recognizer,
+                    hasher.value_hash(f.entity_type, it.text[f.start : f.end]),
+                    it.created_month,
+                )
+            )
+            out.per_ticket[(it.source, it.ticket_id)] += 1
+    return out
+
+
+def _state_rows(changed: pl.DataFrame, per_ticket: Counter) -> pl.DataFrame:
+    """audit.pii_scan_state rows of the tickets just scanned."""
+    return changed.select("source", "ticket_id", "created_month", "text_hash").with_columns(
+        pl.lit(datetime.now(UTC).replace(tzinfo=None)).alias("scanned_at"),
+        pl.struct("source", "ticket_id")
+        .map_elements(
+            lambda k: per_ticket.get((k["source"], k["ticket_id"]), 0), return_dtype=pl.Int32
+        )
+        .alias("findings"),
+    )
+
+
+def _write(con, views: dict, ner: NerStore | None) -> None:
+    """Replace the touched tickets' findings, languages, placeholders and scan state in one
+    transaction (`views`: _touched and _findings, and for scanned tickets _langs, _masked
+    and _state)."""
+    with transaction(con, **views):
+        con.execute(
+            "DELETE FROM audit.pii_findings f USING _touched k "
+            "WHERE f.source = k.source AND f.ticket_id = k.ticket_id"
+        )
+        cols = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
+        con.execute(f"INSERT INTO audit.pii_findings ({cols}) SELECT {cols} FROM _findings")
+        for table in ("pii_languages", "pii_masked"):
+            con.execute(
+                f"DELETE FROM audit.{table} f USING _touched k "
+                "WHERE f.source = k.source AND f.ticket_id = k.ticket_id"
+            )
+        if "_state" in views:
+            con.execute("INSERT INTO audit.pii_languages BY NAME SELECT * FROM _langs")
+            con.execute("INSERT INTO audit.pii_masked BY NAME SELECT * FROM _masked")
+        if ner is not None:
+            ner.flush(con)
+        con.execute(
+            "DELETE FROM audit.pii_scan_state s USING _touched k "
+            "WHERE s.source = k.source AND s.ticket_id = k.ticket_id"
+        )
+        if "_state" in views:
+            con.execute(
+                "INSERT INTO audit.pii_scan_state (source, ticket_id, created_month, "
+                "text_hash, scanned_at, findings) SELECT source, ticket_id, created_month, "
+                "text_hash, scanned_at, findings FROM _state"
+            )
