@@ -57,6 +57,21 @@ _NOT_LOWER_NAMES = frozenset(
 )
 
 
+# Words of the other languages' introductions ("ich heiße", "je m'appelle", "me llamo"...):
+# a text holding none of them is not searched for one.
+_INTRODUCTION_WORDS = (
+    "hei",
+    "appelle",
+    "llamo",
+    "nombre",
+    "nome",
+    "chamo",
+    "chiamo",
+    "naam",
+    "heet",
+)
+
+
 class TicketNameCueRecognizer(TicketPatternRecognizer):
     ENTITY = "PERSON"
     PATTERNS = [
@@ -74,19 +89,7 @@ class TicketNameCueRecognizer(TicketPatternRecognizer):
             rf"\bmi nombre es|\bmeu nome é|\bme chamo|\bmi chiamo|\bil mio nome è|"
             rf"\bmijn naam is|\bik heet)\s+(?P<value>{_NAME}(?: {_NAME}){{0,2}})",
             0.7,
-            (
-                "name",
-                "hei",
-                "appelle",
-                "nom",
-                "llamo",
-                "nombre",
-                "nome",
-                "chamo",
-                "chiamo",
-                "naam",
-                "heet",
-            ),
+            ("name", "nom", *_INTRODUCTION_WORDS),
         ),
         # "my name is" is explicit enough for a single name.
         (
@@ -113,16 +116,8 @@ class TicketNameCueRecognizer(TicketPatternRecognizer):
         "behalf",
         "signed",
         "i am called",
-        "hei",
-        "appelle",
         "mon nom",
-        "llamo",
-        "nombre",
-        "nome",
-        "chamo",
-        "chiamo",
-        "naam",
-        "heet",
+        *_INTRODUCTION_WORDS,
     )
 
     def validate_value(self, value: str) -> bool | None:
