@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -143,6 +146,54 @@ def _counts(con, source: str, origin: str, load_id: str, table: str) -> tuple[in
     return loaded, quarantined
 
 
+@dataclass(frozen=True)
+class _Staging:
+    """How one export file is staged (`_stage_into_raw`): its kept copy's name in the raw
+    zone, format, reading options and the columns the mapping needs."""
+
+    raw_name: str
+    fmt: str | None
+    label: str
+    encoding: str
+    delimiter: str
+    needed: list[str]
+    sheet: str | None
+
+
+@contextmanager
+def _file_load(
+    con, cfg: AuditConfig, source_name: str, kind: str, path: Path, fp: str, staging: _Staging
+) -> Iterator[tuple[Load, Staged]]:
+    """One load of a tickets or messages file: inside the load transaction, the file staged
+    as the view `stage` with its raw copy kept; the staging views and tables dropped after."""
+    label = f"source {source_name!r}"
+    load = Load(uuid.uuid4().hex[:12], source_name, str(path), kind, fp, load_time(), label)
+    try:
+        # A failed load also drops the copy of the export it kept in the raw zone.
+        with load_transaction(con, on_rollback=lambda: raw_zone.prune(con)):
+            staged = _stage_into_raw(
+                con,
+                source_name,
+                staging.raw_name,
+                path,
+                fmt=file_format(path, staging.fmt, staging.label),
+                label=staging.label,
+                encoding=staging.encoding,
+                delimiter=staging.delimiter,
+                needed=staging.needed,
+                load_id=load.load_id,
+                now=load.started,
+                line_bytes=max_line_bytes(cfg.ingest.max_text_bytes),
+                sheet=staging.sheet,
+            )
+            yield load, staged
+    finally:
+        con.execute(
+            "DROP VIEW IF EXISTS stage_threaded; DROP TABLE IF EXISTS thread_roots; "
+            "DROP VIEW IF EXISTS stage; DROP TABLE IF EXISTS stage_rows"
+        )
+
+
 def _load_tickets_file(
     con,
     cfg: AuditConfig,
@@ -152,75 +203,64 @@ def _load_tickets_file(
     fp: str,
     key_sql: str,
 ) -> OriginReport:
-    mapping, label = entry.mapping, f"source {source.name!r}"
-    load_id, now, origin = uuid.uuid4().hex[:12], load_time(), str(path)
+    mapping = entry.mapping
     select_args = dict(
         hash_key_sql=key_sql,
         max_text_bytes=cfg.ingest.max_text_bytes,
         row_id_prefix=row_id_prefix(source.name, path),
     )
-    load = Load(load_id, source.name, origin, "tickets", fp, now, f"source {source.name!r}")
-    try:
-        # A failed load also drops the copy of the export it kept in the raw zone.
-        with load_transaction(con, on_rollback=lambda: raw_zone.prune(con)):
-            staged = _stage_into_raw(
-                con,
-                source.name,
-                source.name,
-                path,
-                fmt=file_format(path, entry.format, label),
-                label=label,
-                encoding=source.encoding,
-                delimiter=source.delimiter,
-                needed=mapping.source_columns(),
-                load_id=load_id,
-                now=now,
-                line_bytes=max_line_bytes(cfg.ingest.max_text_bytes),
-                sheet=entry.sheet,
-            )
-            _quarantine_rejects(con, source.name, staged, load_id, now)
+    staging = _Staging(
+        raw_name=source.name,
+        fmt=entry.format,
+        label=f"source {source.name!r}",
+        encoding=source.encoding,
+        delimiter=source.delimiter,
+        needed=mapping.source_columns(),
+        sheet=entry.sheet,
+    )
+    with _file_load(con, cfg, source.name, "tickets", path, fp, staging) as (load, staged):
+        load_id, now, origin = load.load_id, load.started, load.origin
+        _quarantine_rejects(con, source.name, staged, load_id, now)
+        con.execute(
+            "DELETE FROM canonical.tickets WHERE source = ? AND origin = ?",
+            [source.name, origin],
+        )
+        cols = ", ".join(TICKET_COLUMNS)
+        # Ids that moved here from another origin of the source: the newer export wins.
+        prefix = row_id_prefix(source.name, path)
+        con.execute(
+            f"""DELETE FROM canonical.tickets WHERE source = ? AND ticket_id IN
+            (SELECT {_text_id(mapping, prefix)} FROM stage)""",
+            [source.name],
+        )
+        with filter_pushdown_off(con):
             con.execute(
-                "DELETE FROM canonical.tickets WHERE source = ? AND origin = ?",
-                [source.name, origin],
+                f"""INSERT INTO canonical.tickets (source, {cols}, created_month, origin,
+                    row_number, load_id, loaded_at)
+                SELECT ?, {cols}, CAST(date_trunc('month', created_at) AS DATE), ?, _row_number,
+                       ?, ?
+                FROM ({ticket_select(mapping, **select_args)}) WHERE _reason IS NULL""",
+                [source.name, origin, load_id, now],
             )
-            cols = ", ".join(TICKET_COLUMNS)
-            # Ids that moved here from another origin of the source: the newer export wins.
-            prefix = row_id_prefix(source.name, path)
-            con.execute(
-                f"""DELETE FROM canonical.tickets WHERE source = ? AND ticket_id IN
-                (SELECT {_text_id(mapping, prefix)} FROM stage)""",
-                [source.name],
-            )
-            with filter_pushdown_off(con):
-                con.execute(
-                    f"""INSERT INTO canonical.tickets (source, {cols}, created_month, origin,
-                        row_number, load_id, loaded_at)
-                    SELECT ?, {cols}, CAST(date_trunc('month', created_at) AS DATE), ?, _row_number,
-                           ?, ?
-                    FROM ({ticket_select(mapping, **select_args)}) WHERE _reason IS NULL""",
-                    [source.name, origin, load_id, now],
-                )
-            # The rows that did not load are the quarantine: their reasons are computed again
-            # for those rows only, not for the whole file.
-            _quarantine_mapped(
-                con,
-                source.name,
-                staged,
-                load_id,
-                now,
-                ticket_select(
-                    mapping,
-                    reason_only=True,
-                    where=f"_row_number IN ({not_loaded_sql('stage', source.name, load_id)})",
-                    **select_args,
-                ),
-            )
-            messages = _column_messages(con, source.name, mapping, origin, load_id, now)
-            loaded, quarantined = _counts(con, source.name, origin, load_id, "canonical.tickets")
-            read = staged.rows + len(staged.rejects)
-            record_load(con, load, read, loaded, quarantined, messages)
-    finally:
-        con.execute("DROP VIEW IF EXISTS stage; DROP TABLE IF EXISTS stage_rows")
+        # The rows that did not load are the quarantine: their reasons are computed again
+        # for those rows only, not for the whole file.
+        _quarantine_mapped(
+            con,
+            source.name,
+            staged,
+            load_id,
+            now,
+            ticket_select(
+                mapping,
+                reason_only=True,
+                where=f"_row_number IN ({not_loaded_sql('stage', source.name, load_id)})",
+                **select_args,
+            ),
+        )
+        messages = _column_messages(con, source.name, mapping, origin, load_id, now)
+        loaded, quarantined = _counts(con, source.name, origin, load_id, "canonical.tickets")
+        read = staged.rows + len(staged.rejects)
+        record_load(con, load, read, loaded, quarantined, messages)
     return OriginReport(source.name, origin, "tickets", read, loaded, quarantined)
 
 
@@ -276,107 +316,85 @@ def _load_messages_file(
 ) -> OriginReport:
     spec = source.mapping.messages.file
     assert spec is not None
-    label = f"source {source.name!r} messages"
-    load_id, now, origin = uuid.uuid4().hex[:12], load_time(), str(path)
-    load = Load(load_id, source.name, origin, "messages", fp, now, f"source {source.name!r}")
-    try:
-        # A failed load also drops the copy of the export it kept in the raw zone.
-        with load_transaction(con, on_rollback=lambda: raw_zone.prune(con)):
-            staged = _stage_into_raw(
-                con,
-                source.name,
-                f"{source.name}__messages",
-                path,
-                fmt=file_format(path, spec.format, label),
-                label=label,
-                encoding=spec.encoding,
-                delimiter=",",
-                needed=spec.source_columns(),
-                load_id=load_id,
-                now=now,
-                line_bytes=max_line_bytes(cfg.ingest.max_text_bytes),
-                sheet=spec.sheet,
-            )
-            table, fields = "stage", dict(spec.fields)
-            if spec.thread_by is not None:
-                table = message_shape.thread_stage(con, spec)
-                fields["ticket_id"] = message_shape.THREAD_COLUMN
-            order_sql, order = message_shape.order_items(spec)
-            carry = ", ".join(x for x in (message_shape.group_item(spec), order_sql) if x)
-            select = message_select(
-                fields,
-                spec.role_map,
-                table=table,
-                formats=source.mapping.timestamp_formats,
-                hash_key_sql=key_sql,
-                pseudonymize="assignee_id" in source.mapping.pseudonymize,
-                max_text_bytes=cfg.ingest.max_text_bytes,
-                value_maps=spec.value_maps,
-                carry=carry,
-            )
-            con.execute(f"CREATE OR REPLACE TEMP TABLE message_rows AS {select}")
-            if spec.group_rows_by:
-                message_shape.group_messages(con, spec, order)
-            else:
-                con.execute("ALTER TABLE message_rows RENAME TO mapped_messages")
-                con.execute("ALTER TABLE mapped_messages ADD COLUMN _rows BIGINT DEFAULT 1")
-            # A message is only loadable if its ticket is: orphans are quarantined, not dropped.
-            con.execute(
-                """UPDATE mapped_messages SET _reason = 'ticket_id: no loaded ticket with this id'
-                WHERE _reason IS NULL AND ticket_id NOT IN
-                    (SELECT ticket_id FROM canonical.tickets WHERE source = ?)""",
-                [source.name],
-            )
-            if "seq" not in spec.fields:
-                message_shape.number_messages(con, order)
-            con.execute(
-                """UPDATE mapped_messages SET _reason = 'seq: duplicate message position for the ticket'
-                WHERE _reason IS NULL AND _row_number IN (SELECT _row_number FROM (
-                    SELECT _row_number, row_number() OVER (PARTITION BY ticket_id, seq
-                                                           ORDER BY _row_number) AS k
-                    FROM mapped_messages WHERE _reason IS NULL) WHERE k > 1)"""
-            )
-            # Every row of a message held back is quarantined, with the message's reason.
-            reasons = (
-                """SELECT r._row_number, coalesce(r._reason, m._reason) AS _reason
-                FROM message_rows r JOIN mapped_messages m USING (_group)
-                WHERE m._reason IS NOT NULL"""
-                if spec.group_rows_by
-                else "SELECT _row_number, _reason FROM mapped_messages"
-            )
-            _quarantine_rejects(con, source.name, staged, load_id, now)
-            _quarantine_mapped(
-                con,
-                source.name,
-                staged,
-                load_id,
-                now,
-                reasons,
-            )
-            con.execute(
-                "DELETE FROM canonical.messages WHERE source = ? AND origin = ?",
-                [source.name, origin],
-            )
-            cols = ", ".join(MESSAGE_COLUMNS)
-            con.execute(
-                f"""INSERT INTO canonical.messages (source, {cols}, origin, row_number, load_id, loaded_at)
-                SELECT ?, {cols}, ?, _row_number, ?, ? FROM mapped_messages WHERE _reason IS NULL""",
-                [source.name, origin, load_id, now],
-            )
-            (loaded_rows,) = con.execute(
-                "SELECT coalesce(sum(_rows), 0) FROM mapped_messages WHERE _reason IS NULL"
-            ).fetchone()
-            con.execute("DROP TABLE mapped_messages; DROP TABLE IF EXISTS message_rows")
-            messages, quarantined = _counts(con, source.name, origin, load_id, "canonical.messages")
-            # Rows, not messages: a message grouped from several rows loads all of them.
-            loaded = int(loaded_rows)
-            read = staged.rows + len(staged.rejects)
-            record_load(con, load, read, loaded, quarantined, messages)
-    finally:
-        con.execute(
-            "DROP VIEW IF EXISTS stage_threaded; DROP TABLE IF EXISTS thread_roots; "
-            "DROP VIEW IF EXISTS stage; DROP TABLE IF EXISTS stage_rows"
+    staging = _Staging(
+        raw_name=f"{source.name}__messages",
+        fmt=spec.format,
+        label=f"source {source.name!r} messages",
+        encoding=spec.encoding,
+        delimiter=",",
+        needed=spec.source_columns(),
+        sheet=spec.sheet,
+    )
+    with _file_load(con, cfg, source.name, "messages", path, fp, staging) as (load, staged):
+        load_id, now, origin = load.load_id, load.started, load.origin
+        table, fields = "stage", dict(spec.fields)
+        if spec.thread_by is not None:
+            table = message_shape.thread_stage(con, spec)
+            fields["ticket_id"] = message_shape.THREAD_COLUMN
+        order_sql, order = message_shape.order_items(spec)
+        carry = ", ".join(x for x in (message_shape.group_item(spec), order_sql) if x)
+        select = message_select(
+            fields,
+            spec.role_map,
+            table=table,
+            formats=source.mapping.timestamp_formats,
+            hash_key_sql=key_sql,
+            pseudonymize="assignee_id" in source.mapping.pseudonymize,
+            max_text_bytes=cfg.ingest.max_text_bytes,
+            value_maps=spec.value_maps,
+            carry=carry,
         )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE message_rows AS {select}")
+        if spec.group_rows_by:
+            message_shape.group_messages(con, spec, order)
+        else:
+            con.execute("ALTER TABLE message_rows RENAME TO mapped_messages")
+            con.execute("ALTER TABLE mapped_messages ADD COLUMN _rows BIGINT DEFAULT 1")
+        # A message is only loadable if its ticket is: orphans are quarantined, not dropped.
+        con.execute(
+            """UPDATE mapped_messages SET _reason = 'ticket_id: no loaded ticket with this id'
+            WHERE _reason IS NULL AND ticket_id NOT IN
+                (SELECT ticket_id FROM canonical.tickets WHERE source = ?)""",
+            [source.name],
+        )
+        if "seq" not in spec.fields:
+            message_shape.number_messages(con, order)
+        con.execute(
+            """UPDATE mapped_messages SET _reason = 'seq: duplicate message position for the ticket'
+            WHERE _reason IS NULL AND _row_number IN (SELECT _row_number FROM (
+                SELECT _row_number, row_number() OVER (PARTITION BY ticket_id, seq
+                                                       ORDER BY _row_number) AS k
+                FROM mapped_messages WHERE _reason IS NULL) WHERE k > 1)"""
+        )
+        # Every row of a message held back is quarantined, with the message's reason.
+        reasons = (
+            """SELECT r._row_number, coalesce(r._reason, m._reason) AS _reason
+            FROM message_rows r JOIN mapped_messages m USING (_group)
+            WHERE m._reason IS NOT NULL"""
+            if spec.group_rows_by
+            else "SELECT _row_number, _reason FROM mapped_messages"
+        )
+        _quarantine_rejects(con, source.name, staged, load_id, now)
+        _quarantine_mapped(con, source.name, staged, load_id, now, reasons)
+        con.execute(
+            "DELETE FROM canonical.messages WHERE source = ? AND origin = ?",
+            [source.name, origin],
+        )
+        cols = ", ".join(MESSAGE_COLUMNS)
+        con.execute(
+            f"""INSERT INTO canonical.messages (source, {cols}, origin, row_number, load_id, loaded_at)
+            SELECT ?, {cols}, ?, _row_number, ?, ? FROM mapped_messages WHERE _reason IS NULL""",
+            [source.name, origin, load_id, now],
+        )
+        (loaded_rows,) = con.execute(
+            "SELECT coalesce(sum(_rows), 0) FROM mapped_messages WHERE _reason IS NULL"
+        ).fetchone()
+        con.execute("DROP TABLE mapped_messages; DROP TABLE IF EXISTS message_rows")
+        messages, quarantined = _counts(con, source.name, origin, load_id, "canonical.messages")
+        # Rows, not messages: a message grouped from several rows loads all of them.
+        loaded = int(loaded_rows)
+        read = staged.rows + len(staged.rejects)
+        record_load(con, load, read, loaded, quarantined, messages)
     return OriginReport(source.name, origin, "messages", read, loaded, quarantined)
 
 
