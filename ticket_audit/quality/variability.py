@@ -240,6 +240,23 @@ def languages_of(frame: pl.DataFrame, text: str) -> pl.Series:
 def reply_labels(batch: pl.DataFrame, keep: Sequence[str] = ("category",)) -> pl.DataFrame:
     """Per-reply labels from (body, sampled) and the `keep` columns, in the batch's order;
     the body does not survive."""
+    batch = batch.with_row_index("_i")
+    # Language detection is the costly label, so only the sampled replies get one.
+    sample = batch.filter(pl.col("sampled"))
+    languages = sample.select("_i").with_columns(language=languages_of(sample, "body"))
+    frame = _with_signoff(_reply_structure(batch.lazy()))
+    return (
+        frame.with_columns(core=_core_text())
+        .select("_i", *keep, *_label_columns())
+        .collect()
+        .join(languages, on="_i", how="left", maintain_order="left")
+        .drop("_i")
+    )
+
+
+def _reply_structure(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """The reply's paragraphs, first line, greeting word and addressee, and whether it ends
+    with initials."""
     body = pl.col("body").str.replace_all("\r", "", literal=True)
     greet = "|".join(GREETING_WORDS)
     # Paragraphs: blank-line separated; a reply without a blank line (chat, helpdesk exports
@@ -253,13 +270,8 @@ def reply_labels(batch: pl.DataFrame, keep: Sequence[str] = ("category",)) -> pl
         .str.split("\x1f")
         .list.eval(pl.element().str.strip_chars().filter(pl.element() != ""))
     )
-    batch = batch.with_row_index("_i")
-    # Language detection is the costly label, so only the sampled replies get one.
-    sample = batch.filter(pl.col("sampled"))
-    languages = sample.select("_i").with_columns(language=languages_of(sample, "body"))
-    frame = (
-        batch.lazy()
-        .with_columns(body=body)
+    return (
+        frame.with_columns(body=body)
         .with_columns(initials=pl.col("body").str.contains(INITIALS))
         .with_columns(core_body=pl.col("body").str.replace(INITIALS, ""))
         .with_columns(lb=pl.col("body").str.to_lowercase(), paras=paras)
@@ -280,25 +292,32 @@ def reply_labels(batch: pl.DataFrame, keep: Sequence[str] = ("category",)) -> pl
         )
     )
 
-    # A sign-off is a short last paragraph that leaves at least one body paragraph, or the
-    # one before a short signature line ("Mit freundlichen Grüßen" / "Anna").
-    def signoff_in(para: str, paras_used: int) -> pl.Expr:
-        out = pl.when(
-            (pl.col("n_paras") - pl.col("has_gw") < 1 + paras_used)
-            | (pl.col(para).str.len_chars() > 120)
-        ).then(pl.lit(None, pl.Utf8))
-        for name, pattern in SIGNOFFS:
-            out = out.when(pl.col(para).str.contains(pattern)).then(pl.lit(name))
-        return out.otherwise(pl.lit(None, pl.Utf8))
 
+def _signoff_in(para: str, paras_used: int) -> pl.Expr:
+    """The sign-off in paragraph `para`: a short last paragraph that leaves at least one
+    body paragraph, or the one before a short signature line ("Mit freundlichen Grüßen" /
+    "Anna")."""
+    out = pl.when(
+        (pl.col("n_paras") - pl.col("has_gw") < 1 + paras_used)
+        | (pl.col(para).str.len_chars() > 120)
+    ).then(pl.lit(None, pl.Utf8))
+    for name, pattern in SIGNOFFS:
+        out = out.when(pl.col(para).str.contains(pattern)).then(pl.lit(name))
+    return out.otherwise(pl.lit(None, pl.Utf8))
+
+
+def _with_signoff(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """The reply's sign-off and how many paragraphs it takes."""
     frame = frame.with_columns(
         prev_para=pl.col("paras").list.get(-2, null_on_oob=True).str.to_lowercase()
     ).with_columns(
-        in_last=signoff_in("last_para", 1),
-        in_prev=pl.when(pl.col("last_para").str.len_chars() <= 40).then(signoff_in("prev_para", 2)),
+        in_last=_signoff_in("last_para", 1),
+        in_prev=pl.when(pl.col("last_para").str.len_chars() <= 40).then(
+            _signoff_in("prev_para", 2)
+        ),
     )
     # Initials end the reply itself, so they need no paragraph of their own.
-    frame = frame.with_columns(
+    return frame.with_columns(
         signoff=pl.when(pl.col("initials"))
         .then(pl.lit("initials"))
         .otherwise(pl.coalesce("in_last", "in_prev", pl.lit("none"))),
@@ -311,67 +330,68 @@ def reply_labels(batch: pl.DataFrame, keep: Sequence[str] = ("category",)) -> pl
         .otherwise(2)
         .cast(pl.Int32),
     )
+
+
+def _core_text() -> pl.Expr:
+    """The reply without greeting and sign-off, lower case, digits and spaces folded."""
     # Initials were cut from the text already; other sign-offs are its last paragraph(s).
-    has_signoff = pl.col("signoff_paras")
-    core = (
+    return (
         pl.col("paras")
-        .list.slice(pl.col("has_gw"), pl.col("n_paras") - pl.col("has_gw") - has_signoff)
+        .list.slice(
+            pl.col("has_gw"), pl.col("n_paras") - pl.col("has_gw") - pl.col("signoff_paras")
+        )
         .list.join(" ")
         .str.to_lowercase()
         .str.replace_all(r"[0-9]+", "0")
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
     )
+
+
+def _label_columns() -> list[pl.Expr | str]:
+    """The labels of a reply: length, greeting, sign-off, core text hash, formatting, tone."""
     apology = pl.col("lb").str.contains(APOLOGY)
     positive = pl.col("lb").str.contains(POSITIVE)
     exclamation = pl.col("body").str.contains("!", literal=True)
-    return (
-        frame.with_columns(core=core)
-        .select(
-            "_i",
-            *keep,
-            (
-                pl.col("body").str.count_matches(" ", literal=True)
-                + pl.col("body").str.count_matches("\n", literal=True)
-                + 1
-            )
-            .cast(pl.Int32)
-            .alias("words"),
-            pl.when(pl.col("gw") == "")
-            .then(pl.lit("none"))
-            .when(pl.col("addressee") == "")
-            .then(pl.col("gw"))
-            .when(pl.col("addressee").is_in(GENERIC_ADDRESSEES))
-            .then(pl.col("gw") + " " + pl.col("addressee"))
-            .otherwise(pl.col("gw") + " {name}")
-            .alias("greeting"),
-            "signoff",
-            pl.when(pl.col("core") != "").then(pl.col("core").hash(seed=3)).alias("core_hash"),
-            pl.when(pl.col("body").str.contains(r"(?m)^[ \t]*(?:[-*•]|[0-9]+[.)])[ \t]"))
-            .then(pl.lit("bullets"))
-            .when(pl.col("lb").str.contains(r"</?(?:p|br|div|ul|li|span)[ />]"))
-            .then(pl.lit("html"))
-            .when(pl.col("n_paras") - pl.col("has_gw") - has_signoff > 1)
-            .then(pl.lit("paragraphs"))
-            .otherwise(pl.lit("single block"))
-            .alias("formatting"),
-            (
-                pl.when(apology)
-                .then(pl.lit("apologetic"))
-                .when(positive)
-                .then(pl.lit("positive"))
-                .when(exclamation)
-                .then(pl.lit("exclamatory"))
-                .otherwise(pl.lit("neutral"))
-            ).alias("tone"),
-            apology.alias("apology"),
-            positive.alias("positive"),
-            exclamation.alias("exclamation"),
+    return [
+        (
+            pl.col("body").str.count_matches(" ", literal=True)
+            + pl.col("body").str.count_matches("\n", literal=True)
+            + 1
         )
-        .collect()
-        .join(languages, on="_i", how="left", maintain_order="left")
-        .drop("_i")
-    )
+        .cast(pl.Int32)
+        .alias("words"),
+        pl.when(pl.col("gw") == "")
+        .then(pl.lit("none"))
+        .when(pl.col("addressee") == "")
+        .then(pl.col("gw"))
+        .when(pl.col("addressee").is_in(GENERIC_ADDRESSEES))
+        .then(pl.col("gw") + " " + pl.col("addressee"))
+        .otherwise(pl.col("gw") + " {name}")
+        .alias("greeting"),
+        "signoff",
+        pl.when(pl.col("core") != "").then(pl.col("core").hash(seed=3)).alias("core_hash"),
+        pl.when(pl.col("body").str.contains(r"(?m)^[ \t]*(?:[-*•]|[0-9]+[.)])[ \t]"))
+        .then(pl.lit("bullets"))
+        .when(pl.col("lb").str.contains(r"</?(?:p|br|div|ul|li|span)[ />]"))
+        .then(pl.lit("html"))
+        .when(pl.col("n_paras") - pl.col("has_gw") - pl.col("signoff_paras") > 1)
+        .then(pl.lit("paragraphs"))
+        .otherwise(pl.lit("single block"))
+        .alias("formatting"),
+        (
+            pl.when(apology)
+            .then(pl.lit("apologetic"))
+            .when(positive)
+            .then(pl.lit("positive"))
+            .when(exclamation)
+            .then(pl.lit("exclamatory"))
+            .otherwise(pl.lit("neutral"))
+        ).alias("tone"),
+        apology.alias("apology"),
+        positive.alias("positive"),
+        exclamation.alias("exclamation"),
+    ]
 
 
 def _replies_sql(con: duckdb.DuckDBPyConnection, language_sample: int) -> str:
