@@ -273,23 +273,51 @@ def group_duplicates(
     if n == 0:
         return Duplicates(pl.DataFrame(schema=GROUP_SCHEMA), {"tickets": 0})
     timer = timer or _Timer()
-    exact_key = sketch.exact_key
     # Order inside a group: the earliest ticket is the original.
     order = tickets.select(pl.arg_sort_by("created_at", "ticket_id")).to_series().to_numpy()
     rank = np.empty(n, np.int64)
     rank[order] = np.arange(n)
+    exact_edges = _exact_edges(sketch.exact_key, rank)
+    timer("exact")
+    pairs, verified, skipped = _near_pairs(sketch, shingles_of, settings, timer)
 
-    # Exact groups: chain every member to the group's earliest ticket.
+    edges = pl.concat([exact_edges, verified.select("a", "b")])
+    stats = {
+        "tickets": n,
+        "candidate_pairs": pairs.height,
+        "near_pairs": verified.height,
+        "exact_edges": exact_edges.height,
+        "lsh_buckets_skipped": skipped,
+        "timings": timer.laps,
+    }
+    if edges.is_empty():
+        return Duplicates(pl.DataFrame(schema=GROUP_SCHEMA), stats)
+    members = _members(tickets, edges, verified, sketch.exact_key, rank)
+    timer("groups")
+    stats["groups"] = members.filter(pl.col("is_first")).height
+    stats["exact_copies"] = members.filter(pl.col("kind") == "exact").height
+    stats["near_copies"] = members.filter(pl.col("kind") == "near").height
+    return Duplicates(members, stats)
+
+
+def _exact_edges(exact_key: np.ndarray, rank: np.ndarray) -> pl.DataFrame:
+    """Exact groups: every member chained to the group's earliest ticket (rows a, b)."""
     by_key = np.lexsort((rank, exact_key))
     k = exact_key[by_key]
     first_of_run = np.concatenate(([True], k[1:] != k[:-1]))
     run_id = np.cumsum(first_of_run) - 1
     first_idx = by_key[first_of_run][run_id]
     copy = ~first_of_run & (k != 0)
-    exact_edges = pl.DataFrame({"a": first_idx[copy], "b": by_key[copy]})
-    timer("exact")
+    return pl.DataFrame({"a": first_idx[copy], "b": by_key[copy]})
 
-    # Near groups: MinHash + LSH candidates within the scope, verified by exact Jaccard.
+
+def _near_pairs(
+    sketch: Sketch, shingles_of: ShingleSource, settings: QualitySection, timer: _Timer
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Near groups: MinHash + LSH candidates within the scope, verified by exact Jaccard.
+    Returns the candidate pairs, the pairs at or above the threshold with their
+    similarity, and the LSH buckets skipped as too large."""
+    exact_key = sketch.exact_key
     pairs, skipped = _candidate_pairs(
         sketch.band_keys, sketch.has_shingles, settings.max_bucket_size
     )
@@ -308,19 +336,18 @@ def group_duplicates(
         )
         del owner, shingles
     timer("verify")
+    return pairs, verified, skipped
 
-    edges = pl.concat([exact_edges, verified.select("a", "b")])
-    stats = {
-        "tickets": n,
-        "candidate_pairs": pairs.height,
-        "near_pairs": verified.height,
-        "exact_edges": exact_edges.height,
-        "lsh_buckets_skipped": skipped,
-        "timings": timer.laps,
-    }
-    if edges.is_empty():
-        return Duplicates(pl.DataFrame(schema=GROUP_SCHEMA), stats)
 
+def _members(
+    tickets: pl.DataFrame,
+    edges: pl.DataFrame,
+    verified: pl.DataFrame,
+    exact_key: np.ndarray,
+    rank: np.ndarray,
+) -> pl.DataFrame:
+    """The members of every group (connected components of the edges), GROUP_SCHEMA."""
+    n = tickets.height
     a, b = edges["a"].to_numpy(), edges["b"].to_numpy()
     graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
     _, component = connected_components(graph, directed=False)
@@ -332,7 +359,7 @@ def group_duplicates(
         .agg(pl.col("s").max())
     )
     in_group = np.nonzero(np.bincount(component)[component] > 1)[0]
-    members = (
+    return (
         tickets.select("source", "ticket_id", "category")[in_group]
         .with_columns(
             idx=in_group,
@@ -375,11 +402,6 @@ def group_duplicates(
             (pl.col("distinct_categories") > 1).alias("label_conflict"),
         )
     )
-    timer("groups")
-    stats["groups"] = members.filter(pl.col("is_first")).height
-    stats["exact_copies"] = members.filter(pl.col("kind") == "exact").height
-    stats["near_copies"] = members.filter(pl.col("kind") == "near").height
-    return Duplicates(members, stats)
 
 
 # Bump when the sketch of a text changes for the same settings (tokeniser, hashing).
