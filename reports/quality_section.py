@@ -122,6 +122,19 @@ def _block(
 def _blocks(s: dict) -> list[dict]:
     """The section's tables, in reading order: title, headers, rows of plain values (the
     template escapes them), right-aligned columns, a sentence before the table."""
+    return [
+        *_funnel_blocks(s),
+        *_check_blocks(s),
+        *_label_blocks(s),
+        *_duplicate_blocks(s),
+        *_reply_blocks(s),
+        *_breakdown_blocks(s),
+        *_example_blocks(s),
+    ]
+
+
+def _funnel_blocks(s: dict) -> list[dict]:
+    """The funnel and what is wrong with the tickets it removes."""
     funnel = s.get("funnel") or []
     read = (funnel[0]["remaining"] if funnel else 0) or 1
     loaded = s.get("tickets_loaded") or 1
@@ -171,6 +184,12 @@ def _blocks(s: dict) -> list[dict]:
             id="criteria",
         )
     )
+    return out
+
+
+def _check_blocks(s: dict) -> list[dict]:
+    """The checks, metadata completeness and validity, leftovers and status-only fields."""
+    out: list[dict] = []
     step_of = {c["key"]: c["step"] for c in s.get("criteria") or []}
     gx = s.get("gx") or {}
     out.append(
@@ -225,6 +244,18 @@ def _blocks(s: dict) -> list[dict]:
             (3,),
         )
     )
+    if gx.get("data_docs"):
+        out[0]["text"] = (
+            f"{num(len(gx.get('validated_months') or []))} months validated; GX and SQL flags "
+            f"disagree on {num(gx.get('gx_sql_mismatches'))} checks."
+        )
+        out[0]["link"] = gx["data_docs"]
+    return out
+
+
+def _label_blocks(s: dict) -> list[dict]:
+    """Label consistency and rare categories."""
+    out: list[dict] = []
     lc = s.get("label_classifier") or {}
     learn = lc.get("labels_learnable")
     label_text = (
@@ -267,6 +298,12 @@ def _blocks(s: dict) -> list[dict]:
             (1, 2),
         )
     )
+    return out
+
+
+def _duplicate_blocks(s: dict) -> list[dict]:
+    """Duplicates."""
+    out: list[dict] = []
     dup = s.get("duplicates") or {}
     out.append(
         _block(
@@ -290,6 +327,12 @@ def _blocks(s: dict) -> list[dict]:
             id="duplicates",
         )
     )
+    return out
+
+
+def _reply_blocks(s: dict) -> list[dict]:
+    """Reply variability by category."""
+    out: list[dict] = []
     var = s.get("response_variability_detail") or {}
     minimum = s.get("min_category_sample") or 1
     small = [r for r in var.get("by_category") or [] if r and (r["replies"] or 0) < minimum]
@@ -335,6 +378,12 @@ def _blocks(s: dict) -> list[dict]:
             else "",
         )
     )
+    return out
+
+
+def _breakdown_blocks(s: dict) -> list[dict]:
+    """Tagging coverage and usable share by channel, team and month."""
+    out: list[dict] = []
     for key, title in (
         ("by_channel", "By channel"),
         ("by_team", "By team"),
@@ -357,6 +406,12 @@ def _blocks(s: dict) -> list[dict]:
                 id=f"quality-{key.replace('_', '-')}",
             )
         )
+    return out
+
+
+def _example_blocks(s: dict) -> list[dict]:
+    """Worst examples: ticket ids per check, implausible labels, duplicate groups."""
+    out: list[dict] = []
     ex = s.get("worst_examples") or {}
     out += [
         _block(
@@ -389,12 +444,6 @@ def _blocks(s: dict) -> list[dict]:
             (1, 2),
         ),
     ]
-    if gx.get("data_docs"):
-        out[2]["text"] = (
-            f"{num(len(gx.get('validated_months') or []))} months validated; GX and SQL flags "
-            f"disagree on {num(gx.get('gx_sql_mismatches'))} checks."
-        )
-        out[2]["link"] = gx["data_docs"]
     return out
 
 
