@@ -104,7 +104,7 @@ NOT_FOUND = [
     ("IBAN_CODE", "Please send the refund to IBAN DE89370400440532013001."),  # checksum
     ("US_SSN", "SSN 000-12-3456"),
     ("US_SSN", "SSN 666-12-3456"),
-    ("US_SSN", "SSN 912-12-3456"),
+    ("US_SSN", "Reference 912-12-3456 on the label"),  # 9xx not named an SSN (test_varied_formats)
     ("IP_ADDRESS", "Please update to version 10.2.3.4 of the firmware."),
     ("IP_ADDRESS", "address 300.1.2.3 is not an IP"),
     ("DATE_OF_BIRTH", "The order from 2024-03-17 never arrived."),

@@ -840,6 +840,7 @@ class Scanner:
                     )
             for i, found in enumerate(person_results):
                 if found:
+                    found = self.person.consistent(distinct[i], found)
                     person_results[i] = self._coordinated(distinct[i], found)
 
         results: list[list[Finding]] = []

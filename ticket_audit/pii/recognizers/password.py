@@ -15,6 +15,12 @@ _FOR = r"(?:\s+(?i:for|of|on|at)(?:\s+[\w.@-]+){1,3}?)?"
 _QUOTE = "[\"'“‘`]?"
 _STRIP = ".,;:)]}\"'”’`"
 _WORDY = re.compile(r"^[a-z]+$")
+# Without "is"/":" between keyword and token ("with password Qr7!dke#39") or in a login pair
+# ("edward.kim@bytecore.com / W!nter2024") only a token that reads as a secret counts: a
+# letter with a symbol, or a digit with an upper-case letter ("password reset-link" and
+# "password manager2" are the sentence going on).
+_SECRET = re.compile(r"^(?=.*[A-Za-z])(?=.*[!@#$%^&*?~+=]|(?=.*\d)(?=.*[A-Z]))\S{6,64}$")
+_BARE = ("password bare", "login pair")
 
 
 class TicketPasswordRecognizer(TicketPatternRecognizer):
@@ -24,10 +30,23 @@ class TicketPasswordRecognizer(TicketPatternRecognizer):
             "password after keyword",
             rf"{_KEYWORD}{_FOR}{_LINK}{_QUOTE}(?P<value>[^\s\"'”’`]{{4,64}})",
             0.8,
+            ("pass", "pw", "pin"),
+        ),
+        (
+            "password bare",
+            rf"(?i:\b(?:password|passwd|pwd))\s+{_QUOTE}(?P<value>[^\s\"'”’`]{{6,64}})",
+            0.8,
+            ("pass", "pwd"),
+        ),
+        (
+            "login pair",
+            r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*/\s*(?P<value>[^\s\"'”’`]{6,64})",
+            0.7,
+            ("@",),
         ),
     ]
     CONTEXT = ["password", "passcode", "pin", "login", "credentials"]
-    TRIGGER_WORDS = ("pass", "pw", "pin")
+    TRIGGER_WORDS = ("pass", "pw", "pin", "@")
 
     def raw_matches(
         self, text: str, lowered: str | None = None
@@ -38,6 +57,10 @@ class TicketPasswordRecognizer(TicketPatternRecognizer):
                 end -= 1
             value = text[start:end]
             if len(value) < 4:
+                continue
+            if name in _BARE:
+                if _SECRET.match(value) and not value.lower().startswith(("http", "www.")):
+                    out.append((start, end, score, name))
                 continue
             keyword = text[max(0, start - 30) : start].lower()
             is_pin = "pin" in keyword and "pass" not in keyword and "pw" not in keyword

@@ -146,6 +146,23 @@ class TicketPersonRecognizer(SpacyRecognizer):
             return None
         return start, end
 
+    @staticmethod
+    def consistent(text: str, found: list) -> list:
+        """A "place" spelled like a name the model found in the same text is that person
+        ("directed by Wacława Adamska and starring Adamska", "I'm Ján Novák, call me Ján"):
+        the model reads a lone surname or first name by its sentence, a ticket's
+        conversation names the same person again and again. Findings are `Finding`s."""
+        names = {text[f.start : f.end].casefold() for f in found if f.entity_type == "PERSON"}
+        if not names or all(f.entity_type == "PERSON" for f in found):
+            return found
+        names |= {w.strip(".,") for n in names for w in n.split() if len(w.strip(".,")) > 2}
+        out = []
+        for f in found:
+            if f.entity_type == "LOCATION" and text[f.start : f.end].casefold() in names:
+                f = f._replace(entity_type="PERSON", score=TicketPersonRecognizer.SCORE)
+            out.append(f)
+        return out
+
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: D102
         results = []
         for r in super().analyze(text, entities, nlp_artifacts):

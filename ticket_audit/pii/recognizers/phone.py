@@ -21,6 +21,13 @@ _VERSION_BEFORE = re.compile(
     r"(?i)(?:\b(?:version|ver|v|build|release|rev|revision|firmware|fw|update|patch)\.?\s*|"
     r"[$€£¥]\s?|\b(?:usd|eur|gbp|total|amount|price|order|invoice|ticket|case|id|ref)\b[\s#:.]*)$"
 )
+# Digits right after the name of another identifier are that identifier ("routing number
+# 061000104", "TIN 22-3456789", "license 12-345-678"), however well they parse as a phone.
+_OTHER_ID_BEFORE = re.compile(
+    r"(?i)\b(?:routing|aba|swift|bic|sort code|tin|ein|tax ?id|tax identification|"
+    r"licen[cs]e|passport|policy|member|employee|patient|aadhaa?r|voter|pan)"
+    r"(?:\s+(?:number|no\.?|num|#|id))?\s*[:#]?\s*['\"]?$"
+)
 # "my number is 9686911186": a cue that says the digits are a phone number, however written.
 _CUE_BEFORE = re.compile(
     r"(?i)(?:\bmy (?:phone |mobile |cell |contact |whatsapp )?(?:number|no\.?|#) (?:is|:)|"
@@ -148,6 +155,8 @@ class TicketPhoneRecognizer(TicketPatternRecognizer):
             return True
         # The minutes of "07:33" or the decimals of "1,234": a number goes on before this one.
         if start >= 2 and text[start - 1] in ":," and text[start - 2].isdigit():
+            return True
+        if _OTHER_ID_BEFORE.search(text, max(0, start - 32), start):
             return True
         return _VERSION_BEFORE.search(text, max(0, start - 16), start) is not None
 
