@@ -87,6 +87,14 @@ class _Checker:
 
 
 def _quality(c: _Checker, q: dict, evidence: dict) -> None:
+    _usable_labels(c, q)
+    _tagging(c, q, evidence)
+    _conflicts_and_duplicates(c, q)
+    _metadata(c, q)
+
+
+def _usable_labels(c: _Checker, q: dict) -> None:
+    """Too little usable labelled data, or labels nobody could check."""
     cfg = c.cfg
     usable = q.get("usable_labeled_share")
     if usable is not None and usable < cfg.min_usable_labeled_share:
@@ -128,6 +136,11 @@ def _quality(c: _Checker, q: dict, evidence: dict) -> None:
             skill,
             None,
         )
+
+
+def _tagging(c: _Checker, q: dict, evidence: dict) -> None:
+    """Tagging coverage, with the team to start with."""
+    cfg = c.cfg
     cov = q.get("tagging_coverage")
     if cov is not None and cov < cfg.min_tagging_coverage:
         worst = (evidence.get("by_team") or [{}])[0]
@@ -145,6 +158,11 @@ def _quality(c: _Checker, q: dict, evidence: dict) -> None:
             cov,
             cfg.min_tagging_coverage,
         )
+
+
+def _conflicts_and_duplicates(c: _Checker, q: dict) -> None:
+    """Conflicting labels and duplicate tickets."""
+    cfg = c.cfg
     conflicts = q.get("label_conflict_share")
     if conflicts is not None and conflicts > cfg.max_label_conflict_share:
         c.add(
@@ -169,6 +187,11 @@ def _quality(c: _Checker, q: dict, evidence: dict) -> None:
             dupes,
             cfg.max_duplicate_share,
         )
+
+
+def _metadata(c: _Checker, q: dict) -> None:
+    """Required fields below the completeness threshold."""
+    cfg = c.cfg
     completeness = q.get("metadata_completeness") or {}
     low = {
         f: s
