@@ -36,7 +36,7 @@ from connectors.load_sql import filter_pushdown_off, lineage_sql, not_loaded_sql
 from connectors.load_transaction import Load, load_time, load_transaction, record_load
 from connectors.mapping import lit, message_select, q, ticket_select
 from ticket_audit.config import AuditConfig, FileSource
-from ticket_audit.config.mapping import RowNumber
+from ticket_audit.config.mapping import MessagesFile, RowNumber
 from ticket_audit.config.sources import SourceFile
 from ticket_audit.model import MESSAGE_COLUMNS, TICKET_COLUMNS
 from ticket_audit.secrets import hash_key
@@ -311,6 +311,53 @@ def _column_messages(
     ).fetchone()[0]
 
 
+def _map_messages(
+    con, cfg: AuditConfig, source: FileSource, spec: MessagesFile, key_sql: str
+) -> None:
+    """The staged rows mapped to messages (`mapped_messages`; `message_rows` too when rows
+    are grouped into messages), with the reason a message cannot load: no loaded ticket, or
+    a position its ticket already has."""
+    table, fields = "stage", dict(spec.fields)
+    if spec.thread_by is not None:
+        table = message_shape.thread_stage(con, spec)
+        fields["ticket_id"] = message_shape.THREAD_COLUMN
+    order_sql, order = message_shape.order_items(spec)
+    carry = ", ".join(x for x in (message_shape.group_item(spec), order_sql) if x)
+    select = message_select(
+        fields,
+        spec.role_map,
+        table=table,
+        formats=source.mapping.timestamp_formats,
+        hash_key_sql=key_sql,
+        pseudonymize="assignee_id" in source.mapping.pseudonymize,
+        max_text_bytes=cfg.ingest.max_text_bytes,
+        value_maps=spec.value_maps,
+        carry=carry,
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE message_rows AS {select}")
+    if spec.group_rows_by:
+        message_shape.group_messages(con, spec, order)
+    else:
+        con.execute("ALTER TABLE message_rows RENAME TO mapped_messages")
+        con.execute("ALTER TABLE mapped_messages ADD COLUMN _rows BIGINT DEFAULT 1")
+    # A message is only loadable if its ticket is: orphans are quarantined, not dropped.
+    con.execute(
+        """UPDATE mapped_messages SET _reason = 'ticket_id: no loaded ticket with this id'
+        WHERE _reason IS NULL AND ticket_id NOT IN
+            (SELECT ticket_id FROM canonical.tickets WHERE source = ?)""",
+        [source.name],
+    )
+    if "seq" not in spec.fields:
+        message_shape.number_messages(con, order)
+    con.execute(
+        """UPDATE mapped_messages SET _reason = 'seq: duplicate message position for the ticket'
+        WHERE _reason IS NULL AND _row_number IN (SELECT _row_number FROM (
+            SELECT _row_number, row_number() OVER (PARTITION BY ticket_id, seq
+                                                   ORDER BY _row_number) AS k
+            FROM mapped_messages WHERE _reason IS NULL) WHERE k > 1)"""
+    )
+
+
 def _load_messages_file(
     con, cfg: AuditConfig, source: FileSource, path: Path, fp: str, key_sql: str
 ) -> OriginReport:
@@ -327,45 +374,7 @@ def _load_messages_file(
     )
     with _file_load(con, cfg, source.name, "messages", path, fp, staging) as (load, staged):
         load_id, now, origin = load.load_id, load.started, load.origin
-        table, fields = "stage", dict(spec.fields)
-        if spec.thread_by is not None:
-            table = message_shape.thread_stage(con, spec)
-            fields["ticket_id"] = message_shape.THREAD_COLUMN
-        order_sql, order = message_shape.order_items(spec)
-        carry = ", ".join(x for x in (message_shape.group_item(spec), order_sql) if x)
-        select = message_select(
-            fields,
-            spec.role_map,
-            table=table,
-            formats=source.mapping.timestamp_formats,
-            hash_key_sql=key_sql,
-            pseudonymize="assignee_id" in source.mapping.pseudonymize,
-            max_text_bytes=cfg.ingest.max_text_bytes,
-            value_maps=spec.value_maps,
-            carry=carry,
-        )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE message_rows AS {select}")
-        if spec.group_rows_by:
-            message_shape.group_messages(con, spec, order)
-        else:
-            con.execute("ALTER TABLE message_rows RENAME TO mapped_messages")
-            con.execute("ALTER TABLE mapped_messages ADD COLUMN _rows BIGINT DEFAULT 1")
-        # A message is only loadable if its ticket is: orphans are quarantined, not dropped.
-        con.execute(
-            """UPDATE mapped_messages SET _reason = 'ticket_id: no loaded ticket with this id'
-            WHERE _reason IS NULL AND ticket_id NOT IN
-                (SELECT ticket_id FROM canonical.tickets WHERE source = ?)""",
-            [source.name],
-        )
-        if "seq" not in spec.fields:
-            message_shape.number_messages(con, order)
-        con.execute(
-            """UPDATE mapped_messages SET _reason = 'seq: duplicate message position for the ticket'
-            WHERE _reason IS NULL AND _row_number IN (SELECT _row_number FROM (
-                SELECT _row_number, row_number() OVER (PARTITION BY ticket_id, seq
-                                                       ORDER BY _row_number) AS k
-                FROM mapped_messages WHERE _reason IS NULL) WHERE k > 1)"""
-        )
+        _map_messages(con, cfg, source, spec, key_sql)
         # Every row of a message held back is quarantined, with the message's reason.
         reasons = (
             """SELECT r._row_number, coalesce(r._reason, m._reason) AS _reason
