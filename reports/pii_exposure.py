@@ -7,6 +7,7 @@ types and ticket ids. The report has no access to any text, so it cannot leak on
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,130 +70,132 @@ def render_csv(exposure: dict[str, Any]) -> str:
     buf = io.StringIO()
     w = SafeDictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     w.writeheader()
-    w.writerow(
-        {
-            "section": "overall",
-            "key": "all tickets",
-            "tickets": exposure["tickets_scanned"],
-            "tickets_exposed": exposure["tickets_with_pii"],
-            "share": exposure["tickets_with_pii_share"],
-            "findings": exposure["findings_total"],
-        }
-    )
+    for rows in (_overall_rows, _field_rows, _breakdown_rows, _ticket_rows, _method_rows):
+        # Row by row: DictWriter.writerows would bypass SafeDictWriter.writerow.
+        for row in rows(exposure):
+            w.writerow(row)
+    return buf.getvalue()
+
+
+def _overall_rows(exposure: dict[str, Any]) -> Iterator[dict]:
+    """The whole history and each kind of data."""
+    yield {
+        "section": "overall",
+        "key": "all tickets",
+        "tickets": exposure["tickets_scanned"],
+        "tickets_exposed": exposure["tickets_with_pii"],
+        "share": exposure["tickets_with_pii_share"],
+        "findings": exposure["findings_total"],
+    }
     for e in exposure["entities"]:
-        w.writerow(
-            {
-                "section": "entity",
-                "key": "high risk" if e["high_risk"] else "",
-                "entity_type": e["entity_type"],
-                "tickets": exposure["tickets_scanned"],
-                "tickets_exposed": e["tickets"],
-                "share": e["tickets_share"],
-                "findings": e["findings"],
-                "distinct_values": e["distinct_values"],
-                "detail": f"subject={e['in_subject']};description={e['in_description']};"
-                f"messages={e['in_messages']}",
-            }
-        )
+        yield {
+            "section": "entity",
+            "key": "high risk" if e["high_risk"] else "",
+            "entity_type": e["entity_type"],
+            "tickets": exposure["tickets_scanned"],
+            "tickets_exposed": e["tickets"],
+            "share": e["tickets_share"],
+            "findings": e["findings"],
+            "distinct_values": e["distinct_values"],
+            "detail": f"subject={e['in_subject']};description={e['in_description']};"
+            f"messages={e['in_messages']}",
+        }
+
+
+def _field_rows(exposure: dict[str, Any]) -> Iterator[dict]:
+    """Each field (messages by author role)."""
     for r in exposure["by_field"]:
-        w.writerow(
-            {
-                "section": "field",
-                "key": r["field"],
-                "tickets": exposure["tickets_scanned"],
-                "tickets_exposed": r["tickets"],
-                "share": r["tickets_share"],
-                "findings": r["findings"],
-                "detail": ";".join(r["entity_types"]),
-            }
-        )
+        yield {
+            "section": "field",
+            "key": r["field"],
+            "tickets": exposure["tickets_scanned"],
+            "tickets_exposed": r["tickets"],
+            "share": r["tickets_share"],
+            "findings": r["findings"],
+            "detail": ";".join(r["entity_types"]),
+        }
+
+
+def _breakdown_rows(exposure: dict[str, Any]) -> Iterator[dict]:
+    """Each channel and month, and each kind of data in it."""
     for section, rows in (("channel", exposure["by_channel"]), ("month", exposure["by_month"])):
         for r in rows:
-            w.writerow(
-                {
-                    "section": section,
-                    "key": r["value"],
-                    "tickets": r["tickets"],
-                    "tickets_exposed": r["tickets_exposed"],
-                    "share": r["share_exposed"],
-                    "detail": ";".join(f"{k}={v}" for k, v in r["by_entity"].items()),
-                }
-            )
-            for entity, n in r["by_entity"].items():
-                w.writerow(
-                    {
-                        "section": f"{section}_entity",
-                        "key": r["value"],
-                        "entity_type": entity,
-                        "tickets": r["tickets"],
-                        "tickets_exposed": n,
-                        "share": round(n / r["tickets"], 6) if r["tickets"] else 0.0,
-                    }
-                )
-    for r in exposure["high_risk_tickets"]:
-        w.writerow(
-            {
-                "section": "high_risk_ticket",
-                "key": f"{r['source']}/{r['ticket_id']}",
-                "entity_type": ";".join(r["entity_types"]),
-                "findings": r["findings"],
-                "detail": ";".join(r["fields"]),
+            yield {
+                "section": section,
+                "key": r["value"],
+                "tickets": r["tickets"],
+                "tickets_exposed": r["tickets_exposed"],
+                "share": r["share_exposed"],
+                "detail": ";".join(f"{k}={v}" for k, v in r["by_entity"].items()),
             }
-        )
+            for entity, n in r["by_entity"].items():
+                yield {
+                    "section": f"{section}_entity",
+                    "key": r["value"],
+                    "entity_type": entity,
+                    "tickets": r["tickets"],
+                    "tickets_exposed": n,
+                    "share": round(n / r["tickets"], 6) if r["tickets"] else 0.0,
+                }
+
+
+def _ticket_rows(exposure: dict[str, Any]) -> Iterator[dict]:
+    """High-risk tickets and what redaction left."""
+    for r in exposure["high_risk_tickets"]:
+        yield {
+            "section": "high_risk_ticket",
+            "key": f"{r['source']}/{r['ticket_id']}",
+            "entity_type": ";".join(r["entity_types"]),
+            "findings": r["findings"],
+            "detail": ";".join(r["fields"]),
+        }
     for entity, n in exposure["residual_by_entity"].items():
-        w.writerow(
+        yield (
             {"section": "residual", "key": "after redaction", "entity_type": entity, "findings": n}
         )
     for r in exposure["residual_tickets"]:
-        w.writerow(
-            {
-                "section": "residual_ticket",
-                "key": f"{r['source']}/{r['ticket_id']}",
-                "entity_type": ";".join(r["entity_types"]),
-                "findings": r["findings"],
-                "detail": ";".join(r["fields"]),
-            }
-        )
+        yield {
+            "section": "residual_ticket",
+            "key": f"{r['source']}/{r['ticket_id']}",
+            "entity_type": ";".join(r["entity_types"]),
+            "findings": r["findings"],
+            "detail": ";".join(r["fields"]),
+        }
+
+
+def _method_rows(exposure: dict[str, Any]) -> Iterator[dict]:
+    """Languages, earlier placeholders, measured recall, what can and cannot be detected."""
     for lang, r in (exposure.get("by_language") or {}).items():
-        w.writerow(
-            {
-                "section": "language",
-                "key": lang,
-                "tickets": r["tickets"],
-                "findings": r["texts"],
-                "detail": ";".join(r["detectors"]),
-            }
-        )
+        yield {
+            "section": "language",
+            "key": lang,
+            "tickets": r["tickets"],
+            "findings": r["texts"],
+            "detail": ";".join(r["detectors"]),
+        }
     for r in exposure.get("masked_by_style") or []:
-        w.writerow(
-            {
-                "section": "masked_placeholder",
-                "key": r["style"],
-                "tickets_exposed": r["tickets"],
-                "findings": r["occurrences"],
-            }
-        )
+        yield {
+            "section": "masked_placeholder",
+            "key": r["style"],
+            "tickets_exposed": r["tickets"],
+            "findings": r["occurrences"],
+        }
     for entity, r in ((exposure.get("measured_accuracy") or {}).get("by_entity") or {}).items():
-        w.writerow(
-            {
-                "section": "measured_recall",
-                "key": "public labelled set",
-                "entity_type": entity,
-                "share": r["recall"],
-                "detail": f"labelled={r['labelled']};precision={r['precision']}",
-            }
-        )
+        yield {
+            "section": "measured_recall",
+            "key": "public labelled set",
+            "entity_type": entity,
+            "share": r["recall"],
+            "detail": f"labelled={r['labelled']};precision={r['precision']}",
+        }
     for group in ("detectable", "not_detectable"):
         for c in exposure["capabilities"].get(group, []):
-            w.writerow(
-                {
-                    "section": group,
-                    "key": c["method"],
-                    "entity_type": c["entity_type"],
-                    "detail": c.get("reason", ""),
-                }
-            )
-    return buf.getvalue()
+            yield {
+                "section": group,
+                "key": c["method"],
+                "entity_type": c["entity_type"],
+                "detail": c.get("reason", ""),
+            }
 
 
 # orjson writes indented JSON in native code (the standard library's indented encoder is pure
