@@ -87,12 +87,28 @@ def _below_min(ret: dict) -> list[str]:
 
 
 def render_markdown(card: dict) -> str:
-    r = card.get("readiness") or {}
-    q, pii, ret, b, o = (
-        card.get(k) or {} for k in ("quality", "pii", "retrieval", "baselines", "ownership")
-    )
-    proj = ret.get("projection") or {}
+    q = card.get("quality") or {}
     out = [
+        *_header(card),
+        "## Quality",
+        "",
+        quality_section.render_markdown(q),
+        "",
+        *_worklist(card.get("worklist")),
+        *_personal_data(card.get("pii") or {}),
+        *_retrieval(card.get("retrieval") or {}),
+        *_baselines(card.get("baselines") or {}),
+        *_ownership(card.get("ownership") or {}),
+        *_trends(card),
+    ]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _header(card: dict) -> list[str]:
+    """Title, verdict and score, layer scores, and the issues behind the verdict."""
+    r = card.get("readiness") or {}
+    q = card.get("quality") or {}
+    return [
         "# GenAI readiness scorecard",
         "",
         f"{_cell(card.get('audit_name'))} · audit {_cell(card.get('audit_id'))} · generated "
@@ -118,11 +134,11 @@ def render_markdown(card: dict) -> str:
         "",
         *_issues("Blocking issues", r.get("blocking_issues") or []),
         *(_issues("Conditions", r["conditions"]) if r.get("conditions") else []),
-        "## Quality",
-        "",
-        quality_section.render_markdown(q),
-        "",
-        *_worklist(card.get("worklist")),
+    ]
+
+
+def _personal_data(pii: dict) -> list[str]:
+    return [
         "## Personal data",
         "",
         f"- Tickets with PII: {pct(pii.get('tickets_with_pii_share'))}",
@@ -132,6 +148,12 @@ def render_markdown(card: dict) -> str:
             for k, v in sorted((pii.get("by_entity") or {}).items(), key=lambda kv: -(kv[1] or 0))
         ],
         "",
+    ]
+
+
+def _retrieval(ret: dict) -> list[str]:
+    proj = ret.get("projection") or {}
+    return [
         "## Retrieval feasibility",
         "",
         ret.get("verdict") or "The retrieval probe did not run.",
@@ -169,6 +191,11 @@ def render_markdown(card: dict) -> str:
             if ret.get("precision_at_5_by_category")
             else []
         ),
+    ]
+
+
+def _baselines(b: dict) -> list[str]:
+    return [
         "## Business baselines",
         "",
         f"- Monthly volume: {num(b.get('monthly_volume'))} tickets",
@@ -178,6 +205,11 @@ def render_markdown(card: dict) -> str:
         "",
         *_breakdown("By category", b.get("by_category") or {}),
         *_breakdown("By channel", b.get("by_channel") or {}),
+    ]
+
+
+def _ownership(o: dict) -> list[str]:
+    out = [
         "## Ownership",
         "",
         f"Ownership score {pct(o.get('score'), 0)}.",
@@ -208,8 +240,7 @@ def render_markdown(card: dict) -> str:
             ],
             "",
         ]
-    out += _trends(card)
-    return "\n".join(out).rstrip() + "\n"
+    return out
 
 
 def _trends(card: dict) -> list[str]:
