@@ -210,26 +210,20 @@ def ticket_select(
         spec = mapping.spec(field.name)
         columns = mapping.columns_for(field.name)
         if spec is None:
-            if field.name == "labels" and label_source is not None:
-                exprs.append(
-                    f"{one_hot_labels(label_source, mapping.value_maps.get('category', {}))} AS labels"
-                )
-            else:
-                exprs.append(f"CAST(NULL AS {field.sql_type}) AS {field.name}")
+            exprs.append(_unmapped(field, label_source, mapping))
             continue
         if isinstance(spec, OneHot):
-            value_map = mapping.value_maps.get(field.name, {})
-            labels = one_hot_labels(spec, value_map)
+            labels = one_hot_labels(spec, mapping.value_maps.get(field.name, {}))
             # One label set: that label. Several: a multi-label ticket keeps them in `labels`
             # and gets no single category, which would be wrong for every label but one.
             exprs.append(f"CASE WHEN len({labels}) = 1 THEN {labels}[1] END AS {field.name}")
             if label_source is None:
                 label_source = spec
-            for c in spec.one_hot:
-                checks.append(
-                    f"WHEN {one_hot_invalid(c)} THEN '{field.name}: one-hot column {c} holds ' "
-                    f"|| left(trim(CAST({q(c)} AS VARCHAR)), 40) || ', not 0/1'"
-                )
+            checks += [
+                f"WHEN {one_hot_invalid(c)} THEN '{field.name}: one-hot column {c} holds ' "
+                f"|| left(trim(CAST({q(c)} AS VARCHAR)), 40) || ', not 0/1'"
+                for c in spec.one_hot
+            ]
             continue
         if isinstance(spec, Columns):
             items = ", ".join(f"NULLIF(trim(CAST({q(c)} AS VARCHAR)), '')" for c in spec.columns)
@@ -237,37 +231,15 @@ def ticket_select(
                 f"list_filter([{items}]::VARCHAR[], lambda x: x IS NOT NULL) AS {field.name}"
             )
             continue
-        if isinstance(spec, Constant):
-            text_expr = lit(spec.value)
-        elif isinstance(spec, RowNumber):
-            if row_id_prefix is None:
-                raise ValueError("ticket_id {row_number: true} needs a file source")
-            text_expr = f"({lit(row_id_prefix)} || CAST(_row_number AS VARCHAR))"
-        else:
-            text_expr = _text(columns)
+        text_expr = _text_of(spec, columns, row_id_prefix)
         text_cols[field.name] = text_expr
         native = _native(field, columns, types) if types and columns else None
         typed, typed_checks = _typed(field, text_expr, columns, mapping, hash_key_sql, native)
         exprs.append(f"{typed} AS {field.name}")
-        if not columns:
-            continue  # a constant (checked when the configuration loaded) or a row number
-        if field.name == "ticket_id":
-            checks.append(f"WHEN {text_expr} IS NULL THEN 'ticket_id: missing'")
-        elif field.name == "created_at":
-            missing = f"{native} IS NULL" if native else f"{text_expr} IS NULL"
-            checks.append(f"WHEN {missing} THEN 'created_at: missing (column {'/'.join(columns)})'")
-        checks.extend(typed_checks)
-        if field.kind == "text" or field.name in mapping.text_fields:
-            # Measured as written: trimming a long text only to measure it costs a copy.
-            size = (
-                f"strlen(CAST({q(columns[0])} AS VARCHAR))"
-                if len(columns) == 1
-                else f"strlen({text_expr})"
-            )
-            checks.append(
-                f"WHEN {size} > {max_text_bytes} THEN '{field.name}: ' || "
-                f"{size} || ' bytes, over ingest.max_text_bytes ({max_text_bytes})'"
-            )
+        if columns:  # else a constant (checked when the configuration loaded) or a row number
+            checks += _required_checks(field, columns, text_expr, native)
+            checks += typed_checks
+            checks += _size_checks(field, columns, text_expr, mapping, max_text_bytes)
     for msg in mapping.messages.from_columns:
         t = _text([msg.column])
         checks.append(
@@ -290,6 +262,52 @@ def ticket_select(
         body += f", {carry}"
     filtered = f" WHERE {where}" if where else ""
     return f"SELECT _row_number, {body} FROM {table} {dupes}{filtered}"
+
+
+def _unmapped(field: Field, label_source: OneHot | None, mapping: Mapping) -> str:
+    """A field no column maps: NULL, or the labels of the one-hot columns of the category."""
+    if field.name == "labels" and label_source is not None:
+        return f"{one_hot_labels(label_source, mapping.value_maps.get('category', {}))} AS labels"
+    return f"CAST(NULL AS {field.sql_type}) AS {field.name}"
+
+
+def _text_of(spec: object, columns: list[str], row_id_prefix: str | None) -> str:
+    """The field's value as trimmed text: a constant, the row's id, or its columns."""
+    if isinstance(spec, Constant):
+        return lit(spec.value)
+    if isinstance(spec, RowNumber):
+        if row_id_prefix is None:
+            raise ValueError("ticket_id {row_number: true} needs a file source")
+        return f"({lit(row_id_prefix)} || CAST(_row_number AS VARCHAR))"
+    return _text(columns)
+
+
+def _required_checks(
+    field: Field, columns: list[str], text_expr: str, native: str | None
+) -> list[str]:
+    """The required fields' checks: a ticket needs an id and a creation time."""
+    if field.name == "ticket_id":
+        return [f"WHEN {text_expr} IS NULL THEN 'ticket_id: missing'"]
+    if field.name == "created_at":
+        missing = f"{native} IS NULL" if native else f"{text_expr} IS NULL"
+        return [f"WHEN {missing} THEN 'created_at: missing (column {'/'.join(columns)})'"]
+    return []
+
+
+def _size_checks(
+    field: Field, columns: list[str], text_expr: str, mapping: Mapping, max_bytes: int
+) -> list[str]:
+    """A text over ingest.max_text_bytes is quarantined, naming the field."""
+    if not (field.kind == "text" or field.name in mapping.text_fields):
+        return []
+    # Measured as written: trimming a long text only to measure it costs a copy.
+    size = (
+        f"strlen(CAST({q(columns[0])} AS VARCHAR))" if len(columns) == 1 else f"strlen({text_expr})"
+    )
+    return [
+        f"WHEN {size} > {max_bytes} THEN '{field.name}: ' || "
+        f"{size} || ' bytes, over ingest.max_text_bytes ({max_bytes})'"
+    ]
 
 
 def message_select(
