@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from ticket_audit.config import AuditConfig
-from ticket_audit.quality.classifier import confident_learning, out_of_fold
+from ticket_audit.quality.classifier import OutOfFold, confident_learning, out_of_fold
 from ticket_audit.quality.tables import ensure_tables, save_stage_stats
 from ticket_audit.quality.text_features import WordIds
 from ticket_audit.quality.word_store import keep_fresh, read_ticket_words
@@ -106,41 +106,19 @@ def _judge(
     classes = np.array(oof.classes, dtype=object)
     # Without skill the "issues" are noise: nothing is flagged, the finding is the skill.
     rows = np.nonzero(cl.issue)[0] if learnable else np.zeros(0, np.int64)
-    given = oof.y[rows]
-    sugg = cl.suggested[rows]
-    frame = pl.DataFrame(
-        {
-            "source": keyed["source"].gather(rows),
-            "ticket_id": keyed["ticket_id"].gather(rows),
-            "issue": pl.Series(["implausible_label"] * len(rows), dtype=pl.Utf8),
-            "given_category": pl.Series(classes[given].tolist(), dtype=pl.Utf8),
-            "suggested_category": pl.Series(classes[sugg].tolist(), dtype=pl.Utf8),
-            "given_probability": oof.probabilities[rows, given].astype(np.float64),
-            "suggested_probability": oof.probabilities[rows, sugg].astype(np.float64),
-        },
-        schema=ISSUE_SCHEMA,
-    )
     unl = ~oof.labelled
     best = oof.probabilities.argmax(axis=1)
     confident_unlabelled = unl & (oof.probabilities[np.arange(n), best] >= cl.thresholds[best])
     # The model's category for each ticket without a usable label (the worklist suggests it
     # to whoever relabels); only where the text predicts labels at all.
     open_rows = np.nonzero(unl)[0] if learnable else np.zeros(0, np.int64)
-    suggestions = pl.DataFrame(
-        {
-            "source": keyed["source"].gather(open_rows),
-            "ticket_id": keyed["ticket_id"].gather(open_rows),
-            "issue": pl.Series(["suggested_label"] * len(open_rows), dtype=pl.Utf8),
-            "given_category": keyed["category"].gather(open_rows),
-            "suggested_category": pl.Series(classes[best[open_rows]].tolist(), dtype=pl.Utf8),
-            "given_probability": pl.Series([None] * len(open_rows), dtype=pl.Float64),
-            "suggested_probability": oof.probabilities[open_rows, best[open_rows]].astype(
-                np.float64
-            ),
-        },
-        schema=ISSUE_SCHEMA,
+    frame = pl.concat(
+        [
+            _implausible(keyed, oof, cl.suggested, classes, rows),
+            _suggested(keyed, oof, best, classes, open_rows),
+        ],
+        how="vertical",
     )
-    frame = pl.concat([frame, suggestions], how="vertical")
     return frame, {
         "classes": oof.classes,
         "classifier_accuracy": oof.accuracy(),
@@ -166,6 +144,54 @@ def _judge(
         "auto_label_candidates": int(confident_unlabelled.sum()) if learnable else 0,
         "unlabelled_tickets": int(unl.sum()),
     }
+
+
+def _implausible(
+    keyed: pl.DataFrame,
+    oof: OutOfFold,
+    suggested: np.ndarray,
+    classes: np.ndarray,
+    rows: np.ndarray,
+) -> pl.DataFrame:
+    """Issue rows of the labelled tickets whose label the text contradicts."""
+    given = oof.y[rows]
+    sugg = suggested[rows]
+    return pl.DataFrame(
+        {
+            "source": keyed["source"].gather(rows),
+            "ticket_id": keyed["ticket_id"].gather(rows),
+            "issue": pl.Series(["implausible_label"] * len(rows), dtype=pl.Utf8),
+            "given_category": pl.Series(classes[given].tolist(), dtype=pl.Utf8),
+            "suggested_category": pl.Series(classes[sugg].tolist(), dtype=pl.Utf8),
+            "given_probability": oof.probabilities[rows, given].astype(np.float64),
+            "suggested_probability": oof.probabilities[rows, sugg].astype(np.float64),
+        },
+        schema=ISSUE_SCHEMA,
+    )
+
+
+def _suggested(
+    keyed: pl.DataFrame,
+    oof: OutOfFold,
+    best: np.ndarray,
+    classes: np.ndarray,
+    open_rows: np.ndarray,
+) -> pl.DataFrame:
+    """Issue rows suggesting the model's category for tickets without a usable label."""
+    return pl.DataFrame(
+        {
+            "source": keyed["source"].gather(open_rows),
+            "ticket_id": keyed["ticket_id"].gather(open_rows),
+            "issue": pl.Series(["suggested_label"] * len(open_rows), dtype=pl.Utf8),
+            "given_category": keyed["category"].gather(open_rows),
+            "suggested_category": pl.Series(classes[best[open_rows]].tolist(), dtype=pl.Utf8),
+            "given_probability": pl.Series([None] * len(open_rows), dtype=pl.Float64),
+            "suggested_probability": oof.probabilities[open_rows, best[open_rows]].astype(
+                np.float64
+            ),
+        },
+        schema=ISSUE_SCHEMA,
+    )
 
 
 def _combine(parts: list[tuple[str | None, dict]], min_skill: float) -> dict:
