@@ -22,6 +22,54 @@ def compute_profile(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -
     `as_of`: the audit date (today by default); months after it are future-dated tickets, a
     defect the profile flags instead of charting them as ordinary months."""
     as_of = as_of or datetime.now(UTC).date()
+    origins = _origins(con)
+    total = con.execute("SELECT count(*) FROM canonical.tickets").fetchall()[0][0]
+    fill_exprs = ", ".join(
+        f"count({f.name}) FILTER (WHERE {f.name} IS NOT NULL"
+        + (f" AND len({f.name}) > 0" if f.kind == "list" else "")
+        + ")"
+        for f in TICKET_FIELDS
+    )
+    fills = con.execute(f"SELECT {fill_exprs} FROM canonical.tickets").fetchall()[0]
+    fill_rates = {f.name: (fills[i] / total if total else 0.0) for i, f in enumerate(TICKET_FIELDS)}
+    months = con.execute(
+        """SELECT strftime(created_month, '%Y-%m'), count(*) FROM canonical.tickets
+        GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    reasons = con.execute(
+        """SELECT source, coalesce(field, 'parse') AS field,
+                  regexp_replace(reason, '^line [0-9]+: ', '') AS reason, count(*) AS n
+        FROM raw.quarantine GROUP BY ALL ORDER BY n DESC LIMIT 20"""
+    ).fetchall()
+    msg_total, roles, msg_fill = _messages(con)
+    tickets = [o for o in origins if o["kind"] == "tickets"]
+    return {
+        "tickets_total": total,
+        "rows_read": sum(o["rows_read"] for o in tickets),
+        "rows_loaded": sum(o["rows_loaded"] for o in tickets),
+        "rows_quarantined": sum(o["rows_quarantined"] for o in tickets),
+        "origins": origins,
+        "field_fill_rates": fill_rates,
+        "months_covered": len(months),
+        "first_month": months[0][0] if months else None,
+        "last_month": months[-1][0] if months else None,
+        "as_of": as_of.isoformat(),
+        "tickets_by_month": [
+            {"month": m, "tickets": n, "after_audit_date": m > as_of.strftime("%Y-%m")}
+            for m, n in months
+        ],
+        "future_months": [m for m, _ in months if m > as_of.strftime("%Y-%m")],
+        "quarantine_reasons": [
+            {"source": s, "field": f, "reason": r, "rows": n} for s, f, r, n in reasons
+        ],
+        "messages_total": msg_total,
+        "messages_by_role": roles,
+        "message_fill_rates": msg_fill,
+    }
+
+
+def _origins(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Rows read, loaded and quarantined per origin and kind."""
     # What the store holds now, per origin: a database or API source loads in many chunks
     # (and re-reads updated tickets), so one load's figures are not the origin's.
     loads = con.execute(
@@ -52,24 +100,11 @@ def compute_profile(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -
         )
         for r in loads
     ]
-    total = con.execute("SELECT count(*) FROM canonical.tickets").fetchall()[0][0]
-    fill_exprs = ", ".join(
-        f"count({f.name}) FILTER (WHERE {f.name} IS NOT NULL"
-        + (f" AND len({f.name}) > 0" if f.kind == "list" else "")
-        + ")"
-        for f in TICKET_FIELDS
-    )
-    fills = con.execute(f"SELECT {fill_exprs} FROM canonical.tickets").fetchall()[0]
-    fill_rates = {f.name: (fills[i] / total if total else 0.0) for i, f in enumerate(TICKET_FIELDS)}
-    months = con.execute(
-        """SELECT strftime(created_month, '%Y-%m'), count(*) FROM canonical.tickets
-        GROUP BY 1 ORDER BY 1"""
-    ).fetchall()
-    reasons = con.execute(
-        """SELECT source, coalesce(field, 'parse') AS field,
-                  regexp_replace(reason, '^line [0-9]+: ', '') AS reason, count(*) AS n
-        FROM raw.quarantine GROUP BY ALL ORDER BY n DESC LIMIT 20"""
-    ).fetchall()
+    return origins
+
+
+def _messages(con: duckdb.DuckDBPyConnection) -> tuple[int, dict, dict]:
+    """Messages in the store, by author role, and each field's fill rate."""
     msg_total = con.execute("SELECT count(*) FROM canonical.messages").fetchall()[0][0]
     roles = dict(
         con.execute(
@@ -81,30 +116,7 @@ def compute_profile(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -
         exprs = ", ".join(f"count({f.name})" for f in MESSAGE_FIELDS)
         row = con.execute(f"SELECT {exprs} FROM canonical.messages").fetchall()[0]
         msg_fill = {f.name: row[i] / msg_total for i, f in enumerate(MESSAGE_FIELDS)}
-    tickets = [o for o in origins if o["kind"] == "tickets"]
-    return {
-        "tickets_total": total,
-        "rows_read": sum(o["rows_read"] for o in tickets),
-        "rows_loaded": sum(o["rows_loaded"] for o in tickets),
-        "rows_quarantined": sum(o["rows_quarantined"] for o in tickets),
-        "origins": origins,
-        "field_fill_rates": fill_rates,
-        "months_covered": len(months),
-        "first_month": months[0][0] if months else None,
-        "last_month": months[-1][0] if months else None,
-        "as_of": as_of.isoformat(),
-        "tickets_by_month": [
-            {"month": m, "tickets": n, "after_audit_date": m > as_of.strftime("%Y-%m")}
-            for m, n in months
-        ],
-        "future_months": [m for m, _ in months if m > as_of.strftime("%Y-%m")],
-        "quarantine_reasons": [
-            {"source": s, "field": f, "reason": r, "rows": n} for s, f, r, n in reasons
-        ],
-        "messages_total": msg_total,
-        "messages_by_role": roles,
-        "message_fill_rates": msg_fill,
-    }
+    return msg_total, roles, msg_fill
 
 
 def render_markdown(p: dict[str, Any]) -> str:
