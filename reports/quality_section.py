@@ -472,6 +472,13 @@ def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
 def render_markdown(summary: dict) -> str:
     s = summary or {}
     lines = _md_table(["measure", "value"], [[k, v] for k, v in _headline_rows(s)])
+    lines += _md_funnel(s) + _md_fields(s) + _md_replies(s) + _md_examples(s)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _md_funnel(s: dict) -> list[str]:
+    """The funnel, what ingest held back, and what is wrong with the rest."""
+    lines: list[str] = []
     funnel = s.get("funnel") or []
     read = (funnel[0]["remaining"] if funnel else 0) or 1
     lines += ["**Funnel**", ""]
@@ -499,6 +506,12 @@ def render_markdown(summary: dict) -> str:
             for c in s.get("criteria") or []
         ],
     )
+    return lines
+
+
+def _md_fields(s: dict) -> list[str]:
+    """Metadata completeness and validity, template leftovers, status-only fields."""
+    lines: list[str] = []
     comp, valid = s.get("metadata_completeness") or {}, s.get("metadata_validity") or {}
     lines += _md_table(
         ["field", "present", "present and valid"],
@@ -526,6 +539,11 @@ def render_markdown(summary: dict) -> str:
                 for p in patterns
             ],
         )
+    return lines
+
+
+def _md_replies(s: dict) -> list[str]:
+    lines: list[str] = []
     var = s.get("response_variability_detail") or {}
     minimum = s.get("min_category_sample") or 1
     small = [r for r in var.get("by_category") or [] if r and (r["replies"] or 0) < minimum]
@@ -554,6 +572,12 @@ def render_markdown(summary: dict) -> str:
                 "too few to measure.",
                 "",
             ]
+    return lines
+
+
+def _md_examples(s: dict) -> list[str]:
+    """The worst tickets and where the Data Docs are."""
+    lines: list[str] = []
     ex = (s.get("worst_examples") or {}).get("worst_tickets") or []
     if ex:
         lines += ["**Worst examples (ticket ids)**", ""]
@@ -564,4 +588,4 @@ def render_markdown(summary: dict) -> str:
     gx = s.get("gx") or {}
     if gx.get("data_docs"):
         lines.append(f"Great Expectations Data Docs: `{gx['data_docs']}`")
-    return "\n".join(lines).rstrip() + "\n"
+    return lines
