@@ -32,6 +32,14 @@ FOUND = [
     ("US_SSN", "Social Security: 937-42-6810", "937-42-6810"),
     # ... unless it is in an ITIN group: then it is the ITIN it must be.
     ("US_ITIN", "SSN 912-70-3456 on the form", "912-70-3456"),
+    # An account number right after "account", quoted after its label, or after "ACCNUM:".
+    ("ACCOUNT_NUMBER", "Bank account 8721938475 registered under my name.", "8721938475"),
+    ("ACCOUNT_NUMBER", "Account Number 'HDFC012345678901', IFSC Code attached", "HDFC012345678901"),
+    (
+        "ACCOUNT_NUMBER",
+        "linked to his pension (ACCNUM: PUNJABNRA7890123456).",
+        "PUNJABNRA7890123456",
+    ),
 ]
 
 NOT_FOUND = [
@@ -40,6 +48,8 @@ NOT_FOUND = [
     ("PASSWORD", "Write to ops@desk.example / 555-0100 for help."),  # no letter: not a secret
     ("US_SSN", "Reference 912-12-3456 is printed on the parcel."),  # 9xx, not named an SSN
     ("US_SSN", "The tax ID 937-42-6810 was rejected."),  # a tax ID can be an EIN or ITIN
+    ("ACCOUNT_NUMBER", "The account 2024-01-05 statement is missing."),  # a date
+    ("ACCOUNT_NUMBER", "I have had this account 3 years and 12 months."),
     ("PHONE_NUMBER", "Ashley sent routing number 061000104 for direct deposit."),
     ("PHONE_NUMBER", "The contractor's TIN 22-3456789 appeared in the sheet."),
     ("PHONE_NUMBER", "Driver's license 12-345-678 was attached."),
