@@ -183,7 +183,7 @@ def _method_rows(exposure: dict[str, Any]) -> Iterator[dict]:
     for entity, r in ((exposure.get("measured_accuracy") or {}).get("by_entity") or {}).items():
         yield {
             "section": "measured_recall",
-            "key": "public labelled set",
+            "key": r.get("set") or "public labelled set",
             "entity_type": entity,
             "share": r["recall"],
             "detail": f"labelled={r['labelled']};precision={r['precision']}",

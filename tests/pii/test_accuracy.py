@@ -153,12 +153,21 @@ def test_masked_multilingual_export_written_by_nobody_here(pii_config) -> None:
     path = Path(__file__).parents[1] / "data" / "multilang_tickets" / "tickets.csv"
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    texts = [r[k] for r in rows for k in ("subject", "body", "answer") if r.get(k)]
-    examples = [ev.Example(str(i), t) for i, t in enumerate(texts)]
+    texts = [(r[k], r["language"]) for r in rows for k in ("subject", "body", "answer") if r.get(k)]
+    examples = [ev.Example(str(i), t, [], lang) for i, (t, lang) in enumerate(texts)]
     assert len(examples) >= 300
-    noise = ev.masked_noise(examples, pii_config.model_copy(update={"allow_list": []}))
+    assert [(e.text, e.language) for e in ev.load_masked_export()] == texts
+    config = pii_config.model_copy(update={"allow_list": []})
+    both = ev.predict_both(examples, config)
+    noise = ev.masked_noise(examples, config, both)
     assert noise["ours"]["unlabelled_findings_per_100_texts"] <= 5, noise
     assert noise["ours"][ev.HIGH_RISK_ON_MASKED] == 0
+    # And in each language of the export (French was 6.0 before support words were no names).
+    for lang in {e.language for e in examples}:
+        idx = [i for i, e in enumerate(examples) if e.language == lang]
+        part = ([both[0][i] for i in idx], [both[1][i] for i in idx])
+        noise = ev.masked_noise([examples[i] for i in idx], config, part)
+        assert noise["ours"]["unlabelled_findings_per_100_texts"] <= 5, (lang, noise)
 
 
 def test_public_varied_formats_set_beats_default_presidio(

@@ -57,6 +57,25 @@ NOT_FOUND = [
 ]
 
 
+# Issue 20's masked export: support nouns and field labels the French model read as names
+# or places (each was a finding before the rule).
+NOT_NAMES = [
+    "Bonjour, incident de haute priorité. Numéro de compte : <acc_num>. Merci.",
+    "Allez dans Paramètres, où vous trouverez l'option 'Garantie et Réparation'. Suivez les étapes.",
+    "Mon imprimante est incapable d'imprimer sans fil. Besoin d'aide au dépannage, merci.",
+]
+
+
+@pytest.mark.parametrize("text", NOT_NAMES, ids=[t[:28] for t in NOT_NAMES])
+def test_support_words_are_not_names_or_places(scanner: Scanner, text: str) -> None:
+    assert _found(scanner, text) == []
+
+
+def test_a_french_name_and_place_are_still_found(scanner: Scanner) -> None:
+    text = "Je m'appelle Claire Dubois et j'habite à Lyon depuis deux ans, merci de votre aide."
+    assert _found(scanner, text) == [("PERSON", "Claire Dubois"), ("LOCATION", "Lyon")]
+
+
 def _found(scanner: Scanner, text: str) -> list[tuple[str, str]]:
     return [(f.entity_type, text[f.start : f.end]) for f in scanner.scan_one(text)]
 

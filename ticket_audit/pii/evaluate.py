@@ -200,6 +200,24 @@ def load_nano(path: str | Path = NANO_PATH, notes: LoadNotes | None = None) -> l
     return out
 
 
+MASKED_EXPORT = LABELLED_DIR.parent / "multilang_tickets" / "tickets.csv"
+
+
+def load_masked_export(path: str | Path = MASKED_EXPORT) -> list[Example]:
+    """Issue 20's sample of a public multilingual export (names masked as `<name>`, no
+    personal data otherwise): every subject, body and answer, with the export's language."""
+    import csv
+
+    with Path(path).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return [
+        Example(f"{i}/{k}", r[k], [], r.get("language") or "en")
+        for i, r in enumerate(rows)
+        for k in ("subject", "body", "answer")
+        if r.get(k)
+    ]
+
+
 def _read(path: Path) -> pl.DataFrame:
     if path.suffix == ".csv":
         return pl.read_csv(path, infer_schema_length=0)
@@ -403,21 +421,19 @@ def compare_by_language(
     return out
 
 
-def masked_noise(examples: Sequence[Example], config) -> dict[str, dict]:
+def masked_noise(
+    examples: Sequence[Example], config, predictions: tuple[list, list] | None = None
+) -> dict[str, dict]:
     """On texts of a masked export: findings outside the labelled PII per 100 texts, and
-    high-risk findings that touch a placeholder (must be 0), ours and Presidio's default."""
+    high-risk findings that touch a placeholder (must be 0), ours and Presidio's default
+    (`predictions`: both, from `predict_both`, when already made)."""
     from ticket_audit.entity_types import HIGH_RISK
-    from ticket_audit.pii.analyzer import build_default_analyzer
     from ticket_audit.pii.masked import MaskedPlaceholders
-    from ticket_audit.pii.scan import Scanner
 
-    texts = [e.text for e in examples]
     masks = MaskedPlaceholders(config.masked_patterns)
+    ours, default = predictions or predict_both(examples, config)
     result = {}
-    for name, pred in (
-        ("ours", predict_scanner(Scanner(config), texts)),
-        ("default", predict_presidio(build_default_analyzer(config.spacy_model), texts)),
-    ):
+    for name, pred in (("ours", ours), ("default", default)):
         extra = high = 0
         for ex, spans in zip(examples, pred, strict=True):
             held = masks.find(ex.text)
@@ -531,6 +547,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n## Masked texts without PII ({len(masked)} of the multilingual set)\n")
     for name, r in masked_noise(masked, PiiSection(n_process=1)).items():
         print(f"- {name}: {r}")
+    export = load_masked_export()
+    print(
+        f"\n## Masked multilingual export (issue 20's sample, {len(export)} texts, written by "
+        "nobody here), per language\n"
+    )
+    both = predict_both(export, PiiSection(n_process=1))
+    for lang in ["ALL", *sorted({e.language for e in export})]:
+        idx = [i for i, e in enumerate(export) if lang in ("ALL", e.language)]
+        part = ([both[0][i] for i in idx], [both[1][i] for i in idx])
+        noise = masked_noise([export[i] for i in idx], PiiSection(n_process=1), part)
+        print(f"- {lang}: {noise}")
     if args.write:
         write_measured(synth_rows, [(NANO_NAME, nano_rows)])
     with tempfile.TemporaryDirectory() as tmp:

@@ -75,6 +75,19 @@ _NOT_NAME_WORDS = frozenset(
     gentile egregio hartelijk groet groeten geachte bedankt
     """.split()  # noqa: SIM905
 )
+# Nouns that open support requests and the labels of their fields in those languages
+# ("Besoin d'aide", "Numéro de compte : …", the option 'Garantie et Réparation',
+# "Problema con la factura"): the models read a capitalised one as a name or a place.
+_SUPPORT_WORDS = frozenset(
+    """
+    besoin aide problème problèmes numéro facture remboursement garantie réparation commande
+    livraison abonnement demande assistance panne erreur hilfe problem probleme fehler
+    nummer rechnung rückerstattung garantie reparatur bestellung lieferung anfrage störung
+    ayuda problema número factura reembolso garantía reparación pedido envío solicitud
+    ajuda número fatura reembolso garantia reparação encomenda entrega solicitação
+    paramètres réglages einstellungen configuración ajustes configurações definições
+    """.split()  # noqa: SIM905
+)
 # Products and brands support texts name all the time, which the small models read as
 # people or places ("recommended by both Dell and Microsoft", "redémarrez Chrome").
 _BRANDS = frozenset(
@@ -140,7 +153,7 @@ class TicketPersonRecognizer(SpacyRecognizer):
         if folded in _NOT_NAMES or not any(c.isalpha() for c in value):
             return None
         words = [w.strip(".,'’") for w in folded.split()]
-        if any(w in _NOT_NAME_WORDS or w in _BRANDS for w in words):
+        if any(w in _NOT_NAME_WORDS or w in _BRANDS or w in _SUPPORT_WORDS for w in words):
             return None
         if len(words) == 1 and _IMPERATIVE.match(words[0]):
             return None
