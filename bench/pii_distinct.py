@@ -1,7 +1,7 @@
 """PII scan on distinct texts (no repetition for the caches to exploit), against Presidio's
 BatchAnalyzerEngine on the same model and recognizers, in the same run.
 
-    python -m bench pii_distinct [--texts 3000] [--n-process auto]
+    python -m bench pii_distinct [--texts 3000] [--n-process auto] [--presidio-n-process 1]
 
 The corpus: every distinct text of the shared real exports nobody here wrote (the Kaggle
 helpdesk CSV's descriptions and resolutions), the presidio-research synthetic set, and the
@@ -14,7 +14,8 @@ both share are warmed up once before the first contender.
    English NER on English, the French model on French);
 2. ours, no cache: `cache_segments=False` (every text and sentence analysed even if seen);
 3. Presidio BatchAnalyzerEngine over `build_analyzer(config)`: the same recognizers and
-   model, Presidio's own loop (whole spaCy pipeline per text), batch size 256.
+   model, Presidio's own loop (whole spaCy pipeline per text), batch size 256, in
+   `--presidio-n-process` processes (its `n_process`, spaCy's own multiprocessing).
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ def _time(build, scan) -> tuple[float, float, object]:
     return t1 - t0, time.perf_counter() - t0, out
 
 
-def run(n: int, n_process: str) -> dict:
+def run(n: int, n_process: str, presidio_n_process: int = 1) -> dict:
+    from presidio_analyzer import BatchAnalyzerEngine
+
     from ticket_audit.config.pii import PiiSection
     from ticket_audit.pii import evaluate as ev
     from ticket_audit.pii.analyzer import build_analyzer, load_spacy
@@ -106,12 +109,19 @@ def run(n: int, n_process: str) -> dict:
         load_spacy.cache_clear()
         return build_analyzer(config)
 
-    build_s, total_s, found = _time(
-        build_batch, lambda a: ev.predict_presidio(a, texts, batch_size=256)
-    )
+    def batch_scan(analyzer):
+        engine = BatchAnalyzerEngine(analyzer_engine=analyzer)
+        return list(
+            engine.analyze_iterator(
+                texts, language="en", batch_size=256, n_process=presidio_n_process
+            )
+        )
+
+    build_s, total_s, found = _time(build_batch, batch_scan)
     rows.append(
         {
-            "contender": "Presidio BatchAnalyzerEngine (same model, same recognizers)",
+            "contender": "Presidio BatchAnalyzerEngine (same model, same recognizers"
+            + (f", n_process={presidio_n_process})" if presidio_n_process > 1 else ")"),
             "build_s": build_s,
             "total_s": total_s,
             "findings": sum(len(f) for f in found),
@@ -126,6 +136,7 @@ def run(n: int, n_process: str) -> dict:
         "distinct_texts": len(set(texts)),
         "sentences": sentences,
         "n_process": n_process,
+        "presidio_n_process": presidio_n_process,
         "rows": rows,
     }
 
@@ -136,9 +147,18 @@ def main(argv: list[str]) -> int:
     )
     p.add_argument("--texts", type=int, default=3000)
     p.add_argument("--n-process", default="auto", help="processes for our NER pass (auto, 1, 2)")
+    p.add_argument(
+        "--presidio-n-process",
+        type=int,
+        default=1,
+        help="processes for Presidio's BatchAnalyzerEngine (its spaCy nlp.pipe n_process)",
+    )
     args = p.parse_args(argv)
-    result = run(args.texts, args.n_process)
-    print(f"{result['texts']:,} distinct texts, n_process={result['n_process']}")
+    result = run(args.texts, args.n_process, args.presidio_n_process)
+    print(
+        f"{result['texts']:,} distinct texts, n_process={result['n_process']}, "
+        f"Presidio n_process={result['presidio_n_process']}"
+    )
     print(
         table(
             ["contender", "build s", "total s", "texts/s", "x Batch", "findings"],
@@ -156,5 +176,6 @@ def main(argv: list[str]) -> int:
         )
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"pii_distinct_{args.texts}.json").write_text(json.dumps(result, indent=2))
+    name = f"pii_distinct_{args.texts}_{args.n_process}_{args.presidio_n_process}.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2))
     return 0

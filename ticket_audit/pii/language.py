@@ -8,6 +8,7 @@ the pattern recognizers run whatever the language.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -15,6 +16,20 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 # Fewer letters than this, or a probability below MIN_PROBABILITY: the default language.
 MIN_LETTERS = 20
 MIN_PROBABILITY = 0.6
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _enough_letters(text: str) -> bool:
+    """At least MIN_LETTERS letters in the first 400 characters (counting stops there: a
+    per-character count was a fifth of the detector's time)."""
+    n = 0
+    for m in _LETTERS.finditer(text, 0, 400):
+        n += m.end() - m.start()
+        if n >= MIN_LETTERS:
+            return True
+    return False
 
 
 @lru_cache(maxsize=8)
@@ -34,7 +49,7 @@ class LanguageDetector:
     def detect(self, text: str | None) -> str:
         if self._ident is None or not text:
             return self.default
-        if sum(c.isalpha() for c in text[:400]) < MIN_LETTERS:
+        if not _enough_letters(text):
             return self.default
         # The start of a long text is enough to tell its language and keeps this cheap.
         lang, prob = self._ident.classify(text[:1000])
