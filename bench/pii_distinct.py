@@ -55,8 +55,11 @@ def _time(build, scan) -> tuple[float, float, object]:
     return t1 - t0, time.perf_counter() - t0, out
 
 
-def run(n: int, n_process: str, presidio_n_process: int = 1) -> dict:
+def run(
+    n: int, n_process: str, presidio_n_process: int = 1, presidio_one_blas_thread: bool = False
+) -> dict:
     from presidio_analyzer import BatchAnalyzerEngine
+    from threadpoolctl import threadpool_limits
 
     from ticket_audit.config.pii import PiiSection
     from ticket_audit.pii import evaluate as ev
@@ -117,11 +120,17 @@ def run(n: int, n_process: str, presidio_n_process: int = 1) -> dict:
             )
         )
 
-    build_s, total_s, found = _time(build_batch, batch_scan)
+    if presidio_one_blas_thread:
+        with threadpool_limits(1, user_api="blas"):
+            build_s, total_s, found = _time(build_batch, batch_scan)
+    else:
+        build_s, total_s, found = _time(build_batch, batch_scan)
     rows.append(
         {
             "contender": "Presidio BatchAnalyzerEngine (same model, same recognizers"
-            + (f", n_process={presidio_n_process})" if presidio_n_process > 1 else ")"),
+            + (f", n_process={presidio_n_process}" if presidio_n_process > 1 else "")
+            + (", one BLAS thread" if presidio_one_blas_thread else "")
+            + ")",
             "build_s": build_s,
             "total_s": total_s,
             "findings": sum(len(f) for f in found),
@@ -137,6 +146,7 @@ def run(n: int, n_process: str, presidio_n_process: int = 1) -> dict:
         "sentences": sentences,
         "n_process": n_process,
         "presidio_n_process": presidio_n_process,
+        "presidio_one_blas_thread": presidio_one_blas_thread,
         "rows": rows,
     }
 
@@ -153,8 +163,13 @@ def main(argv: list[str]) -> int:
         default=1,
         help="processes for Presidio's BatchAnalyzerEngine (its spaCy nlp.pipe n_process)",
     )
+    p.add_argument(
+        "--presidio-one-blas-thread",
+        action="store_true",
+        help="Presidio's run limited to one BLAS thread, as our scan limits itself",
+    )
     args = p.parse_args(argv)
-    result = run(args.texts, args.n_process, args.presidio_n_process)
+    result = run(args.texts, args.n_process, args.presidio_n_process, args.presidio_one_blas_thread)
     print(
         f"{result['texts']:,} distinct texts, n_process={result['n_process']}, "
         f"Presidio n_process={result['presidio_n_process']}"

@@ -3,7 +3,9 @@
 Where the time goes in Presidio's BatchAnalyzerEngine, and what this module does instead:
 
 - the whole spaCy pipeline (tagger, parser, lemmatizer, NER) runs on every text; only NER
-  finds names, so only the NER component runs here (its tok2vec is its own);
+  finds names, so only the NER component is loaded and runs here (its tok2vec is its own),
+  and only on the words around a capitalised word that could be a name (`name_windows`):
+  on support text that does not repeat, about a fifth of the tokens;
 - support desks repeat themselves (macros, signatures, greetings, quoted replies, a
   description that is also the first message): each distinct text gets the pattern
   recognizers once, and each distinct sentence the NER pass once;
@@ -167,7 +169,7 @@ _OPENERS = frozenset(
 
 
 # A contraction's tail ("It's", "We're", "Don't"): the word before it decides.
-_CONTRACTION = re.compile(r"['’](?:s|re|ve|ll|d|m|t)$")
+_CONTRACTION = re.compile(r"(?:n['’]t|['’](?:s|re|ve|ll|d|m))$")
 # Stop words that are also given names ("Will", "May"): never ruled out inside a sentence.
 _NAME_LIKE_STOP_WORDS = frozenset(["will", "may"])
 # Words of context the NER pass reads either side of a word that may be a name. The model
@@ -517,7 +519,7 @@ class Scanner:
 
     def __init__(self, config: PiiSection, analyzer: AnalyzerEngine | None = None) -> None:
         self.config = config
-        self.analyzer = analyzer or build_analyzer(config)
+        self.analyzer = analyzer or build_analyzer(config, ner_only=True)
         recognizers = self.analyzer.registry.recognizers
         self.patterns = [r for r in recognizers if isinstance(r, TicketPatternRecognizer)]
         self.person = next((r for r in recognizers if isinstance(r, TicketPersonRecognizer)), None)
@@ -565,7 +567,7 @@ class Scanner:
         if language == "en":
             return self.nlp
         if language not in self._other_nlp:
-            self._other_nlp[language] = load_spacy(self.config.spacy_models[language])
+            self._other_nlp[language] = load_spacy(self.config.spacy_models[language], True)
         return self._other_nlp[language]
 
     # -- the NER pass ---------------------------------------------------------------------------
