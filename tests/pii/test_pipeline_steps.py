@@ -542,3 +542,90 @@ def test_residual_check_catches_what_the_first_pass_is_configured_to_miss(
 
     assert summaries_pii["residual_findings_after_redaction"] > 0
     assert layer_scores({"pii": summaries_pii})["pii"] <= 0.6
+
+
+def _residual_rows(store) -> list[tuple]:
+    with store() as con:
+        return con.execute(
+            'SELECT source, ticket_id, field, entity_type, start, "end", score, recognizer, '
+            "value_hash FROM audit.pii_residual ORDER BY ALL"
+        ).fetchall()
+
+
+def test_residual_rescans_only_what_the_redaction_changed_or_the_first_pass_flagged(
+    pii_history, hasher, monkeypatch
+) -> None:
+    """Our scanner reads again the texts holding placeholders and those with first-pass
+    findings, not the texts the first pass found clean (the same scanner on the same text
+    can only find nothing again); the independent detector still reads every text."""
+    import ticket_audit.pii.residual as residual
+    import ticket_audit.pii.residual_check as residual_check
+
+    _, cfg = pii_history
+    store = store_for(cfg)
+    scan_window(cfg, store, hasher=hasher, **QUIET)
+    redact_window(cfg, store, hasher=hasher, **QUIET)
+    rescanned: set[str] = set()
+    independent: set[str] = set()
+    scan_items, presidio_findings = residual.scan_items, residual_check.presidio_findings
+
+    def spy_scan(scanner, items, **kwargs):
+        rescanned.update(it.text for it in items if it.text)
+        return scan_items(scanner, items, **kwargs)
+
+    def spy_presidio(text):
+        independent.add(text)
+        return presidio_findings(text)
+
+    monkeypatch.setattr(residual, "scan_items", spy_scan)
+    monkeypatch.setattr(residual, "presidio_findings", spy_presidio)
+    r = residual_scan(cfg, store, hasher=hasher, **QUIET)
+    with store() as con:
+        texts = con.execute(
+            "SELECT r.description, f.ticket_id IS NOT NULL FROM audit.redacted_tickets r "
+            "LEFT JOIN (SELECT DISTINCT ticket_id FROM audit.pii_findings "
+            "WHERE field = 'description') f USING (ticket_id) WHERE r.description <> ''"
+        ).fetchall()
+    flagged = {t for t, had_findings in texts if had_findings}
+    clean = {t for t, had_findings in texts if not had_findings} - flagged
+    assert flagged and clean
+    assert any("<PERSON_" in t for t in flagged)
+    assert flagged <= rescanned
+    assert not clean & rescanned
+    assert {t for t, _ in texts} <= independent
+    assert r.texts_known_clean > 0 and r.texts_rescanned > 0
+
+
+def test_residual_findings_are_those_of_rescanning_every_text(
+    pii_history, hasher, monkeypatch
+) -> None:
+    """Skipping the texts the first pass found clean changes no residual finding, also where
+    the first pass's findings stay in the text (e-mail addresses kept by their operator)."""
+    import ticket_audit.pii.residual as residual
+
+    _, cfg = pii_history
+    cfg.pii.operators = {"EMAIL_ADDRESS": Operator(type="keep")}
+    store = store_for(cfg)
+    scan_window(cfg, store, hasher=hasher, **QUIET)
+    redact_window(cfg, store, hasher=hasher, **QUIET)
+    skipping = residual_scan(cfg, store, hasher=hasher, **QUIET)
+    rows = _residual_rows(store)
+    with store() as con:
+        con.execute("UPDATE audit.pii_scan_state SET residual_hash = NULL")
+    monkeypatch.setattr(residual, "_known_clean", lambda con, batch: lambda it: False)
+    everything = residual_scan(cfg, store, hasher=hasher, **QUIET)
+    assert skipping.texts_known_clean > 0 and everything.texts_known_clean == 0
+    assert skipping.by_entity.get("EMAIL_ADDRESS", 0) > 0
+    assert rows == _residual_rows(store)
+
+
+def test_residual_below_the_first_pass_threshold_rescans_every_text(pii_history, hasher) -> None:
+    """A residual threshold under the first pass's can find what the first pass dropped: no
+    text counts as known clean then."""
+    _, cfg = pii_history
+    cfg.pii.residual_score_threshold = cfg.pii.score_threshold - 0.2
+    store = store_for(cfg)
+    scan_window(cfg, store, hasher=hasher, **QUIET)
+    redact_window(cfg, store, hasher=hasher, **QUIET)
+    r = residual_scan(cfg, store, hasher=hasher, **QUIET)
+    assert r.texts_known_clean == 0 and r.texts_rescanned > 0

@@ -19,16 +19,24 @@ from ticket_audit.pii.recognizers import Finding
 from ticket_audit.pii.recognizers.base import CONTEXT_BOOST, MIN_SCORE_WITH_CONTEXT
 
 # Presidio's recognizers, each with a cheap test a text must pass before it runs (most
-# redacted texts hold no '@' and no long digit run).
+# redacted texts hold no '@' and no long digit run). A trigger only skips texts on which
+# the recognizer cannot report anything at MIN_SCORE: of the SSN patterns only "SSN5
+# (medium)" (3-2-4 digits with separators, 0.5) can reach it (the others score 0.05, 0.4
+# with context); the ITIN patterns that can (0.3 with context, 0.5) are nine digits from a
+# 9, grouped 3-2-4 or not.
 _TRIGGERS = {
     "EmailRecognizer": re.compile(r"@"),
     "CreditCardRecognizer": re.compile(r"\d(?:[ -]?\d){11}"),
     "IbanRecognizer": re.compile(r"[A-Z]{2}\d{2}"),
     "IpRecognizer": re.compile(r"\d\.\d|::|[0-9a-fA-F]:[0-9a-fA-F]"),
-    "UsSsnRecognizer": re.compile(r"\d{3}"),
-    "UsItinRecognizer": re.compile(r"9\d{2}"),
+    "UsSsnRecognizer": re.compile(r"\d{3}[- .]\d{2}[- .]\d{4}"),
+    "UsItinRecognizer": re.compile(r"9\d{2}[- ]?\d{2}[- ]?\d{4}"),
     "PhoneRecognizer": re.compile(r"\d(?:[\s.()-]{0,2}\d){6}"),
 }
+# Presidio scores every phone number 0.4: below MIN_SCORE without a context word before it,
+# so a text with no context word anywhere is not given to libphonenumber's matcher (the
+# pass's most expensive step: it tries each of eight regions over the whole text).
+_NEEDS_CONTEXT = {"PhoneRecognizer"}
 # Presidio's default analyzer threshold is 0; a residual gate needs evidence: 0.5 keeps the
 # validated values (cards, IBANs, e-mails 1.0, IPs 0.6, SSN/ITIN 0.5) and a phone number
 # (0.4) with a context word.
@@ -65,7 +73,7 @@ def _recognizers():
             r"(?<![a-z])(?:" + "|".join(re.escape(w) for w in words) + r")(?![a-z])",
             re.IGNORECASE,
         )
-        out.append((r, _TRIGGERS[cls.__name__], context))
+        out.append((r, _TRIGGERS[cls.__name__], context, cls.__name__ in _NEEDS_CONTEXT))
     return out
 
 
@@ -74,8 +82,8 @@ def presidio_findings(text: str | None) -> list[Finding]:
     if not text:
         return []
     out = []
-    for recognizer, trigger, context in _recognizers():
-        if not trigger.search(text):
+    for recognizer, trigger, context, needs_context in _recognizers():
+        if not trigger.search(text) or (needs_context and not context.search(text)):
             continue
         for r in recognizer.analyze(text, recognizer.supported_entities, None):
             score = r.score
