@@ -229,82 +229,93 @@ def _write_window(con, window: WindowQuery, fields: list[str], staged_t, staged_
         "_staged_m": staged_m.to_arrow(),
         "_done": todo.select("source", "ticket_id", "text_hash").to_arrow(),
     }
+    try:
+        with transaction(con, **views):
+            _keys_to_rewrite(con, window, fields)
+            rewritten = _rewrite(con, fields)
+    finally:
+        for name in ("_wc", "_k", "_rt", "_rm"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+    return rewritten
+
+
+def _keys_to_rewrite(con, window: WindowQuery, fields: list[str]) -> None:
+    """`_k`: the tickets whose redacted rows are written again (`_wc`: the window's tickets)."""
+    ticket_changed = _differs(con, "tickets", fields, ["source", "ticket_id"])
+    message_changed = _differs(con, "messages", ["body"], ["source", "ticket_id", "seq"])
+    params = list(window.params)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _wc AS
+        SELECT * FROM canonical.tickets WHERE {window.where}""",
+        params,
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _k AS
+        SELECT source, ticket_id FROM _staged_t
+        UNION
+        SELECT c.source, c.ticket_id FROM _wc c
+        JOIN audit.redacted_tickets r ON r.source = c.source AND r.ticket_id = c.ticket_id
+        WHERE {ticket_changed}
+        UNION
+        SELECT r.source, r.ticket_id FROM audit.redacted_tickets r
+        WHERE ({window.where})
+          AND NOT EXISTS (SELECT 1 FROM _wc c
+                          WHERE c.source = r.source AND c.ticket_id = r.ticket_id)
+        UNION
+        SELECT coalesce(c.source, r.source), coalesce(c.ticket_id, r.ticket_id)
+        FROM (SELECT m.* FROM canonical.messages m
+              SEMI JOIN _wc w ON w.source = m.source AND w.ticket_id = m.ticket_id) c
+        FULL JOIN (SELECT m.* FROM audit.redacted_messages m
+                   SEMI JOIN _wc w ON w.source = m.source AND w.ticket_id = m.ticket_id) r
+          ON r.source = c.source AND r.ticket_id = c.ticket_id AND r.seq = c.seq
+        WHERE c.ticket_id IS NULL OR r.ticket_id IS NULL OR {message_changed}""",
+        params,
+    )
+
+
+def _rewrite(con, fields: list[str]) -> int:
+    """The `_k` tickets' redacted rows written again; returns how many tickets."""
     replace_t = ", ".join(
         f"CASE WHEN n.ticket_id IS NOT NULL THEN n.{q(f)} ELSE r.{q(f)} END AS {q(f)}"
         for f in fields
     )
-    ticket_changed = _differs(con, "tickets", fields, ["source", "ticket_id"])
-    message_changed = _differs(con, "messages", ["body"], ["source", "ticket_id", "seq"])
-    params = list(window.params)
-    try:
-        with transaction(con, **views):
-            con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _wc AS
-                SELECT * FROM canonical.tickets WHERE {window.where}""",
-                params,
-            )
-            con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _k AS
-                SELECT source, ticket_id FROM _staged_t
-                UNION
-                SELECT c.source, c.ticket_id FROM _wc c
-                JOIN audit.redacted_tickets r ON r.source = c.source AND r.ticket_id = c.ticket_id
-                WHERE {ticket_changed}
-                UNION
-                SELECT r.source, r.ticket_id FROM audit.redacted_tickets r
-                WHERE ({window.where})
-                  AND NOT EXISTS (SELECT 1 FROM _wc c
-                                  WHERE c.source = r.source AND c.ticket_id = r.ticket_id)
-                UNION
-                SELECT coalesce(c.source, r.source), coalesce(c.ticket_id, r.ticket_id)
-                FROM (SELECT m.* FROM canonical.messages m
-                      SEMI JOIN _wc w ON w.source = m.source AND w.ticket_id = m.ticket_id) c
-                FULL JOIN (SELECT m.* FROM audit.redacted_messages m
-                           SEMI JOIN _wc w ON w.source = m.source AND w.ticket_id = m.ticket_id) r
-                  ON r.source = c.source AND r.ticket_id = c.ticket_id AND r.seq = c.seq
-                WHERE c.ticket_id IS NULL OR r.ticket_id IS NULL OR {message_changed}""",
-                params,
-            )
-            con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _rt AS
-                SELECT c.* REPLACE ({replace_t})
-                FROM (SELECT * FROM _wc SEMI JOIN _k USING (source, ticket_id)) c
-                LEFT JOIN _staged_t n ON n.source = c.source AND n.ticket_id = c.ticket_id
-                LEFT JOIN audit.redacted_tickets r ON r.source = c.source AND r.ticket_id = c.ticket_id
-                WHERE n.ticket_id IS NOT NULL OR r.ticket_id IS NOT NULL"""
-            )
-            con.execute(
-                """CREATE OR REPLACE TEMP TABLE _rm AS
-                SELECT c.* REPLACE (CASE WHEN n.ticket_id IS NOT NULL THEN n.body ELSE r.body END AS body)
-                FROM canonical.messages c
-                SEMI JOIN _rt k ON k.source = c.source AND k.ticket_id = c.ticket_id
-                LEFT JOIN _staged_m n ON n.source = c.source AND n.ticket_id = c.ticket_id AND n.seq = c.seq
-                LEFT JOIN audit.redacted_messages r
-                    ON r.source = c.source AND r.ticket_id = c.ticket_id AND r.seq = c.seq
-                LEFT JOIN _staged_t st ON st.source = c.source AND st.ticket_id = c.ticket_id
-                WHERE n.ticket_id IS NOT NULL OR (st.ticket_id IS NULL AND r.ticket_id IS NOT NULL)"""
-            )
-            # Rows being rewritten and tickets that left canonical go; the rebuilt rows come back.
-            con.execute(
-                """DELETE FROM audit.redacted_messages m
-                WHERE EXISTS (SELECT 1 FROM _k k WHERE k.source = m.source AND k.ticket_id = m.ticket_id)
-                OR NOT EXISTS (SELECT 1 FROM canonical.tickets c
-                               WHERE c.source = m.source AND c.ticket_id = m.ticket_id)"""
-            )
-            con.execute(
-                """DELETE FROM audit.redacted_tickets r
-                WHERE EXISTS (SELECT 1 FROM _k k WHERE k.source = r.source AND k.ticket_id = r.ticket_id)
-                OR NOT EXISTS (SELECT 1 FROM canonical.tickets c
-                               WHERE c.source = r.source AND c.ticket_id = r.ticket_id)"""
-            )
-            inserted = con.execute("INSERT INTO audit.redacted_tickets SELECT * FROM _rt")
-            rewritten = inserted.fetchall()[0][0]
-            con.execute("INSERT INTO audit.redacted_messages SELECT * FROM _rm")
-            con.execute(
-                """UPDATE audit.pii_scan_state s SET redacted_hash = d.text_hash, residual_hash = NULL
-                FROM _done d WHERE s.source = d.source AND s.ticket_id = d.ticket_id"""
-            )
-    finally:
-        for name in ("_wc", "_k", "_rt", "_rm"):
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rt AS
+        SELECT c.* REPLACE ({replace_t})
+        FROM (SELECT * FROM _wc SEMI JOIN _k USING (source, ticket_id)) c
+        LEFT JOIN _staged_t n ON n.source = c.source AND n.ticket_id = c.ticket_id
+        LEFT JOIN audit.redacted_tickets r ON r.source = c.source AND r.ticket_id = c.ticket_id
+        WHERE n.ticket_id IS NOT NULL OR r.ticket_id IS NOT NULL"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _rm AS
+        SELECT c.* REPLACE (CASE WHEN n.ticket_id IS NOT NULL THEN n.body ELSE r.body END AS body)
+        FROM canonical.messages c
+        SEMI JOIN _rt k ON k.source = c.source AND k.ticket_id = c.ticket_id
+        LEFT JOIN _staged_m n ON n.source = c.source AND n.ticket_id = c.ticket_id AND n.seq = c.seq
+        LEFT JOIN audit.redacted_messages r
+            ON r.source = c.source AND r.ticket_id = c.ticket_id AND r.seq = c.seq
+        LEFT JOIN _staged_t st ON st.source = c.source AND st.ticket_id = c.ticket_id
+        WHERE n.ticket_id IS NOT NULL OR (st.ticket_id IS NULL AND r.ticket_id IS NOT NULL)"""
+    )
+    # Rows being rewritten and tickets that left canonical go; the rebuilt rows come back.
+    con.execute(
+        """DELETE FROM audit.redacted_messages m
+        WHERE EXISTS (SELECT 1 FROM _k k WHERE k.source = m.source AND k.ticket_id = m.ticket_id)
+        OR NOT EXISTS (SELECT 1 FROM canonical.tickets c
+                       WHERE c.source = m.source AND c.ticket_id = m.ticket_id)"""
+    )
+    con.execute(
+        """DELETE FROM audit.redacted_tickets r
+        WHERE EXISTS (SELECT 1 FROM _k k WHERE k.source = r.source AND k.ticket_id = r.ticket_id)
+        OR NOT EXISTS (SELECT 1 FROM canonical.tickets c
+                       WHERE c.source = r.source AND c.ticket_id = r.ticket_id)"""
+    )
+    inserted = con.execute("INSERT INTO audit.redacted_tickets SELECT * FROM _rt")
+    rewritten = inserted.fetchall()[0][0]
+    con.execute("INSERT INTO audit.redacted_messages SELECT * FROM _rm")
+    con.execute(
+        """UPDATE audit.pii_scan_state s SET redacted_hash = d.text_hash, residual_hash = NULL
+        FROM _done d WHERE s.source = d.source AND s.ticket_id = d.ticket_id"""
+    )
     return rewritten
