@@ -46,6 +46,10 @@ NOT_FOUND = [
     ("PASSWORD", "The password reset-link expired before I could use it."),
     ("PASSWORD", "My password manager2 is not syncing."),  # no symbol, a word with a digit
     ("PASSWORD", "Write to ops@desk.example / 555-0100 for help."),  # no letter: not a secret
+    # What an earlier tool left of a password is a mask, not a secret.
+    ("PASSWORD", "Login failed with password XXXX-XXXX1 again."),
+    ("PASSWORD", "The password is ****Ab1 in the export."),
+    ("PASSWORD", "jane@corp.example / <PASSWORD_1a2b3c4d>"),
     ("US_SSN", "Reference 912-12-3456 is printed on the parcel."),  # 9xx, not named an SSN
     ("US_SSN", "The tax ID 937-42-6810 was rejected."),  # a tax ID can be an EIN or ITIN
     ("ACCOUNT_NUMBER", "The account 2024-01-05 statement is missing."),  # a date

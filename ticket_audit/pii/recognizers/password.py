@@ -21,6 +21,9 @@ _WORDY = re.compile(r"^[a-z]+$")
 # "password manager2" are the sentence going on).
 _SECRET = re.compile(r"^(?=.*[A-Za-z])(?=.*[!@#$%^&*?~+=]|(?=.*\d)(?=.*[A-Z]))\S{6,64}$")
 _BARE = ("password bare", "login pair")
+# Runs of mask characters inside the token ("XXXX-XXXX1", "****Ab1"): what an earlier tool
+# left of a secret, not the secret (and never a high-risk finding on a masked export).
+_MASKED = re.compile(r"X{3}|x{3}|\*{3}|#{3}|•{3}")
 
 
 class TicketPasswordRecognizer(TicketPatternRecognizer):
@@ -56,7 +59,7 @@ class TicketPasswordRecognizer(TicketPatternRecognizer):
             while end > start and text[end - 1] in _STRIP:
                 end -= 1
             value = text[start:end]
-            if len(value) < 4:
+            if len(value) < 4 or _MASKED.search(value):
                 continue
             if name in _BARE:
                 if _SECRET.match(value) and not value.lower().startswith(("http", "www.")):
