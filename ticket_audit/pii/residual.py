@@ -49,9 +49,8 @@ from ticket_audit.pii.ticket_texts import (
 from ticket_audit.store import release_memory, transaction
 
 BATCH_TICKETS = 50_000
-# Stands in for a text our scanner does not read again (no text: no findings); one shared
-# object, not a copy per text (a million labels and messages per million tickets).
-_NOT_RESCANNED = TextItem("", "", None, "", None)
+# Our scanner's findings and placeholders for a text it did not read again.
+_NOTHING: tuple[list, list] = ([], [])
 
 
 @dataclass
@@ -108,24 +107,30 @@ def residual_scan(
             tickets, messages = read_texts(con, batch, fields, redacted=True)
             clean = _known_clean(con, batch) if reuse else None
         items = flatten(tickets, messages, fields)
-        rescan = [it if clean is None or not clean(it) else _NOT_RESCANNED for it in items]
-        result.texts_rescanned += sum(1 for it in rescan if it.text)
-        result.texts_known_clean += sum(1 for it in items if it.text) - sum(
-            1 for it in rescan if it.text
-        )
+        # Only the texts to read again go to the scanner (a batch holds half a million
+        # labels and messages; most were found clean).
+        rescan = [i for i, it in enumerate(items) if it.text and (clean is None or not clean(it))]
+        result.texts_rescanned += len(rescan)
+        result.texts_known_clean += sum(1 for it in items if it.text) - len(rescan)
         scanned = scan_items(
-            scanner, rescan, threshold=cfg.pii.residual_threshold, progress=log, stored=ner
+            scanner,
+            [items[i] for i in rescan],
+            threshold=cfg.pii.residual_threshold,
+            progress=log,
+            stored=ner,
         )
-        for it, again, fs, held in zip(
-            items, rescan, scanned.findings, scanned.masked, strict=True
-        ):
+        ours: dict[int, tuple[list, list]] = dict(
+            zip(rescan, zip(scanned.findings, scanned.masked, strict=True), strict=True)
+        )
+        for i, it in enumerate(items):
+            fs, held = ours.get(i, _NOTHING)
             # The independent pass (Presidio's predefined recognizers), then one entity per
             # character as in the first pass.
             extra = independent.get(it.text)
             if extra is None:
                 extra = independent[it.text] = presidio_findings(it.text)
             if extra:
-                if it.text and not again.text:  # not rescanned: its placeholders found here
+                if i not in ours:  # not read again: its placeholders are found here
                     held = scanner.masked.find(it.text)
                 extra = MaskedPlaceholders.drop_overlapping(
                     scanner.allow.filter(it.text, extra), held
@@ -147,7 +152,7 @@ def residual_scan(
                     )
                 )
         # Gone before the next batch is read, not after: one batch in memory at a time.
-        del tickets, messages, items, rescan, scanned, clean
+        del tickets, messages, items, rescan, scanned, ours, clean
         independent.clear()
         release_memory()
     frame = findings_frame(rows)
