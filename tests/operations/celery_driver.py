@@ -14,19 +14,28 @@ import os
 import sys
 
 import dagster as dg
-from dagster._core.definitions.reconstruct import ReconstructableRepository
 
 from tests.operations.conftest import REPO
 
 
+def job_named(name: str) -> dg.JobDefinition:
+    """The code location's job `name`: what each Celery worker rebuilds the job from."""
+    from pipelines.definitions import defs
+
+    return (defs() if callable(defs) else defs).resolve_job_def(name)
+
+
 def _execute(job: str, tags: dict[str, str], assets: list[str] | None = None) -> dict:
-    repo = ReconstructableRepository.for_module(
-        "pipelines.definitions", "defs", working_directory=str(REPO)
+    reconstructable = dg.build_reconstructable_job(
+        "tests.operations.celery_driver",
+        "job_named",
+        reconstructable_args=(job,),
+        reconstructor_working_directory=str(REPO),
     )
     selection = [dg.AssetKey(a) for a in assets] if assets else None
     with dg.DagsterInstance.get() as instance:
         result = dg.execute_job(
-            repo.get_reconstructable_job(job),
+            reconstructable,
             instance=instance,
             tags=tags,
             asset_selection=selection,
