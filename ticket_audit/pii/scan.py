@@ -469,6 +469,37 @@ def _own_component(text: str, address: Finding, place: Finding) -> bool:
     return (not after or after[0] in ",\n") and last not in _STREET_WORDS
 
 
+# "I work for Datamyne", "spent a year at Teradata": the model's "place" is an employer.
+_EMPLOYER_CUE = re.compile(
+    r"(?i:\b(?:work|works|worked|working|employed|employment|job|internship|years?|months?|"
+    r"joined|join|joining) (?:for|at|by|with)\s*)$"
+)
+_LIST_JOIN = re.compile(r",[ \t]*|[ \t]+(?:and|&)[ \t]+")
+
+
+def drop_non_places(text: str, found: list[Finding]) -> list[Finding]:
+    """The model's places that are not places: a street-type word ("61 St."), an employer
+    after "work for" / "a year at", and a member of a list of people ("Kónya, Becker and
+    Vasquez", "Owens, Duran and Oneal": people or a firm named after them, the model read
+    one member as a town). A quasi-identifier reported where there is none is a false
+    finding in every count of places."""
+    persons = [f for f in found if f.entity_type == "PERSON"]
+    out = []
+    for f in found:
+        if f.entity_type == "LOCATION" and (
+            text[f.start : f.end].lower().rstrip(".") in _STREET_WORDS
+            or _EMPLOYER_CUE.search(text, max(0, f.start - 30), f.start)
+            or any(
+                _LIST_JOIN.fullmatch(text, f.end, p.start)
+                or _LIST_JOIN.fullmatch(text, p.end, f.start)
+                for p in persons
+            )
+        ):
+            continue
+        out.append(f)
+    return out
+
+
 def _address_part(text: str, f: Finding, start: int, end: int) -> list[Finding]:
     while start < end and text[start] in _ADDRESS_EDGE:
         start += 1
@@ -906,7 +937,8 @@ class Scanner:
             for i, found in enumerate(person_results):
                 if found:
                     found = self.person.consistent(distinct[i], found)
-                    person_results[i] = self._coordinated(distinct[i], found)
+                    found = self._coordinated(distinct[i], found)
+                    person_results[i] = drop_non_places(distinct[i], found)
 
         results: list[list[Finding]] = []
         for t, pats, persons, held in zip(

@@ -17,6 +17,7 @@ from ticket_audit.pii.recognizers.deny_list import TicketDenyListRecognizer
 from ticket_audit.pii.recognizers.email import TicketEmailRecognizer
 from ticket_audit.pii.recognizers.iban import TicketIbanRecognizer
 from ticket_audit.pii.recognizers.ip_address import TicketIpRecognizer
+from ticket_audit.pii.recognizers.location_cue import TicketLocationCueRecognizer
 from ticket_audit.pii.recognizers.name_cue import TicketNameCueRecognizer
 from ticket_audit.pii.recognizers.order_number import TicketOrderNumberRecognizer
 from ticket_audit.pii.recognizers.password import TicketPasswordRecognizer
@@ -71,6 +72,8 @@ def build_recognizers(config: PiiSection) -> list[EntityRecognizer]:
         out.append(TicketOrderNumberRecognizer(configured=config.order_number_patterns))
     if enabled & set(TicketPersonRecognizer.ENTITIES):
         out.append(TicketPersonRecognizer(entities=sorted(enabled)))
+    if "LOCATION" in enabled:
+        out.append(TicketLocationCueRecognizer())
     if "PERSON" in enabled:
         out.append(TicketSalutationRecognizer())
         out.append(TicketNameCueRecognizer())
