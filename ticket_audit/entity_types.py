@@ -54,7 +54,8 @@ _CATALOGUE = (
         "LOCATION",
         "LOCATION",
         False,
-        "named-entity recognition (cities, regions, countries) in languages with a model; "
+        "named-entity recognition (cities, regions, countries) in languages with a model, and "
+        "places after an English cue ('I am in …', 'moved here from …', 'originally from …'); "
         "a quasi-identifier, low risk",
         quasi_identifier=True,
     ),

@@ -22,14 +22,14 @@ SYNTH_RECALL_FLOORS = {
     "EMAIL_ADDRESS": 0.98,
     "IBAN_CODE": 0.95,
     "IP_ADDRESS": 0.95,
-    "LOCATION": 0.45,
+    "LOCATION": 0.55,
     "PERSON": 0.63,
     "PHONE_NUMBER": 0.85,
     "STREET_ADDRESS": 0.58,
     "US_SSN": 0.95,
 }
-# Overall precision 0.85 (LOCATION 0.81 with places inside labelled addresses counted as
-# presidio-research counts them, evaluate.SAME_REGION; 0.53 type by type).
+# Overall precision 0.87 (LOCATION 0.87 with places inside labelled addresses counted as
+# presidio-research counts them, evaluate.SAME_REGION; 0.63 type by type).
 SYNTH_PRECISION_FLOOR, SYNTH_F2_FLOOR = 0.80, 0.67
 GENERATED_RECALL_FLOOR = 0.98  # every planted type
 GENERATED_F2_FLOOR = 0.80
@@ -49,11 +49,22 @@ def _compare(examples, scanner: Scanner, default_analyzer):
 
 
 @pytest.fixture(scope="module")
-def synth(shared_data, scanner: Scanner, default_analyzer):
+def synth_predictions(shared_data, scanner: Scanner, default_analyzer):
     # Our allow-list is the generated company's; the public set has nothing of it.
     plain = Scanner(scanner.config.model_copy(update={"allow_list": []}), scanner.analyzer)
     examples = ev.load_synth(shared_data / ev.SYNTH_RELATIVE)
-    return _compare(examples, plain, default_analyzer)
+    texts = [e.text for e in examples]
+    return (
+        examples,
+        ev.predict_scanner(plain, texts),
+        ev.predict_presidio(default_analyzer, texts),
+    )
+
+
+@pytest.fixture(scope="module")
+def synth(synth_predictions):
+    examples, ours, default = synth_predictions
+    return ev.score(examples, ours), ev.score(examples, default)
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +99,17 @@ def test_synth_set_beats_default_presidio(synth) -> None:
     assert ours["ALL"].precision >= 0.60
     assert ours["ALL"].f_beta(2) > default["ALL"].f_beta(2)
     assert ours["ALL"].recall > default["ALL"].recall
+
+
+def test_synth_set_places_scored_type_by_type(synth_predictions) -> None:
+    """Issue 19's bar for LOCATION when each type is scored alone (no evaluate.SAME_REGION):
+    the owners may score strictly. Measured 0.630 precision, 0.608 recall (default
+    0.550 / 0.445)."""
+    examples, ours_pred, default_pred = synth_predictions
+    ours = ev.score(examples, ours_pred, strict=True)["LOCATION"]
+    default = ev.score(examples, default_pred, strict=True)["LOCATION"]
+    assert ours.precision >= 0.60, ours.as_dict()
+    assert ours.recall >= default.recall, (ours.as_dict(), default.as_dict())
 
 
 def test_generated_truth_floors_and_default(generated) -> None:

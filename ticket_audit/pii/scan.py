@@ -469,31 +469,37 @@ def _own_component(text: str, address: Finding, place: Finding) -> bool:
     return (not after or after[0] in ",\n") and last not in _STREET_WORDS
 
 
-# "I work for Datamyne", "spent a year at Teradata": the model's "place" is an employer.
+# "I work for Brightlane", "spent a year at Corvexa": the model's "place" is an employer.
 _EMPLOYER_CUE = re.compile(
     r"(?i:\b(?:work|works|worked|working|employed|employment|job|internship|years?|months?|"
     r"joined|join|joining) (?:for|at|by|with)\s*)$"
 )
-_LIST_JOIN = re.compile(r",[ \t]*|[ \t]+(?:and|&)[ \t]+")
+# "Kovács, Becker and Lindqvist", "harlow, fox and pennick": single words joined by commas
+# and a last "and" (a street and its city, "Maple Lane, Springfield", is no such list).
+_LIST_WORD = r"[^\W\d_][\w'’-]+"
+_WORD_LIST = re.compile(
+    rf"(?<![\w'’-]){_LIST_WORD}(?:,[ \t]*{_LIST_WORD})*,?[ \t]+(?:and|&)[ \t]+{_LIST_WORD}"
+)
 
 
 def drop_non_places(text: str, found: list[Finding]) -> list[Finding]:
     """The model's places that are not places: a street-type word ("61 St."), an employer
-    after "work for" / "a year at", and a member of a list of people ("Kónya, Becker and
-    Vasquez", "Owens, Duran and Oneal": people or a firm named after them, the model read
-    one member as a town). A quasi-identifier reported where there is none is a false
+    after "work for" / "a year at", and a member of a list of people ("Kovács, Becker and
+    Lindqvist", or a firm named after them: the model read one member as a town). A quasi-identifier reported where there is none is a false
     finding in every count of places."""
+    places = [f for f in found if f.entity_type == "LOCATION"]
+    if not places:
+        return found
     persons = [f for f in found if f.entity_type == "PERSON"]
+    lists = [m.span() for m in _WORD_LIST.finditer(text)] if persons else []
+    # Lists holding a person the model found.
+    people = [(a, b) for a, b in lists if any(a <= p.start and p.end <= b for p in persons)]
     out = []
     for f in found:
         if f.entity_type == "LOCATION" and (
             text[f.start : f.end].lower().rstrip(".") in _STREET_WORDS
             or _EMPLOYER_CUE.search(text, max(0, f.start - 30), f.start)
-            or any(
-                _LIST_JOIN.fullmatch(text, f.end, p.start)
-                or _LIST_JOIN.fullmatch(text, p.end, f.start)
-                for p in persons
-            )
+            or any(a <= f.start and f.end <= b for a, b in people)
         ):
             continue
         out.append(f)

@@ -2,8 +2,8 @@
 from ...", "originally from ...", "flew to ...".
 
 A customer says where they are in these phrases, and the English model misses a town it does
-not know ("grew up in SUND", "I am in Rohod for a business trip") or reads it as a person
-("originally from Eckenroth"); the phrase itself says a place follows.
+not know ("grew up in KORSBERGA", "I am in Kallaste for a business trip") or reads it as a person
+("originally from Eckenhagen"); the phrase itself says a place follows.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ticket_audit.pii.recognizers.person import TicketPersonRecognizer
 _UPPER = "A-ZÀ-ÖØ-ÞΆ-ΫЀ-Я"
 _WORD = rf"[{_UPPER}][\w'’-]+"
 # Lower-case words inside a place name ("Villafranca del Cid", "Ostrov nad Ohří"); not "on"
-# or "for", which end the place ("flew to Loeches on Saturday").
+# or "for", which end the place ("flew to Sandvika on Saturday").
 _JOIN = r"(?:de|del|della|di|da|do|dos|das|du|des|la|le|nad|pod|am|an|im|y|i)"
 _PLACE = rf"(?P<value>{_WORD}(?:(?: {_JOIN})* {_WORD}){{0,3}})(?![\w'’-])"
 # The cue phrases: being, living, coming from or going to somewhere.
