@@ -67,3 +67,29 @@ def test_windows_find_what_the_whole_sentence_finds(pii_config, scanner: Scanner
     for t, want in zip(texts, expected, strict=True):
         got = {(t[f.start : f.end], f.entity_type) for f in scanner.scan_one(t)}
         assert want <= got, t
+
+
+def test_french_in_a_running_helper_finds_the_same(pii_config, scanner: Scanner) -> None:
+    # With a helper running, the French sentences go to it while this process reads the
+    # English ones (or come back here when it is not done): same findings either way.
+    french = [
+        f"Bonjour, la commande de Sophie Lefèvre est partie de Marseille hier soir ({i})."
+        for i in range(6)
+    ]
+    english = [
+        f"Maria Lopez wrote that {FILLER} ({i}) and Peter Jansen replied." for i in range(40)
+    ]
+    texts = french + english
+    expected = scanner.scan(texts, n_process=1)
+    two = Scanner(pii_config.model_copy(update={"cache_segments": False}), scanner.analyzer)
+    try:
+        for _ in range(2):  # the first starts the helper; the second finds it running
+            assert two.scan(texts, n_process=2) == expected
+    finally:
+        two.close()
+    found = {
+        (t[f.start : f.end], f.entity_type)
+        for t, fs in zip(texts, expected, strict=True)
+        for f in fs
+    }
+    assert ("Sophie Lefèvre", "PERSON") in found
