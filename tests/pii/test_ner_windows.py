@@ -93,3 +93,17 @@ def test_french_in_a_running_helper_finds_the_same(pii_config, scanner: Scanner)
         for f in fs
     }
     assert ("Sophie Lefèvre", "PERSON") in found
+
+
+def test_other_languages_are_read_by_whole_sentences(scanner: Scanner) -> None:
+    # Issue 20's masked export: a window cut before "architecture cloud" made the French
+    # model tag those words as a person; French sentences are read whole.
+    text = (
+        "Cher service client, \n\nJ'espère que ce message vous trouve en bonne santé. Nous "
+        "connaissons actuellement un temps d'arrêt significatif avec notre architecture "
+        "cloud, affectant spécifiquement le service de gestion AWS. Ce problème nécessite "
+        "une attention immédiate pour rétablir le service.\n\nCordialement,\n\n<name>"
+    )
+    found = scanner.scan([text], n_process=1)
+    assert scanner.text_languages == ["fr"]
+    assert [text[f.start : f.end] for f in found[0] if f.entity_type == "PERSON"] == []

@@ -602,6 +602,17 @@ class Scanner:
             self._stops[language] = words
         return words
 
+    @staticmethod
+    def _ner_pieces(
+        sentence: str, language: str, stop_words: frozenset[str]
+    ) -> list[tuple[int, int]]:
+        """What the NER pass reads of a sentence: windows in English (measured there), the
+        whole sentence elsewhere. The French model tagged the lower-case words opening a
+        cut window as a person ("architecture cloud", issue 20's masked export)."""
+        if language == "en":
+            return name_windows(sentence, stop_words)
+        return [(0, len(sentence))] if could_hold_a_name(sentence, stop_words) else []
+
     def _nlp_for(self, language: str):
         if language == "en":
             return self.nlp
@@ -931,7 +942,7 @@ class Scanner:
                 prefix = "" if language == "en" else language + _LANG_SEP
                 stop_words = self._stop_words(language)
                 for sentence_at, sentence in segments(t):
-                    for a, b in name_windows(sentence, stop_words):
+                    for a, b in self._ner_pieces(sentence, language, stop_words):
                         offset, seg = sentence_at + a, sentence[a:b]
                         stats.segments += 1
                         subs: Subs = ()
