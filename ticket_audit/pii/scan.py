@@ -109,9 +109,23 @@ def _worker_ready() -> bool:
     return _WORKER_SCANNER is not None
 
 
-def _spans_in_worker(texts: list[str], language: str = "en") -> list[list[tuple[int, int, int]]]:
+def free_read_lock(pool) -> None:
+    """Release the pool's task-queue read lock if a killed helper left it taken.
+
+    An idle helper holds that lock while it waits for work; killed there, it never gives it
+    back, and the pool's finalizer (`Pool._help_stuff_finish`) takes the same lock, so the
+    audit would wait forever (seen at 1M: the residual scan hung in that finalizer). Every
+    helper is dead when this runs, so a taken lock can only be a dead helper's."""
+    lock = getattr(getattr(pool, "_inqueue", None), "_rlock", None)
+    if lock is None:
+        return
+    lock.acquire(block=False)  # ours now, whether a dead helper held it or nobody did
+    lock.release()
+
+
+def _spans_in_worker(texts: list[str]) -> list[list[tuple[int, int, int]]]:
     assert _WORKER_SCANNER is not None
-    return _WORKER_SCANNER._person_spans_here(texts, language)
+    return _WORKER_SCANNER._person_spans_here(texts)
 
 
 def _patterns_in_worker(texts: list[str]) -> list[list[Finding]]:
@@ -574,8 +588,6 @@ class Scanner:
         self._ner_cache: dict[str, list[tuple[int, int, int]]] = {}
         self._workers = None
         self._workers_n = 0
-        # A helper is busy with a job this process took back (its result is not needed).
-        self._helper_job_abandoned = False
         self._pattern_cache: dict[str, list[Finding]] = {}
 
     # -- languages ------------------------------------------------------------------------------
@@ -684,42 +696,18 @@ class Scanner:
         self, keys: list[str], n_process: int | str | None
     ) -> list[list[tuple[int, int, int]]]:
         """NER spans of language-keyed sentences (`lang` + US + sentence; English unkeyed):
-        English in this process and the helpers, other languages in a running helper while
-        this process reads the English ones, or here."""
-        groups: dict[str, list[int]] = {"en": []}
+        English in this process and the helpers, other languages in this process."""
+        groups: dict[str, list[int]] = {}
         for i, k in enumerate(keys):
             groups.setdefault(k.split(_LANG_SEP, 1)[0] if _LANG_SEP in k else "en", []).append(i)
-        texts = {
-            lang: [keys[i].split(_LANG_SEP, 1)[1] if lang != "en" else keys[i] for i in idx]
-            for lang, idx in groups.items()
-        }
-        # Another language's model starting in a helper that already runs: the French one
-        # imports spaCy's French tokenizer rules (2 s of CPU, half a fresh scan of 3,000
-        # texts), on the helper's core while this process reads the English sentences.
-        # Taken back here if not done by then, so a helper never holds the batch up.
-        sent = {}
-        if self._workers is not None:
-            for lang in groups:
-                if lang != "en":
-                    try:
-                        sent[lang] = self._workers.apply_async(
-                            _spans_in_worker, (texts[lang], lang)
-                        )
-                    except (OSError, ValueError):  # the pool is closing or broken
-                        break
         out: list[list[tuple[int, int, int]]] = [[] for _ in keys]
         for language, idx in groups.items():
-            spans = None
             if language == "en":
-                spans = self.person_spans(texts[language], n_process)
-            elif language in sent and sent[language].ready():
-                try:
-                    spans = sent[language].get()
-                except Exception as exc:  # the helper failed: this process does it
-                    log.warning("helper process failed (%s)", type(exc).__name__)
-            if spans is None:
-                self._helper_job_abandoned |= language in sent
-                spans = self._person_spans_here(texts[language], language)
+                spans = self.person_spans([keys[i] for i in idx], n_process)
+            else:
+                spans = self._person_spans_here(
+                    [keys[i].split(_LANG_SEP, 1)[1] for i in idx], language
+                )
             for i, sp in zip(idx, spans, strict=True):
                 out[i] = sp
         return out
@@ -823,12 +811,15 @@ class Scanner:
             # test runner) inherits that and is waited for forever. Closing sends each idle
             # helper an end-of-work message; one that does not end in time is killed.
             pool.close()
-            wait = 0.0 if self._helper_job_abandoned else HELPER_STOP_S
-            self._helper_job_abandoned = False
+            killed = False
             for process in list(getattr(pool, "_pool", [])):
-                process.join(wait)
+                process.join(HELPER_STOP_S)
                 if process.is_alive():
                     process.kill()
+                    process.join()
+                    killed = True
+            if killed:
+                free_read_lock(pool)
             pool.join()
 
     def _cached_person_spans(
