@@ -34,6 +34,7 @@ from ticket_audit.pii.scan_tickets import (
     TEXTS_PER_TICKET,
     Log,
     Store,
+    finding_row,
     findings_frame,
     ner_store,
     scan_items,
@@ -137,20 +138,7 @@ def residual_scan(
                 )
                 fs = resolve_overlaps(fs + extra)
             for f in strip_placeholders(it.text or "", fs) if fs else ():
-                rows.append(
-                    (
-                        it.source,
-                        it.ticket_id,
-                        it.field,
-                        f.entity_type,
-                        f.start,
-                        f.end,
-                        round(f.score, 4),
-                        f.recognizer,
-                        hasher.value_hash(f.entity_type, it.text[f.start : f.end]),
-                        it.created_month,
-                    )
-                )
+                rows.append(finding_row(it, f, hasher))
         # Gone before the next batch is read, not after: one batch in memory at a time.
         del tickets, messages, items, rescan, scanned, ours, clean
         independent.clear()

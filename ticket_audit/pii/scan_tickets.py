@@ -93,6 +93,23 @@ class ItemScan:
     masked: list[list[MaskedSpan]]
 
 
+def finding_row(it: TextItem, f: Finding, hasher: KeyedHasher) -> tuple:
+    """One row of `FINDING_COLUMNS` (the first pass and the residual scan write the same
+    layout): the value itself never leaves, only its keyed hash."""
+    return (
+        it.source,
+        it.ticket_id,
+        it.field,
+        f.entity_type,
+        f.start,
+        f.end,
+        round(f.score, 4),
+        f.recognizer,
+        hasher.value_hash(f.entity_type, it.text[f.start : f.end]),
+        it.created_month,
+    )
+
+
 def scan_items(scanner: Scanner, items: list[TextItem], **kwargs) -> ItemScan:
     """Free texts through the whole scanner (language routing, NER), labels and tags through
     the pattern recognizers only; results in item order."""
@@ -278,20 +295,7 @@ def _scan(
     result.scan_seconds = round(time.perf_counter() - t0, 3)
     for it, fs in zip(items, scanned.findings, strict=True):
         for f in fs:
-            out.rows.append(
-                (
-                    it.source,
-                    it.ticket_id,
-                    it.field,
-                    f.entity_type,
-                    f.start,
-                    f.end,
-                    round(f.score, 4),
-                    f.recognizer,
-                    hasher.value_hash(f.entity_type, it.text[f.start : f.end]),
-                    it.created_month,
-                )
-            )
+            out.rows.append(finding_row(it, f, hasher))
             out.per_ticket[(it.source, it.ticket_id)] += 1
     return out
 
