@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import spacy
 from presidio_analyzer import AnalyzerEngine
 from threadpoolctl import threadpool_limits
 
@@ -41,15 +40,18 @@ from ticket_audit.pii.analyzer import LANGUAGE, build_analyzer, load_spacy
 from ticket_audit.pii.language import LanguageDetector, detectors_for
 from ticket_audit.pii.masked import MaskedPlaceholders, MaskedSpan
 from ticket_audit.pii.recognizers import Finding, TicketPatternRecognizer, TicketPersonRecognizer
+from ticket_audit.pii.spacy_languages import lang_class
 
 # Sentences whose NER result is remembered across scans (about 200 bytes each), and texts
 # whose pattern findings are (their size: support texts average a few hundred bytes).
 NER_CACHE_SENTENCES = 500_000
 PATTERN_CACHE_TEXTS = 200_000
 # Below this many items a helper process (which loads its own model, seconds of a core)
-# would not finish loading before this process is done. 3,000 (was 8,000): on distinct text
-# (bench pii_distinct, 7,400 texts) the helper turns 3.3x Presidio's batch engine into 5.1x.
-POOL_START_MIN_ITEMS = 3_000
+# would not finish loading before this process is done. Measured from a fresh process on
+# distinct text (bench pii_distinct's corpus, idle 2-core machine): a helper made 3,000 texts
+# 4.5 -> 5.5 s, 4,500 and 6,000 no faster, 12,268 texts 11.6 -> 9.0 s. (3,000 was chosen on
+# warm libraries, where the helper's own imports did not count.)
+POOL_START_MIN_ITEMS = 8_000
 # Below this many items a running helper costs more in pickling than it saves.
 PARALLEL_MIN_SEGMENTS = 2_000
 # Seconds a closing scanner waits for a helper to finish (a model still loading) before it
@@ -608,7 +610,7 @@ class Scanner:
         words = self._stops.get(language)
         if words is None:
             try:
-                words = frozenset(spacy.util.get_lang_class(language).Defaults.stop_words)
+                words = frozenset(lang_class(language).Defaults.stop_words)
             except (ImportError, KeyError):  # a language spaCy has no defaults for
                 words = frozenset()
             self._stops[language] = words
