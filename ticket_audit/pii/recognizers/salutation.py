@@ -72,11 +72,13 @@ _DEPARTMENT_PARTS = (
     "helpdesk",
 )
 _NAME = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’-]+"
-_GREETING = (
-    r"Hi|Hello|Hey|Dear|Good (?:morning|afternoon|evening)|Hallo|Liebe|Lieber|"
-    r"Sehr geehrte|Sehr geehrter|Guten Tag|Bonjour|Cher|Chère|Hola|Estimado|Estimada|"
-    r"Querido|Querida|Olá|Ola|Prezado|Prezada|Caro|Cara|Gentile|Buongiorno|Ciao|Beste|Geachte"
-)
+_GREETINGS = (
+    "Hi", "Hello", "Hey", "Dear", "Good morning", "Good afternoon", "Good evening", "Hallo",
+    "Liebe", "Lieber", "Sehr geehrte", "Sehr geehrter", "Guten Tag", "Bonjour", "Cher",
+    "Chère", "Hola", "Estimado", "Estimada", "Querido", "Querida", "Olá", "Ola", "Prezado",
+    "Prezada", "Caro", "Cara", "Gentile", "Buongiorno", "Ciao", "Beste", "Geachte",
+)  # fmt: skip
+_GREETING = "|".join(_GREETINGS)
 _TITLE = (
     r"Mr|Mrs|Ms|Miss|Dr|Prof|Herr|Frau|Monsieur|Madame|Mme|M|Señor|Señora|Sr|Sra|Srta|"
     r"Senhor|Senhora|Signor|Signora|Sig|Meneer|Mevrouw|Dhr|Mevr"
@@ -107,10 +109,15 @@ class TicketSalutationRecognizer(TicketPatternRecognizer):
         ),
     ]
     CONTEXT: list[str] = []
-    TRIGGER = (
-        rf"(?:{_GREETING})[ \t]|(?i:regards|thank|cheers|sincerely|yours|grü|gruß|mfg|cordial|"
-        r"à vous|salutations|saludo|atentamente|atenciosamente|cumprimentos|abraços|saluti|groet)"
-    )
+    # Plain substring tests on the lower-cased text, a superset of what the patterns match
+    # (a greeting followed by a blank; the sign-offs' words): a regex trigger mixing
+    # case-sensitive greetings with a case-insensitive group was this recognizer's whole
+    # cost, 0.47 s on the 12,268 texts of bench pii_distinct against 0.16 s.
+    TRIGGER_WORDS = tuple(f"{g.lower()}{blank}" for g in _GREETINGS for blank in " \t") + (
+        "regards", "wishes", "thank", "cheers", "sincerely", "yours", "grü", "gruß", "mfg",
+        "cordial", "à vous", "salutations", "saludo", "atentamente", "atenciosamente",
+        "cumprimentos", "abraços", "saluti", "groet",
+    )  # fmt: skip
 
     def validate_value(self, value: str) -> bool | None:
         words = [w.lower() for w in value.split()]
