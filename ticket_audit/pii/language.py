@@ -9,6 +9,7 @@ the pattern recognizers run whatever the language.
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -32,7 +33,6 @@ def _enough_letters(text: str) -> bool:
     return False
 
 
-@lru_cache(maxsize=8)
 def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
     ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     known = set(ident.nb_classes)
@@ -40,17 +40,31 @@ def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
     return ident
 
 
+# py3langid's model is 68 MB of xz-compressed arrays: 0.44 s of a process start, mostly
+# decompression, which releases the GIL. Loaded on a thread of its own, it overlaps the
+# spaCy model loading that follows it on the other core when one is idle.
+_loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="py3langid-model")
+
+
+@lru_cache(maxsize=8)
+def _identifier_loading(languages: tuple[str, ...]) -> Future[LanguageIdentifier]:
+    return _loader.submit(_identifier, languages)
+
+
 class LanguageDetector:
     def __init__(self, languages: list[str], default: str) -> None:
         self.default = default
         self.languages = tuple(languages)
-        self._ident = _identifier(self.languages) if len(self.languages) > 1 else None
+        self._loading = _identifier_loading(self.languages) if len(self.languages) > 1 else None
+        self._ident: LanguageIdentifier | None = None
 
     def detect(self, text: str | None) -> str:
-        if self._ident is None or not text:
+        if self._loading is None or not text:
             return self.default
         if not _enough_letters(text):
             return self.default
+        if self._ident is None:
+            self._ident = self._loading.result()  # a failed load raises here, as it would have
         # The start of a long text is enough to tell its language and keeps this cheap.
         lang, prob = self._ident.classify(text[:1000])
         return lang if prob >= MIN_PROBABILITY else self.default

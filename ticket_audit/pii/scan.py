@@ -574,6 +574,8 @@ class Scanner:
 
     def __init__(self, config: PiiSection, analyzer: AnalyzerEngine | None = None) -> None:
         self.config = config
+        # First: its model loads on a thread while the analyzer's loads here.
+        self.language = LanguageDetector(config.languages, config.default_language)
         self.analyzer = analyzer or build_analyzer(config, ner_only=True)
         recognizers = self.analyzer.registry.recognizers
         self.patterns = [r for r in recognizers if isinstance(r, TicketPatternRecognizer)]
@@ -584,7 +586,6 @@ class Scanner:
         self._stops: dict[str, frozenset[str]] = {}
         self.allow = AllowList(config.allow_list)
         self.masked = MaskedPlaceholders(config.masked_patterns)
-        self.language = LanguageDetector(config.languages, config.default_language)
         self.stats = ScanStats()
         # Per text of the last `scan`: its language and the placeholders it holds.
         self.text_languages: list[str | None] = []
