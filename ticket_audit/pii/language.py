@@ -9,7 +9,7 @@ the pattern recognizers run whatever the language.
 from __future__ import annotations
 
 import re
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
 from functools import lru_cache
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -40,15 +40,40 @@ def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
     return ident
 
 
-# py3langid's model is 68 MB of xz-compressed arrays: 0.44 s of a process start, mostly
-# decompression, which releases the GIL. Loaded on a thread of its own, it overlaps the
-# spaCy model loading that follows it on the other core when one is idle.
-_loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="py3langid-model")
+class _ModelLoading:
+    """py3langid's model for `languages`, read on a thread of its own: 68 MB of xz-compressed
+    arrays, 0.44 s of a process start, mostly decompression, which releases the GIL, so it
+    overlaps the spaCy model loading that follows it when a core is idle.
+
+    A plain thread rather than an executor: in a process forked while it ran (or after it
+    finished), an executor would believe its worker alive and never run the load; the
+    parent's thread is not alive in the child, so `result` loads here instead."""
+
+    def __init__(self, languages: tuple[str, ...]) -> None:
+        self._languages = languages
+        self._ident: LanguageIdentifier | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._load, name="py3langid-model", daemon=True)
+        self._thread.start()
+
+    def _load(self) -> None:
+        try:
+            self._ident = _identifier(self._languages)
+        except BaseException as exc:  # raised again by `result`, in the caller's thread
+            self._error = exc
+
+    def result(self) -> LanguageIdentifier:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if self._ident is None:  # loaded in a parent process before a fork
+            self._ident = _identifier(self._languages)
+        return self._ident
 
 
 @lru_cache(maxsize=8)
-def _identifier_loading(languages: tuple[str, ...]) -> Future[LanguageIdentifier]:
-    return _loader.submit(_identifier, languages)
+def _identifier_loading(languages: tuple[str, ...]) -> _ModelLoading:
+    return _ModelLoading(languages)
 
 
 class LanguageDetector:
@@ -64,7 +89,7 @@ class LanguageDetector:
         if not _enough_letters(text):
             return self.default
         if self._ident is None:
-            self._ident = self._loading.result()  # a failed load raises here, as it would have
+            self._ident = self._loading.result()  # a failed load raises here
         # The start of a long text is enough to tell its language and keeps this cheap.
         lang, prob = self._ident.classify(text[:1000])
         return lang if prob >= MIN_PROBABILITY else self.default

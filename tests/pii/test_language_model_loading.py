@@ -1,0 +1,51 @@
+"""py3langid's model loads on a thread of its own (issue 19: process start). A detector made
+while it loads waits for it, a failed load is raised to the caller, and a process forked
+while the load runs (Dagster or a test runner may fork) loads the model itself instead of
+waiting for a thread that does not exist there."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+
+import pytest
+
+from ticket_audit.pii import language
+from ticket_audit.pii.language import LanguageDetector, _ModelLoading
+
+LANGUAGES = ("en", "fr", "de")
+FRENCH = "Bonjour, le mot de passe ne fonctionne plus depuis hier. Merci de votre aide."
+
+
+def test_detector_waits_for_the_model() -> None:
+    detector = LanguageDetector(list(LANGUAGES), "en")
+    assert detector.detect(FRENCH) == "fr"
+    assert detector.detect("The app crashes whenever I open the settings page.") == "en"
+
+
+def test_a_failed_load_is_raised_to_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(languages: tuple[str, ...]):
+        raise OSError("model file unreadable")
+
+    monkeypatch.setattr(language, "_identifier", broken)
+    with pytest.raises(OSError, match="model file unreadable"):
+        _ModelLoading(LANGUAGES).result()
+
+
+def _detect_in_child(loading: _ModelLoading, out) -> None:
+    out.put(loading.result().classify(FRENCH)[0])
+
+
+def test_a_process_forked_while_the_model_loads_loads_it_itself() -> None:
+    loading = _ModelLoading(LANGUAGES)  # 0.4 s: the fork below comes while it runs
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_detect_in_child, args=(loading, out))
+    child.start()
+    child.join(timeout=120)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        pytest.fail("the forked process waited for the parent's loading thread")
+    assert child.exitcode == 0
+    assert out.get(timeout=5) == "fr"
+    assert loading.result().classify(FRENCH)[0] == "fr"
