@@ -879,6 +879,66 @@ class Scanner:
             out.extend(recognizer.find(text, lowered))
         return out
 
+    def _ner_placements(
+        self, distinct: list[str], languages: list[str], cache: bool
+    ) -> tuple[list[str], list[tuple[int, int, int, Subs]]]:
+        """The language-keyed pieces the NER pass reads (each distinct piece once when
+        caching), and where each lies: (text no, offset, piece no, placeholder substitutions).
+        Counts `segments` and `distinct_segments` in the stats."""
+        stats = self.stats
+        seg_index: dict[str, int] = {}
+        seg_list: list[str] = []
+        placements: list[tuple[int, int, int, Subs]] = []
+        for i, t in enumerate(distinct):
+            language = languages[i]
+            # English NER only on English text: on German it finds "Vielen Dank".
+            if not self.ner_model(language):
+                continue
+            prefix = "" if language == "en" else language + _LANG_SEP
+            stop_words = self._stop_words(language)
+            for sentence_at, sentence in segments(t):
+                for a, b in self._ner_pieces(sentence, language, stop_words):
+                    offset, seg = sentence_at + a, sentence[a:b]
+                    stats.segments += 1
+                    subs: Subs = ()
+                    if cache:
+                        seg, subs = collapse_placeholders(seg)
+                        k = seg_index.get(prefix + seg)
+                        if k is None:
+                            k = seg_index[prefix + seg] = len(seg_list)
+                            seg_list.append(prefix + seg)
+                    else:
+                        k = len(seg_list)
+                        seg_list.append(prefix + seg)
+                    placements.append((i, offset, k, subs))
+        stats.distinct_segments = len(seg_list)
+        return seg_list, placements
+
+    def _person_findings(
+        self,
+        distinct: list[str],
+        placements: list[tuple[int, int, int, Subs]],
+        spans: list[list[tuple[int, int, int]]],
+    ) -> list[list[Finding]]:
+        """The NER spans of each piece placed back in its text, then made consistent
+        (`consistent`, coordinated names, places that are not)."""
+        out: list[list[Finding]] = [[] for _ in distinct]
+        name = self.person.name
+        kinds = self.person.ENTITIES
+        for i, offset, k, subs in placements:
+            for s, e, kind in spans[k]:
+                if subs:
+                    s, e = to_original(s, e, subs)
+                out[i].append(
+                    Finding(offset + s, offset + e, kinds[kind], self.person.score_of(kind), name)
+                )
+        for i, found in enumerate(out):
+            if found:
+                found = self.person.consistent(distinct[i], found)
+                found = self._coordinated(distinct[i], found)
+                out[i] = drop_non_places(distinct[i], found)
+        return out
+
     def scan(
         self,
         texts: Sequence[str | None],
@@ -926,33 +986,7 @@ class Scanner:
 
         person_results: list[list[Finding]] = [[] for _ in distinct]
         if self.nlp is not None and not patterns_only and distinct:
-            seg_index: dict[str, int] = {}
-            seg_list: list[str] = []
-            # (text no, offset, segment no, placeholder substitutions)
-            placements: list[tuple[int, int, int, Subs]] = []
-            for i, t in enumerate(distinct):
-                language = languages[i]
-                # English NER only on English text: on German it finds "Vielen Dank".
-                if not self.ner_model(language):
-                    continue
-                prefix = "" if language == "en" else language + _LANG_SEP
-                stop_words = self._stop_words(language)
-                for sentence_at, sentence in segments(t):
-                    for a, b in self._ner_pieces(sentence, language, stop_words):
-                        offset, seg = sentence_at + a, sentence[a:b]
-                        stats.segments += 1
-                        subs: Subs = ()
-                        if cache:
-                            seg, subs = collapse_placeholders(seg)
-                            k = seg_index.get(prefix + seg)
-                            if k is None:
-                                k = seg_index[prefix + seg] = len(seg_list)
-                                seg_list.append(prefix + seg)
-                        else:
-                            k = len(seg_list)
-                            seg_list.append(prefix + seg)
-                        placements.append((i, offset, k, subs))
-            stats.distinct_segments = len(seg_list)
+            seg_list, placements = self._ner_placements(distinct, languages, cache)
             if progress:
                 progress(
                     f"PII scan: {len(distinct):,} distinct of {len(texts):,} texts, NER on "
@@ -964,22 +998,7 @@ class Scanner:
             else:
                 spans = self._spans_by_language(seg_list, n_process)
             stats.ner_seconds = time.perf_counter() - t0
-            name = self.person.name
-            kinds = self.person.ENTITIES
-            for i, offset, k, subs in placements:
-                for s, e, kind in spans[k]:
-                    if subs:
-                        s, e = to_original(s, e, subs)
-                    person_results[i].append(
-                        Finding(
-                            offset + s, offset + e, kinds[kind], self.person.score_of(kind), name
-                        )
-                    )
-            for i, found in enumerate(person_results):
-                if found:
-                    found = self.person.consistent(distinct[i], found)
-                    found = self._coordinated(distinct[i], found)
-                    person_results[i] = drop_non_places(distinct[i], found)
+            person_results = self._person_findings(distinct, placements, spans)
 
         results: list[list[Finding]] = []
         for t, pats, persons, held in zip(
