@@ -73,6 +73,15 @@ def _time(build, scan) -> tuple[float, float, float, object]:
     return t1 - t0, time.perf_counter() - t0, _cpu() - c0, out
 
 
+def _add_ratios(rows: list[dict], n_texts: int) -> None:
+    """Throughput and the factors against the last row (Presidio's batch engine)."""
+    batch, batch_cpu = rows[-1]["total_s"], rows[-1]["cpu_s"]
+    for r in rows:
+        r["texts_per_s"] = n_texts / r["total_s"]
+        r["x_batch"] = batch / r["total_s"]
+        r["x_batch_cpu"] = batch_cpu / r["cpu_s"]
+
+
 def run(
     n: int, n_process: str, presidio_n_process: int = 1, presidio_one_blas_thread: bool = False
 ) -> dict:
@@ -156,11 +165,7 @@ def run(
             "findings": sum(len(f) for f in found),
         }
     )
-    batch, batch_cpu = rows[-1]["total_s"], rows[-1]["cpu_s"]
-    for r in rows:
-        r["texts_per_s"] = len(texts) / r["total_s"]
-        r["x_batch"] = batch / r["total_s"]
-        r["x_batch_cpu"] = batch_cpu / r["cpu_s"]
+    _add_ratios(rows, len(texts))
     return {
         "texts": len(texts),
         "distinct_texts": len(set(texts)),
@@ -240,11 +245,7 @@ def run_fresh(
             )
     finally:
         os.unlink(fh.name)
-    batch, batch_cpu = rows[-1]["total_s"], rows[-1]["cpu_s"]
-    for r in rows:
-        r["texts_per_s"] = len(texts) / r["total_s"]
-        r["x_batch"] = batch / r["total_s"]
-        r["x_batch_cpu"] = batch_cpu / r["cpu_s"]
+    _add_ratios(rows, len(texts))
     return {
         "texts": len(texts),
         "distinct_texts": len(set(texts)),

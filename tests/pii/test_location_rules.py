@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.pii.ner_findings import ner_findings
 from ticket_audit.pii.recognizers import Finding
 from ticket_audit.pii.recognizers.location_cue import TicketLocationCueRecognizer
 from ticket_audit.pii.scan import Scanner, drop_non_places
@@ -92,12 +93,7 @@ def test_the_scanner_reports_the_cued_place(scanner: Scanner, text: str, place: 
     ],
 )
 def test_what_the_model_calls_a_place_and_is_not(text, found, expected) -> None:
-    findings, pos = [], 0
-    for kind, value in found:
-        start = text.index(value, pos)
-        pos = start + 1
-        findings.append(Finding(start, start + len(value), kind, 0.6, "ner"))
-    out = drop_non_places(text, findings)
+    out = drop_non_places(text, ner_findings(text, found))
     assert [(f.entity_type, text[f.start : f.end]) for f in out] == expected
 
 

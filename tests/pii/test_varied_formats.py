@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.pii.ner_findings import ner_findings
 from ticket_audit.pii import evaluate as ev
-from ticket_audit.pii.recognizers import Finding, TicketPersonRecognizer
+from ticket_audit.pii.recognizers import TicketPersonRecognizer
 from ticket_audit.pii.scan import Scanner
 
 FOUND = [
@@ -115,12 +116,7 @@ def test_not_found(scanner: Scanner, entity: str, text: str) -> None:
     ],
 )
 def test_a_place_spelled_like_a_person_of_the_text_is_that_person(text, found, expected) -> None:
-    findings, pos = [], 0
-    for kind, value in found:
-        start = text.index(value, pos)
-        pos = start + 1
-        findings.append(Finding(start, start + len(value), kind, 0.6, "ner"))
-    out = TicketPersonRecognizer.consistent(text, findings)
+    out = TicketPersonRecognizer.consistent(text, ner_findings(text, found))
     assert [(f.entity_type, text[f.start : f.end]) for f in out] == expected
 
 
