@@ -49,3 +49,28 @@ def test_a_process_forked_while_the_model_loads_loads_it_itself() -> None:
     assert child.exitcode == 0
     assert out.get(timeout=5) == "fr"
     assert loading.result().classify(FRENCH)[0] == "fr"
+
+
+def test_the_model_read_in_one_piece_is_py3langids_own() -> None:
+    """`_model_in_one_piece` reads the arrays itself (one decompression call); the model it
+    builds must be the one py3langid's loader builds, array for array and text for text."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ours = language._model_in_one_piece()
+    theirs = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    assert (ours.nb_ptc == theirs.nb_ptc).all() and (ours.nb_pc == theirs.nb_pc).all()
+    assert list(ours.nb_classes) == list(theirs.nb_classes)
+    assert ours.tk_nextmove == theirs.tk_nextmove
+    assert ours.tk_row == theirs.tk_row and ours.tk_output == theirs.tk_output
+    samples = [FRENCH, "Sehr geehrte Damen und Herren, mein Passwort geht nicht.", "ok"]
+    samples += ["Olá, não consigo entrar na minha conta desde ontem.", "Hola, gracias."]
+    for text in samples:
+        assert ours.rank(text) == theirs.rank(text)
+
+
+def test_a_model_laid_out_otherwise_falls_back_to_py3langid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Not an npz archive (as a py3langid with another model format would give).
+    monkeypatch.setattr(language.lzma, "decompress", lambda data: b"PK not the arrays")
+    assert language._model_in_one_piece().classify(FRENCH)[0] == "fr"

@@ -967,12 +967,10 @@ class Scanner:
             distinct = [t for t in texts if t]
         stats.distinct_texts = len(distinct)
 
-        languages = [
-            self.config.default_language if patterns_only else self.language.detect(t)
-            for t in distinct
-        ]
         masked = [self.masked.find(t) for t in distinct]
 
+        # Patterns first: they run whatever the language, and a fresh process's language
+        # model is still loading on its thread meanwhile.
         t0 = time.perf_counter()
         if cache:
             collapsed = [collapse_placeholders(t) for t in distinct]
@@ -983,6 +981,10 @@ class Scanner:
         else:
             pattern_results = [self.pattern_findings(t) for t in distinct]
         stats.pattern_seconds = time.perf_counter() - t0
+        languages = [
+            self.config.default_language if patterns_only else self.language.detect(t)
+            for t in distinct
+        ]
 
         person_results: list[list[Finding]] = [[] for _ in distinct]
         if self.nlp is not None and not patterns_only and distinct:
