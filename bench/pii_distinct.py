@@ -184,10 +184,11 @@ def _contender(name: str, path: str, n_process: str, presidio_n_process: int, on
     from ticket_audit.config.pii import PiiSection
 
     if name == "ours":
-        from ticket_audit.pii.scan import Scanner
+        from ticket_audit.pii.runtime import get_scanner
 
+        # The scanner as the audit and `ticket-audit scan-pii` get theirs: one per process.
         cfg = PiiSection(n_process=n_process if n_process == "auto" else int(n_process))
-        scanner = Scanner(cfg)
+        scanner = get_scanner(cfg)
         found = scanner.scan(texts)
         scanner.close()
         return sum(len(f) for f in found)
