@@ -88,10 +88,11 @@ def test_full_caches_are_emptied_without_losing_a_result(
 def test_idle_cores_are_sampled_now(scanner: Scanner) -> None:
     import os
 
-    from ticket_audit.pii.scan import PARALLEL_MIN_SEGMENTS, idle_cpus
+    from ticket_audit.pii.cores import idle_cpus
+    from ticket_audit.pii.scan import FORK_START_MIN_ITEMS
 
-    assert 0.0 <= idle_cpus(0.05) <= (os.cpu_count() or 1)
-    assert scanner._n_process(PARALLEL_MIN_SEGMENTS - 1, "auto") == 1  # small batch: one process
+    assert 0.0 <= idle_cpus() <= (os.cpu_count() or 1)
+    assert scanner._n_process(FORK_START_MIN_ITEMS - 1, "auto") == 1  # small batch: one process
     assert scanner._n_process(10, 2) == 2  # an explicit count is obeyed
 
 

@@ -25,6 +25,7 @@ import logging
 import multiprocessing as mp
 import os
 import re
+import signal
 import threading
 import time
 from collections import deque
@@ -37,6 +38,7 @@ from threadpoolctl import threadpool_limits
 
 from ticket_audit.config.pii import PiiSection
 from ticket_audit.pii.analyzer import LANGUAGE, build_analyzer, load_spacy
+from ticket_audit.pii.cores import MAX_SAMPLE_S, CpuMark, fork_is_safe, idle_cpus
 from ticket_audit.pii.language import LanguageDetector, detectors_for
 from ticket_audit.pii.masked import MaskedPlaceholders, MaskedSpan
 from ticket_audit.pii.recognizers import Finding, TicketPatternRecognizer, TicketPersonRecognizer
@@ -46,12 +48,14 @@ from ticket_audit.pii.spacy_languages import lang_class
 # whose pattern findings are (their size: support texts average a few hundred bytes).
 NER_CACHE_SENTENCES = 500_000
 PATTERN_CACHE_TEXTS = 200_000
-# Below this many items a helper process (which loads its own model, seconds of a core)
-# would not finish loading before this process is done. Measured from a fresh process on
-# distinct text (bench pii_distinct's corpus, idle 2-core machine): a helper made 3,000 texts
-# 4.5 -> 5.5 s, 4,500 and 6,000 no faster, 12,268 texts 11.6 -> 9.0 s. (3,000 was chosen on
-# warm libraries, where the helper's own imports did not count.)
+# Below this many items a spawned helper process (which loads its own model, seconds of a
+# core) would not finish loading before this process is done. Measured from a fresh process
+# on distinct text (bench pii_distinct's corpus, idle 2-core machine): a helper made 3,000
+# texts 4.5 -> 5.5 s, 4,500 and 6,000 no faster, 12,268 texts 11.6 -> 9.0 s. (3,000 was
+# chosen on warm libraries, where the helper's own imports did not count.)
 POOL_START_MIN_ITEMS = 8_000
+# A forked helper has the models already (`cores.fork_is_safe`): worth starting for less.
+FORK_START_MIN_ITEMS = 1_000
 # Below this many items a running helper costs more in pickling than it saves.
 PARALLEL_MIN_SEGMENTS = 2_000
 # Seconds a closing scanner waits for a helper to finish (a model still loading) before it
@@ -60,28 +64,6 @@ HELPER_STOP_S = 30.0
 # The scanner of a worker process, built once from the parent's config.
 _WORKER_SCANNER: Scanner | None = None
 log = logging.getLogger(__name__)
-
-
-def idle_cpus(sample_seconds: float = 0.2) -> float:
-    """Cores idle right now, from /proc/stat over a short sample.
-
-    Not the load average: it trails by a minute and counts this scan's own workers of the
-    previous batch, which made every other month of a backfill run on one core.
-    """
-
-    def snapshot() -> tuple[int, int]:
-        with open("/proc/stat") as fh:
-            values = [int(v) for v in fh.readline().split()[1:]]
-        return values[3] + values[4], sum(values)  # idle + iowait, total
-
-    try:
-        idle0, total0 = snapshot()
-        time.sleep(sample_seconds)
-        idle1, total1 = snapshot()
-    except (OSError, ValueError, IndexError):
-        return (os.cpu_count() or 1) - os.getloadavg()[0]
-    # The first line of /proc/stat sums every core of the machine.
-    return (idle1 - idle0) / max(total1 - total0, 1) * (os.cpu_count() or 1)
 
 
 def _through_cache(cache: dict, limit: int, keys: list[str], compute: Callable) -> tuple[list, int]:
@@ -107,6 +89,16 @@ def _start_worker(config_json: str) -> None:
     _WORKER_SCANNER = Scanner(PiiSection.model_validate_json(config_json))
 
 
+def _adopt_scanner(scanner: Scanner) -> None:
+    """A forked helper: the parent's scanner, models and all, is already in its memory."""
+    global _WORKER_SCANNER
+    # As a spawned helper starts: the parent's own signal handlers are not the helper's.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    threadpool_limits(1, user_api="blas")
+    _WORKER_SCANNER = scanner
+
+
 def _worker_ready() -> bool:
     return _WORKER_SCANNER is not None
 
@@ -125,9 +117,9 @@ def free_read_lock(pool) -> None:
     lock.release()
 
 
-def _spans_in_worker(texts: list[str]) -> list[list[tuple[int, int, int]]]:
+def _spans_in_worker(keys: list[str]) -> list[list[tuple[int, int, int]]]:
     assert _WORKER_SCANNER is not None
-    return _WORKER_SCANNER._person_spans_here(texts)
+    return _WORKER_SCANNER._keyed_spans_here(keys)
 
 
 def _patterns_in_worker(texts: list[str]) -> list[list[Finding]]:
@@ -574,6 +566,9 @@ class Scanner:
 
     def __init__(self, config: PiiSection, analyzer: AnalyzerEngine | None = None) -> None:
         self.config = config
+        # The cores' use since a recent moment says whether one is idle (`cores.idle_cpus`):
+        # this one, or the start of a scan when this one is older than MAX_SAMPLE_S.
+        self._cpu_mark = CpuMark.now()
         # First: its model loads on a thread while the analyzer's loads here.
         self.language = LanguageDetector(config.languages, config.default_language)
         self.analyzer = analyzer or build_analyzer(config, ner_only=True)
@@ -644,9 +639,12 @@ class Scanner:
         if n != "auto":
             return max(1, int(n))
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        # Starting the workers (each loads the model) costs seconds: worth it for a big batch,
-        # or when they are already running.
-        floor = PARALLEL_MIN_SEGMENTS if self._workers is not None else POOL_START_MIN_ITEMS
+        # Spawning helpers (each loads the model) costs seconds: worth it for a big batch;
+        # forking them, a fraction of a second; running ones, only the pickling.
+        if self._workers is not None:
+            floor = PARALLEL_MIN_SEGMENTS
+        else:
+            floor = FORK_START_MIN_ITEMS if fork_is_safe() else POOL_START_MIN_ITEMS
         if n_segments < floor or (cpus or 1) < 2:
             return 1
         if self._workers is not None:
@@ -655,7 +653,7 @@ class Scanner:
             return self._workers_n + 1
         # A second process only helps when a core is idle: on a machine already saturated
         # by other work it adds process and scheduling cost for nothing.
-        return 2 if idle_cpus() >= 0.5 else 1
+        return 2 if idle_cpus(self._cpu_mark) >= 0.5 else 1
 
     def prepare(self, expected_items: int, n_process: int | str | None = None) -> None:
         """Start the helper processes now when a batch of about `expected_items` texts will
@@ -671,14 +669,8 @@ class Scanner:
     def person_spans(
         self, texts: Sequence[str], n_process: int | str | None = None
     ) -> list[list[tuple[int, int, int]]]:
-        """Accepted PERSON spans per text, from the NER component alone."""
-        if self.nlp is None or not texts:
-            return [[] for _ in texts]
-        procs = self._n_process(len(texts), n_process)
-        self.stats.n_process = procs
-        if procs == 1:
-            return self._person_spans_here(texts)
-        return self._person_spans_in_workers(texts, procs)
+        """Accepted PERSON spans per English text, from the NER component alone."""
+        return self._spans_by_language(list(texts), n_process)
 
     def _person_spans_here(
         self, texts: Sequence[str], language: str = "en"
@@ -697,32 +689,41 @@ class Scanner:
                 for text, doc in zip(texts, docs, strict=True)
             ]
 
-    def _spans_by_language(
-        self, keys: list[str], n_process: int | str | None
-    ) -> list[list[tuple[int, int, int]]]:
-        """NER spans of language-keyed sentences (`lang` + US + sentence; English unkeyed):
-        English in this process and the helpers, other languages in this process."""
+    def _keyed_spans_here(self, keys: list[str]) -> list[list[tuple[int, int, int]]]:
+        """NER spans of language-keyed sentences (`lang` + US + sentence; English unkeyed),
+        each language through its own model, in this process."""
         groups: dict[str, list[int]] = {}
         for i, k in enumerate(keys):
             groups.setdefault(k.split(_LANG_SEP, 1)[0] if _LANG_SEP in k else "en", []).append(i)
         out: list[list[tuple[int, int, int]]] = [[] for _ in keys]
         for language, idx in groups.items():
-            if language == "en":
-                spans = self.person_spans([keys[i] for i in idx], n_process)
-            else:
-                spans = self._person_spans_here(
-                    [keys[i].split(_LANG_SEP, 1)[1] for i in idx], language
-                )
-            for i, sp in zip(idx, spans, strict=True):
+            pieces = [keys[i] if language == "en" else keys[i].split(_LANG_SEP, 1)[1] for i in idx]
+            for i, sp in zip(idx, self._person_spans_here(pieces, language), strict=True):
                 out[i] = sp
         return out
 
-    def _person_spans_in_workers(
-        self, texts: Sequence[str], procs: int
+    def _spans_by_language(
+        self, keys: list[str], n_process: int | str | None
     ) -> list[list[tuple[int, int, int]]]:
+        """`_keyed_spans_here`, shared with the helper processes when they are worth it."""
+        if self.nlp is None or not keys:
+            return [[] for _ in keys]
+        procs = self._n_process(len(keys), n_process)
+        self.stats.n_process = procs
+        if procs == 1:
+            return self._keyed_spans_here(keys)
+        # Other languages at the back of the batch, where the helpers start: one of them
+        # loads their model while this process reads English from the front.
+        order = sorted(range(len(keys)), key=lambda i: _LANG_SEP in keys[i])
         # Helpers send back only (start, end) pairs; spaCy's own n_process ships every Doc
         # back through a pipe, which costs about as much as the NER it parallelises.
-        return self._shared(self._person_spans_here, _spans_in_worker, list(texts), procs)
+        spans = self._shared(
+            self._keyed_spans_here, _spans_in_worker, [keys[i] for i in order], procs
+        )
+        out: list[list[tuple[int, int, int]]] = [[] for _ in keys]
+        for i, sp in zip(order, spans, strict=True):
+            out[i] = sp
+        return out
 
     def _cached_pattern_findings(
         self, texts: list[str], n_process: int | str | None
@@ -745,12 +746,14 @@ class Scanner:
         """The helper processes, started without waiting for them (they load the model)."""
         if self._workers is None or self._workers_n != n:
             self.close()
-            # Spawned, not forked: the audit runs inside Dagster and DuckDB, whose threads
-            # may hold a lock at the moment of a fork, and a forked child then waits on it
-            # forever (seen in a 1M-ticket audit).
-            self._workers = mp.get_context("spawn").Pool(
-                n, initializer=_start_worker, initargs=(self.config.model_dump_json(),)
-            )
+            if fork_is_safe():  # the helper starts with this scanner's models in memory
+                self._workers = mp.get_context("fork").Pool(
+                    n, initializer=_adopt_scanner, initargs=(self,)
+                )
+            else:  # a thread here (Dagster's, DuckDB's) may hold a lock: a new interpreter
+                self._workers = mp.get_context("spawn").Pool(
+                    n, initializer=_start_worker, initargs=(self.config.model_dump_json(),)
+                )
             self._workers_n = n
         return self._workers
 
@@ -762,7 +765,8 @@ class Scanner:
         the batch nothing but the idle core's time. If helpers cannot start or fail, this
         process does their chunks.
         """
-        chunk = max(200, -(-len(items) // (procs * 16)))
+        # Small chunks near the minimum: the last one decides when both processes finish.
+        chunk = max(100, -(-len(items) // (procs * 16)))
         todo = deque((i, items[i : i + chunk]) for i in range(0, len(items), chunk))
         done: dict[int, list] = {}
         lock = threading.Lock()
@@ -955,6 +959,9 @@ class Scanner:
         threshold = self.config.score_threshold if threshold is None else threshold
         cache = self.config.cache_segments
         stats = self.stats = ScanStats(texts=len(texts))
+        mark = self._cpu_mark
+        if mark is None or time.perf_counter() - mark.wall > MAX_SAMPLE_S:
+            self._cpu_mark = CpuMark.now()  # a stale mark would average over minutes
 
         # Distinct texts (or every text when caching is off, for honest comparisons).
         if cache:
