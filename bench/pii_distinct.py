@@ -2,6 +2,7 @@
 BatchAnalyzerEngine on the same model and recognizers, in the same run.
 
     python -m bench pii_distinct [--texts 3000] [--n-process auto] [--presidio-n-process 1]
+    python -m bench pii_distinct --fresh-process --texts 3000 --repeat 5
 
 The corpus: every distinct text of the shared real exports nobody here wrote (the Kaggle
 helpdesk CSV's descriptions and resolutions), the presidio-research synthetic set, and the
@@ -17,6 +18,10 @@ both share are warmed up once before the first contender.
    model, Presidio's own loop (whole spaCy pipeline per text), batch size 256, in
    `--presidio-n-process` processes (its `n_process`, spaCy's own multiprocessing).
 
+`--fresh-process` runs each contender in a new Python process timed from outside instead
+(nothing shared, nothing warmed); `--repeat N` gives N rounds in turns and shows medians,
+for a machine whose speed wanders (the per-round factors are printed too).
+
 "x Batch" divides wall seconds; "x Batch cpu" CPU seconds, which other jobs on a shared
 machine do not stretch (read it for one-process runs: spaCy's own worker processes may end
 unwaited, and then their CPU is not counted).
@@ -31,6 +36,7 @@ import logging
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -206,47 +212,67 @@ def _contender(name: str, path: str, n_process: str, presidio_n_process: int, on
         return sum(len(r) for r in results)
 
 
+def _run_contender(key: str, path: str, n_process: str, presidio_n_process: int, one_blas: bool):
+    """(wall s, CPU s, findings) of one contender in a process of its own."""
+    cmd = [sys.executable, "-m", "bench", "pii_distinct", "--contender", key]
+    cmd += ["--input", path, "--n-process", n_process]
+    cmd += ["--presidio-n-process", str(presidio_n_process)]
+    if one_blas:
+        cmd.append("--presidio-one-blas-thread")
+    c0 = _cpu()
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return time.perf_counter() - t0, _cpu() - c0, int(out.strip().splitlines()[-1])
+
+
 def run_fresh(
-    n: int, n_process: str, presidio_n_process: int = 1, presidio_one_blas_thread: bool = False
+    n: int,
+    n_process: str,
+    presidio_n_process: int = 1,
+    presidio_one_blas_thread: bool = False,
+    repeat: int = 1,
 ) -> dict:
     """Each contender in a process of its own, timed from outside: interpreter start,
-    imports, model loading and the first use of every library are its own."""
+    imports, model loading and the first use of every library are its own. With `repeat`,
+    the contenders take turns (the order flips each round, so a slow spell of the machine
+    does not always fall on the same one) and each row shows its median round."""
     texts = corpus(n)
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
         for t in texts:
             fh.write(json.dumps({"text": t}) + "\n")
-    rows = []
     presidio_name = (
         "Presidio BatchAnalyzerEngine (same model, same recognizers"
         + (f", n_process={presidio_n_process}" if presidio_n_process > 1 else "")
         + (", one BLAS thread" if presidio_one_blas_thread else "")
         + "), fresh process"
     )
+    contenders = {
+        "ours": "ours (audit settings, language routing), fresh process",
+        "presidio": presidio_name,
+    }
+    rounds: dict[str, list[tuple[float, float, int]]] = {key: [] for key in contenders}
     try:
-        for key, label in (
-            ("ours", "ours (audit settings, language routing), fresh process"),
-            ("presidio", presidio_name),
-        ):
-            cmd = [sys.executable, "-m", "bench", "pii_distinct", "--contender", key]
-            cmd += ["--input", fh.name, "--n-process", n_process]
-            cmd += ["--presidio-n-process", str(presidio_n_process)]
-            if presidio_one_blas_thread:
-                cmd.append("--presidio-one-blas-thread")
-            c0 = _cpu()
-            t0 = time.perf_counter()
-            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-            rows.append(
-                {
-                    "contender": label,
-                    "build_s": float("nan"),
-                    "total_s": time.perf_counter() - t0,
-                    "cpu_s": _cpu() - c0,
-                    "findings": int(out.strip().splitlines()[-1]),
-                }
-            )
+        for i in range(repeat):
+            for key in list(contenders)[:: 1 if i % 2 == 0 else -1]:
+                rounds[key].append(
+                    _run_contender(
+                        key, fh.name, n_process, presidio_n_process, presidio_one_blas_thread
+                    )
+                )
     finally:
         os.unlink(fh.name)
+    rows = [
+        {
+            "contender": label,
+            "build_s": float("nan"),
+            "total_s": statistics.median(r[0] for r in rounds[key]),
+            "cpu_s": statistics.median(r[1] for r in rounds[key]),
+            "findings": rounds[key][0][2],
+        }
+        for key, label in contenders.items()
+    ]
     _add_ratios(rows, len(texts))
+    per_round = [p[0] / o[0] for o, p in zip(rounds["ours"], rounds["presidio"], strict=True)]
     return {
         "texts": len(texts),
         "distinct_texts": len(set(texts)),
@@ -255,6 +281,8 @@ def run_fresh(
         "presidio_n_process": presidio_n_process,
         "presidio_one_blas_thread": presidio_one_blas_thread,
         "fresh_process": True,
+        "repeat": repeat,
+        "x_batch_per_round": per_round,
         "rows": rows,
     }
 
@@ -282,6 +310,12 @@ def main(argv: list[str]) -> int:
         help="each contender in a new Python process timed from outside (interpreter start, "
         "imports and first use of every library included; no shared warm-up)",
     )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="with --fresh-process: rounds of both contenders, in turns; medians shown",
+    )
     p.add_argument("--contender", choices=["ours", "presidio"], help=argparse.SUPPRESS)
     p.add_argument("--input", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -295,9 +329,18 @@ def main(argv: list[str]) -> int:
         )
         print(found)
         return 0
-    result = (run_fresh if args.fresh_process else run)(
-        args.texts, args.n_process, args.presidio_n_process, args.presidio_one_blas_thread
-    )
+    if args.fresh_process:
+        result = run_fresh(
+            args.texts,
+            args.n_process,
+            args.presidio_n_process,
+            args.presidio_one_blas_thread,
+            max(1, args.repeat),
+        )
+    else:
+        result = run(
+            args.texts, args.n_process, args.presidio_n_process, args.presidio_one_blas_thread
+        )
     print(
         f"{result['texts']:,} distinct texts, n_process={result['n_process']}, "
         f"Presidio n_process={result['presidio_n_process']}"
@@ -329,6 +372,11 @@ def main(argv: list[str]) -> int:
             ],
         )
     )
+    if result.get("repeat", 1) > 1:
+        print(
+            f"median of {result['repeat']} rounds; x Batch per round: "
+            + ", ".join(f"{x:.2f}" for x in result["x_batch_per_round"])
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"pii_distinct_{args.texts}_{args.n_process}_{args.presidio_n_process}"
     name += "_fresh.json" if args.fresh_process else ".json"
