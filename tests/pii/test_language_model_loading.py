@@ -9,7 +9,7 @@ import multiprocessing as mp
 
 import pytest
 
-from ticket_audit.pii import language
+from ticket_audit.pii import langid_model, language
 from ticket_audit.pii.language import LanguageDetector, _ModelLoading
 
 LANGUAGES = ("en", "fr", "de")
@@ -51,13 +51,7 @@ def test_a_process_forked_while_the_model_loads_loads_it_itself() -> None:
     assert loading.result().classify(FRENCH)[0] == "fr"
 
 
-def test_the_model_read_in_one_piece_is_py3langids_own() -> None:
-    """`_model_in_one_piece` reads the arrays itself (one decompression call); the model it
-    builds must be the one py3langid's loader builds, array for array and text for text."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    ours = language._model_in_one_piece()
-    theirs = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+def _same_model(ours, theirs) -> None:
     assert (ours.nb_ptc == theirs.nb_ptc).all() and (ours.nb_pc == theirs.nb_pc).all()
     assert list(ours.nb_classes) == list(theirs.nb_classes)
     assert ours.tk_nextmove == theirs.tk_nextmove
@@ -68,9 +62,60 @@ def test_the_model_read_in_one_piece_is_py3langids_own() -> None:
         assert ours.rank(text) == theirs.rank(text)
 
 
+@pytest.fixture(scope="module")
+def theirs():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+@pytest.fixture
+def cache_home(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(
+        langid_model.platformdirs, "user_cache_dir", lambda app: str(tmp_path / app)
+    )
+    return tmp_path
+
+
+def test_the_model_is_py3langids_own_read_and_kept(theirs, cache_home) -> None:
+    """Read from the wheel, a decompressed copy is kept; the next read comes from the copy.
+    Both are py3langid's own model, array for array and text for text."""
+    first = langid_model.read_model()
+    kept = langid_model.cache_dir()
+    assert kept.is_dir() and kept.parent.parent == cache_home
+    assert sorted(p.name for p in kept.iterdir()) == sorted(
+        f"{name}.npy" for name in langid_model.ARRAYS
+    )
+    _same_model(first, theirs)
+
+    def no_wheel(source):
+        raise AssertionError("read the wheel although a copy was kept")
+
+    with pytest.MonkeyPatch.context() as mp_:
+        mp_.setattr(langid_model, "_decompressed", no_wheel)
+        _same_model(langid_model.read_model(), theirs)
+
+
+def test_an_unreadable_copy_falls_back_to_the_wheel(theirs, cache_home, caplog) -> None:
+    langid_model.read_model()
+    (langid_model.cache_dir() / "ptc.npy").write_bytes(b"cut short")
+    _same_model(langid_model.read_model(), theirs)
+    assert any("unreadable" in r.getMessage() for r in caplog.records)
+
+
+def test_an_unwritable_cache_still_reads_the_model(
+    theirs, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    monkeypatch.setattr(langid_model.platformdirs, "user_cache_dir", lambda app: str(blocked))
+    _same_model(langid_model.read_model(), theirs)
+
+
 def test_a_model_laid_out_otherwise_falls_back_to_py3langid(
-    monkeypatch: pytest.MonkeyPatch,
+    cache_home, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Not an npz archive (as a py3langid with another model format would give).
-    monkeypatch.setattr(language.lzma, "decompress", lambda data: b"PK not the arrays")
-    assert language._model_in_one_piece().classify(FRENCH)[0] == "fr"
+    monkeypatch.setattr(langid_model.lzma, "decompress", lambda data: b"PK not the arrays")
+    assert langid_model.read_model().classify(FRENCH)[0] == "fr"
+    assert not langid_model.cache_dir().exists()

@@ -8,15 +8,13 @@ the pattern recognizers run whatever the language.
 
 from __future__ import annotations
 
-import io
-import lzma
 import re
 import threading
-from array import array
 from functools import lru_cache
 
-import numpy as np
-from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+from py3langid.langid import LanguageIdentifier
+
+from ticket_audit.pii.langid_model import read_model
 
 # Fewer letters than this, or a probability below MIN_PROBABILITY: the default language.
 MIN_LETTERS = 20
@@ -37,33 +35,8 @@ def _enough_letters(text: str) -> bool:
     return False
 
 
-def _stdlib_array(values: np.ndarray) -> array:
-    """The unsigned integers as the stdlib array py3langid's DFA walk indexes (faster per
-    item than a numpy array)."""
-    out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
-    out.frombytes(np.ascontiguousarray(values).tobytes())
-    return out
-
-
-def _model_in_one_piece() -> LanguageIdentifier:
-    """py3langid's model, decompressed in one call rather than its 1 MB pieces: the
-    decompression releases the GIL, and each piece had to take it back from the spaCy model
-    loading beside it (0.72 -> 0.50 s on a thread, bench pii_distinct's process start). The
-    arrays are the ones `py3langid.modelio.load_model` returns; another layout falls back
-    to it."""
-    raw = lzma.decompress((MODEL_DIR / MODEL_FILE).read_bytes())
-    try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as data:
-            ptc, pc, classes = data["ptc"], data["pc"], data["classes"].tolist()
-            rows, row, out = data["nextmove"], data["nextmove_row"], data["out_feat"]
-            nextmove, row, out = _stdlib_array(rows), _stdlib_array(row), out.tolist()
-    except (KeyError, ValueError):  # a py3langid whose model is laid out otherwise
-        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    return LanguageIdentifier(ptc, pc, classes, nextmove, out, norm_probs=True, tk_row=row)
-
-
 def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
-    ident = _model_in_one_piece()
+    ident = read_model()
     known = set(ident.nb_classes)
     ident.set_languages([c for c in languages if c in known] or None)
     return ident

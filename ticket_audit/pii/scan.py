@@ -738,7 +738,8 @@ class Scanner:
             procs = self._n_process(len(misses), n_process)
             if procs == 1:
                 return here(misses)
-            return self._shared(here, _patterns_in_worker, misses, procs)
+            # Chunks of 400: a pattern chunk is quick, and each trip to a helper costs ~20 ms.
+            return self._shared(here, _patterns_in_worker, misses, procs, min_chunk=400)
 
         return _through_cache(self._pattern_cache, PATTERN_CACHE_TEXTS, texts, compute)[0]
 
@@ -757,7 +758,9 @@ class Scanner:
             self._workers_n = n
         return self._workers
 
-    def _shared(self, here: Callable, there: Callable, items: list[str], procs: int) -> list:
+    def _shared(
+        self, here: Callable, there: Callable, items: list[str], procs: int, min_chunk: int = 100
+    ) -> list:
         """`here` over `items` in this process, from the front of the batch, while `procs - 1`
         helper processes run `there` on chunks from the back; results in item order.
 
@@ -766,7 +769,7 @@ class Scanner:
         process does their chunks.
         """
         # Small chunks near the minimum: the last one decides when both processes finish.
-        chunk = max(100, -(-len(items) // (procs * 16)))
+        chunk = max(min_chunk, -(-len(items) // (procs * 16)))
         todo = deque((i, items[i : i + chunk]) for i in range(0, len(items), chunk))
         done: dict[int, list] = {}
         lock = threading.Lock()
