@@ -105,3 +105,32 @@ def test_other_patterns_compile_as_usual_and_compile_is_restored():
         assert re.compile(big).pattern == big  # large, but not the French rules
         assert re.compile("a+", re.I).flags & re.I
     assert re.compile is real
+
+
+def test_the_rules_compile_only_when_french_is_tokenized():
+    """Importing spaCy's French module (for its stop words) leaves the rules uncompiled; the
+    first French text tokenized compiles them, and a pickled tokenizer match still works."""
+    import pickle
+    import subprocess
+    import sys
+
+    script = (
+        "from ticket_audit.pii import spacy_languages as sl\n"
+        "sl.lang_class('fr')\n"
+        "print(sorted(p._pattern is None for p in sl._grouped.values()))\n"
+        "from ticket_audit.pii.analyzer import load_spacy\n"
+        "nlp = load_spacy('fr_core_news_sm', True)\n"
+        'print([t.text for t in nlp.tokenizer("C\'est peut-être à Saint-Denis-en-Val.")])\n'
+        "print(sorted(p._pattern is None for p in sl._grouped.values()))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    before, tokens, after = run.stdout.splitlines()
+    assert before == "[True]" and after == "[False]"
+    assert "peut-être" in tokens and "Saint-Denis-en-Val" in tokens
+
+    match = load_spacy("fr_core_news_sm", True).tokenizer.token_match
+    again = pickle.loads(pickle.dumps(match))
+    for word in ("peut-être", "aujourd'hui", "bonjour", "Saint-Denis-en-Val"):
+        assert bool(again(word)) == bool(match(word))
+    assert again.__self__.pattern == match.__self__.pattern

@@ -11,8 +11,8 @@ Written with the letter class once per group of alternatives that share it, the 
 expression compiles in about 0.1 s and matches exactly the same strings (tested against
 spaCy's own on every prefix, combination and exception of the module). While
 `fast_french_rules()` is active, a `re.compile` of that exact pattern returns the grouped
-one; any other pattern, or a spaCy whose French rules no longer join the same way, compiles
-as usual (slow but never wrong).
+one, compiled at its first use (`_LazyPattern`); any other pattern, or a spaCy whose French
+rules no longer join the same way, compiles as usual (slow but never wrong).
 """
 
 from __future__ import annotations
@@ -30,7 +30,54 @@ FRENCH_RULES_MODULE = "spacy.lang.fr.tokenizer_exceptions"
 _LARGE_PATTERN = 100_000
 
 _lock = threading.RLock()
-_grouped: dict[str, re.Pattern[str]] = {}
+_grouped: dict[str, _LazyPattern] = {}
+_compile = re.compile  # the real one, whatever `fast_french_rules` does to `re.compile`
+
+
+class _LazyMatch:
+    """`pattern.match` of a pattern compiled at the first call, not before. spaCy's French
+    module takes `re.compile(rules).match` at its import, and a process that imports it
+    only for the stop words (to choose which French sentences the model reads) would
+    compile for nothing; the one that tokenizes French (a helper, often) compiles. Behaves
+    as the bound method spaCy expects: called with a string, and `__self__` the pattern
+    (spaCy's tokenizer serialises `token_match.__self__.pattern`)."""
+
+    def __init__(self, owner: _LazyPattern) -> None:
+        self._owner = owner
+
+    def __call__(self, string: str, *args: int) -> re.Match[str] | None:
+        return self._owner.compiled().match(string, *args)
+
+    @property
+    def __self__(self) -> re.Pattern[str]:
+        return self._owner.compiled()
+
+    def __reduce__(self):
+        return (_lazy_match, (self._owner.source,))
+
+
+class _LazyPattern:
+    """The grouped rules' pattern, compiled at its first use."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._pattern: re.Pattern[str] | None = None
+        self.match = _LazyMatch(self)
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._pattern is None:
+            with _lock:
+                if self._pattern is None:
+                    self._pattern = _compile(self.source)
+        return self._pattern
+
+    def __getattr__(self, name: str):  # search, fullmatch, pattern, flags, ...
+        return getattr(self.compiled(), name)
+
+
+def _lazy_match(source: str) -> _LazyMatch:
+    """Unpickling: the same rules, compiled at their first use in that process."""
+    return _LazyPattern(source).match
 
 
 def _joined(parts: list[str]) -> str:
@@ -88,7 +135,7 @@ def fast_french_rules() -> Iterator[None]:
                     return done
                 parts = _french_parts(pattern)
                 if parts is not None:
-                    done = _grouped[pattern] = real(grouped_rules(parts))
+                    done = _grouped[pattern] = _LazyPattern(grouped_rules(parts))
                     return done
             return real(pattern, flags)
 
