@@ -56,7 +56,27 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     # Every subcommand's --help shows each option's default.
     helpful = {"parents": [verbose], "formatter_class": argparse.ArgumentDefaultsHelpFormatter}
+    for add_command in (
+        _demo_command,
+        _check_command,
+        _run_command,
+        _generate_command,
+        _scan_pii_command,
+    ):
+        add_command(sub, helpful)
+    return p
 
+
+def _fail_on(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--fail-on",
+        choices=VERDICT_ORDER[1:],
+        default=None,
+        help="exit 1 when the verdict is this or worse",
+    )
+
+
+def _demo_command(sub, helpful: dict) -> None:
     demo = sub.add_parser(
         "demo", **helpful, help="generate a sample history and audit it end to end"
     )
@@ -67,13 +87,10 @@ def _parser() -> argparse.ArgumentParser:
         "--output", type=Path, default=Path("out/demo"), help="directory for the reports"
     )
     demo.add_argument("--seed", type=int, default=7, help="seed of the generated history")
-    demo.add_argument(
-        "--fail-on",
-        choices=VERDICT_ORDER[1:],
-        default=None,
-        help="exit 1 when the verdict is this or worse",
-    )
+    _fail_on(demo)
 
+
+def _check_command(sub, helpful: dict) -> None:
     check = sub.add_parser(
         "check",
         **helpful,
@@ -82,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--config", type=Path, required=True, help="the audit configuration (YAML)")
     check.add_argument("--demo-key", action="store_true", help=DEMO_KEY_HELP)
 
+
+def _run_command(sub, helpful: dict) -> None:
     run = sub.add_parser("run", **helpful, help="audit the sources of a configuration file")
     run.add_argument("--config", type=Path, required=True, help="the audit configuration (YAML)")
     run.add_argument(
@@ -90,14 +109,11 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="directory for the reports (default: the configuration's audit.output_dir)",
     )
-    run.add_argument(
-        "--fail-on",
-        choices=VERDICT_ORDER[1:],
-        default=None,
-        help="exit 1 when the verdict is this or worse",
-    )
+    _fail_on(run)
     run.add_argument("--demo-key", action="store_true", help=DEMO_KEY_HELP)
 
+
+def _generate_command(sub, helpful: dict) -> None:
     gen = sub.add_parser("generate", **helpful, help="write a sample history with planted defects")
     gen.add_argument("--tickets", type=_positive, default=5000, help="number of tickets")
     gen.add_argument(
@@ -112,6 +128,8 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="overwrite the files of an earlier history there"
     )
 
+
+def _scan_pii_command(sub, helpful: dict) -> None:
     scan = sub.add_parser(
         "scan-pii", **helpful, help="PII findings for the texts of a JSON Lines file"
     )
@@ -127,7 +145,6 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="audit config whose `pii` section to use (defaults otherwise)",
     )
-    return p
 
 
 def _version() -> str:

@@ -27,9 +27,10 @@ import polars as pl
 from ticket_audit.config import AuditConfig
 from ticket_audit.pii.hashing import KeyedHasher
 from ticket_audit.pii.masked import MaskedPlaceholders
+from ticket_audit.pii.ner_store import NerStore
 from ticket_audit.pii.residual_check import presidio_findings
 from ticket_audit.pii.runtime import get_scanner
-from ticket_audit.pii.scan import resolve_overlaps, strip_placeholders
+from ticket_audit.pii.scan import Scanner, resolve_overlaps, strip_placeholders
 from ticket_audit.pii.scan_tickets import (
     TEXTS_PER_TICKET,
     Log,
@@ -74,7 +75,6 @@ def residual_scan(
     cfg: AuditConfig, store: Store, *, log: Log = print, hasher: KeyedHasher | None = None
 ) -> ResidualResult:
     hasher = hasher or KeyedHasher.from_env(cfg.audit.hash_key_env)
-    fields = text_fields(cfg)
     result = ResidualResult()
     with store() as con:
         ensure_pii_tables(con)
@@ -93,10 +93,6 @@ def residual_scan(
     scanner = get_scanner(cfg.pii) if todo.height else None
     if scanner is not None:
         scanner.prepare(todo.height * TEXTS_PER_TICKET)
-    independent: dict[str | None, list] = {}
-    # The first pass's findings hold for the redacted text when it redacted the text it
-    # scanned; a lower residual threshold could find what the first pass dropped.
-    reuse = cfg.pii.residual_threshold >= cfg.pii.score_threshold
     # A batch of tickets at a time: memory is that of a batch, not of the whole history.
     for first in range(0, todo.height, BATCH_TICKETS):
         batch = todo.slice(first, BATCH_TICKETS)
@@ -104,51 +100,83 @@ def residual_scan(
             log(
                 f"PII residual scan: tickets {first + 1:,}-{first + batch.height:,} of {todo.height:,}"
             )
-        with store() as con:
-            tickets, messages = read_texts(con, batch, fields, redacted=True)
-            clean = _known_clean(con, batch) if reuse else None
-        items = flatten(tickets, messages, fields)
-        # Only the texts to read again go to the scanner (a batch holds half a million
-        # labels and messages; most were found clean).
-        rescan = [i for i, it in enumerate(items) if it.text and (clean is None or not clean(it))]
-        result.texts_rescanned += len(rescan)
-        result.texts_known_clean += sum(1 for it in items if it.text) - len(rescan)
-        scanned = scan_items(
-            scanner,
-            [items[i] for i in rescan],
-            threshold=cfg.pii.residual_threshold,
-            progress=log,
-            stored=ner,
-        )
-        ours: dict[int, tuple[list, list]] = dict(
-            zip(rescan, zip(scanned.findings, scanned.masked, strict=True), strict=True)
-        )
-        for i, it in enumerate(items):
-            fs, held = ours.get(i, _NOTHING)
-            # The independent pass (Presidio's predefined recognizers), then one entity per
-            # character as in the first pass.
-            extra = independent.get(it.text)
-            if extra is None:
-                extra = independent[it.text] = presidio_findings(it.text)
-            if extra:
-                if i not in ours:  # not read again: its placeholders are found here
-                    held = scanner.masked.find(it.text)
-                extra = MaskedPlaceholders.drop_overlapping(
-                    scanner.allow.filter(it.text, extra), held
-                )
-                fs = resolve_overlaps(fs + extra)
-            for f in strip_placeholders(it.text or "", fs) if fs else ():
-                rows.append(finding_row(it, f, hasher))
-        # Gone before the next batch is read, not after: one batch in memory at a time.
-        del tickets, messages, items, rescan, scanned, ours, clean
-        independent.clear()
-        release_memory()
+        rows += _batch_rows(cfg, store, batch, scanner, ner, hasher, result, log)
+        release_memory()  # the batch's texts are gone before the next batch is read
     frame = findings_frame(rows)
     result.tickets_checked = todo.height
     result.findings = frame.height
     result.tickets_with_findings = frame.select("source", "ticket_id").unique().height
     result.by_entity = dict(sorted(Counter(frame["entity_type"].to_list()).items()))
+    _store(store, todo, frame, ner, result)
+    log(
+        f"PII residual scan: {result.tickets_checked:,} redacted tickets checked "
+        f"({result.texts_rescanned:,} texts by our scanner again, "
+        f"{result.texts_known_clean:,} unchanged and clean in the first pass; all by the "
+        f"independent detector), {result.findings:,} residual findings; "
+        f"{result.total_findings:,} in the whole redacted dataset"
+    )
+    return result
 
+
+def _batch_rows(
+    cfg: AuditConfig,
+    store: Store,
+    batch: pl.DataFrame,
+    scanner: Scanner,
+    ner: NerStore,
+    hasher: KeyedHasher,
+    result: ResidualResult,
+    log: Log,
+) -> list[tuple]:
+    """The residual finding rows of one batch of tickets: our scanner on the texts to read
+    again, the independent detector on every text; counts added to `result`."""
+    # The first pass's findings hold for the redacted text when it redacted the text it
+    # scanned; a lower residual threshold could find what the first pass dropped.
+    reuse = cfg.pii.residual_threshold >= cfg.pii.score_threshold
+    fields = text_fields(cfg)
+    with store() as con:
+        tickets, messages = read_texts(con, batch, fields, redacted=True)
+        clean = _known_clean(con, batch) if reuse else None
+    items = flatten(tickets, messages, fields)
+    # Only the texts to read again go to the scanner (a batch holds half a million labels
+    # and messages; most were found clean).
+    rescan = [i for i, it in enumerate(items) if it.text and (clean is None or not clean(it))]
+    result.texts_rescanned += len(rescan)
+    result.texts_known_clean += sum(1 for it in items if it.text) - len(rescan)
+    scanned = scan_items(
+        scanner,
+        [items[i] for i in rescan],
+        threshold=cfg.pii.residual_threshold,
+        progress=log,
+        stored=ner,
+    )
+    ours: dict[int, tuple[list, list]] = dict(
+        zip(rescan, zip(scanned.findings, scanned.masked, strict=True), strict=True)
+    )
+    independent: dict[str | None, list] = {}
+    rows: list[tuple] = []
+    for i, it in enumerate(items):
+        fs, held = ours.get(i, _NOTHING)
+        # The independent pass (Presidio's predefined recognizers), then one entity per
+        # character as in the first pass.
+        extra = independent.get(it.text)
+        if extra is None:
+            extra = independent[it.text] = presidio_findings(it.text)
+        if extra:
+            if i not in ours:  # not read again: its placeholders are found here
+                held = scanner.masked.find(it.text)
+            extra = MaskedPlaceholders.drop_overlapping(scanner.allow.filter(it.text, extra), held)
+            fs = resolve_overlaps(fs + extra)
+        for f in strip_placeholders(it.text or "", fs) if fs else ():
+            rows.append(finding_row(it, f, hasher))
+    return rows
+
+
+def _store(
+    store: Store, todo: pl.DataFrame, frame: pl.DataFrame, ner: NerStore, result: ResidualResult
+) -> None:
+    """Replace the checked tickets' residual findings (and drop those of tickets no longer
+    redacted), remember what was checked, and count the whole redacted dataset's."""
     with store() as con:
         ensure_pii_tables(con)
         cols = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
@@ -169,14 +197,6 @@ def residual_scan(
         result.total_findings, result.total_tickets = con.execute(
             "SELECT count(*), count(DISTINCT (source, ticket_id)) FROM audit.pii_residual"
         ).fetchone()
-    log(
-        f"PII residual scan: {result.tickets_checked:,} redacted tickets checked "
-        f"({result.texts_rescanned:,} texts by our scanner again, "
-        f"{result.texts_known_clean:,} unchanged and clean in the first pass; all by the "
-        f"independent detector), {result.findings:,} residual findings; "
-        f"{result.total_findings:,} in the whole redacted dataset"
-    )
-    return result
 
 
 def _known_clean(con: duckdb.DuckDBPyConnection, batch: pl.DataFrame) -> Callable[[TextItem], bool]:
