@@ -119,3 +119,23 @@ def test_a_model_laid_out_otherwise_falls_back_to_py3langid(
     monkeypatch.setattr(langid_model.lzma, "decompress", lambda data: b"PK not the arrays")
     assert langid_model.read_model().classify(FRENCH)[0] == "fr"
     assert not langid_model.cache_dir().exists()
+
+
+def test_every_installation_of_the_same_model_shares_one_copy(cache_home, tmp_path) -> None:
+    """Named after the model's content, not its file's time: a new virtual environment
+    (same model, new file) finds the copy an earlier one kept, instead of adding 66 MB."""
+    import shutil
+    import time
+
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    installed = MODEL_DIR / MODEL_FILE
+    time.sleep(0.01)
+    elsewhere = tmp_path / "venv2" / MODEL_FILE
+    elsewhere.parent.mkdir(parents=True)
+    shutil.copyfile(installed, elsewhere)  # a new mtime
+    assert langid_model.cache_dir(elsewhere) == langid_model.cache_dir(installed)
+    other = tmp_path / "other" / MODEL_FILE
+    other.parent.mkdir(parents=True)
+    other.write_bytes(installed.read_bytes()[:-1] + b"x")
+    assert langid_model.cache_dir(other) != langid_model.cache_dir(installed)

@@ -2,8 +2,8 @@
 
 The wheel ships the model as 68 MB of arrays in an xz-compressed npz; decompressing it is
 0.35 s of a core each time a process starts. The arrays are therefore kept decompressed in
-the user's cache directory (`platformdirs`), one `.npy` file each, named after the model
-file's size and time, and read from there (memory-mapped: a few milliseconds) by every later
+the user's cache directory (`platformdirs`), one `.npy` file each, in a directory named
+after the model file's content, and read from there (memory-mapped: a few milliseconds) by every later
 process. The copy is written once, by the first process that needs it, under a temporary
 name and renamed into place, so a reader never sees half of it; where it cannot be written
 or read, the model is read from the wheel as before.
@@ -11,6 +11,7 @@ or read, the model is read from the wheel as before.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import lzma
@@ -51,10 +52,11 @@ def _identifier(arrays: dict[str, np.ndarray]) -> LanguageIdentifier:
 
 
 def cache_dir(source: Path = MODEL_DIR / MODEL_FILE) -> Path:
-    """Where the decompressed copy of `source` is kept: a new model file, a new copy."""
-    stat = source.stat()
-    name = f"py3langid-{stat.st_size}-{stat.st_mtime_ns}"
-    return Path(platformdirs.user_cache_dir("ticket-audit")) / name
+    """Where the decompressed copy of `source` is kept, named after its content (5 ms to
+    hash): every installation of the same model shares one copy, and another model gets
+    its own. (Named after the file's time, each new virtual environment left 66 MB behind.)"""
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    return Path(platformdirs.user_cache_dir("ticket-audit")) / f"py3langid-{digest}"
 
 
 def _decompressed(source: Path) -> dict[str, np.ndarray]:
