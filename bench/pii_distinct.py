@@ -319,28 +319,14 @@ def main(argv: list[str]) -> int:
     p.add_argument("--contender", choices=["ours", "presidio"], help=argparse.SUPPRESS)
     p.add_argument("--input", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    settings = (args.n_process, args.presidio_n_process, args.presidio_one_blas_thread)
     if args.contender:
-        found = _contender(
-            args.contender,
-            args.input,
-            args.n_process,
-            args.presidio_n_process,
-            args.presidio_one_blas_thread,
-        )
-        print(found)
+        print(_contender(args.contender, args.input, *settings))
         return 0
     if args.fresh_process:
-        result = run_fresh(
-            args.texts,
-            args.n_process,
-            args.presidio_n_process,
-            args.presidio_one_blas_thread,
-            max(1, args.repeat),
-        )
+        result = run_fresh(args.texts, *settings, max(1, args.repeat))
     else:
-        result = run(
-            args.texts, args.n_process, args.presidio_n_process, args.presidio_one_blas_thread
-        )
+        result = run(args.texts, *settings)
     print(
         f"{result['texts']:,} distinct texts, n_process={result['n_process']}, "
         f"Presidio n_process={result['presidio_n_process']}"

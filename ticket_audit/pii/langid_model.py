@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 def _stdlib_array(values: np.ndarray) -> array:
     """The unsigned integers as the stdlib array py3langid's DFA walk indexes (faster per
-    item than a numpy array)."""
+    item than a numpy array); what its private `modelio._to_array` does, not imported."""
     out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
     out.frombytes(np.ascontiguousarray(values).tobytes())
     return out

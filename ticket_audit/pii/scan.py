@@ -643,8 +643,10 @@ class Scanner:
         # forking them, a fraction of a second; running ones, only the pickling.
         if self._workers is not None:
             floor = PARALLEL_MIN_SEGMENTS
+        elif n_segments >= FORK_START_MIN_ITEMS and fork_is_safe():  # no thread check below
+            floor = FORK_START_MIN_ITEMS
         else:
-            floor = FORK_START_MIN_ITEMS if fork_is_safe() else POOL_START_MIN_ITEMS
+            floor = POOL_START_MIN_ITEMS
         if n_segments < floor or (cpus or 1) < 2:
             return 1
         if self._workers is not None:
